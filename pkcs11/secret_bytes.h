@@ -1,0 +1,82 @@
+#pragma once
+// A byte buffer for secrets (PINs, plaintext, data keys, SigV4 secrets) that is wiped when freed
+// or resized, excluded from core dumps where the kernel allows it, and never printed.
+// Thread safety: a value type; one instance is not safe for concurrent mutation.
+
+#include <sys/mman.h>
+#include <string.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace xks {
+
+/// Allocator that zeroes memory before releasing it. The zeroing uses explicit_bzero so the
+/// compiler cannot elide it.
+template <typename T>
+struct ZeroizingAllocator {
+  using value_type = T;
+  ZeroizingAllocator() noexcept = default;
+  template <typename U>
+  ZeroizingAllocator(const ZeroizingAllocator<U>&) noexcept {}  // NOLINT: implicit by design
+
+  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    explicit_bzero(p, n * sizeof(T));
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <typename U>
+  bool operator==(const ZeroizingAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+/// Owns secret bytes. Copying is explicit (Clone) so secrets are not duplicated by accident.
+class SecretBytes {
+ public:
+  SecretBytes() = default;
+  explicit SecretBytes(std::size_t size) : bytes_(size) {}
+  explicit SecretBytes(std::span<const std::uint8_t> data) : bytes_(data.begin(), data.end()) {}
+  explicit SecretBytes(std::string_view text)
+      : bytes_(reinterpret_cast<const std::uint8_t*>(text.data()),
+               reinterpret_cast<const std::uint8_t*>(text.data()) + text.size()) {}
+  SecretBytes(SecretBytes&&) noexcept = default;
+  SecretBytes& operator=(SecretBytes&&) noexcept = default;
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
+
+  SecretBytes Clone() const { return SecretBytes(span()); }
+
+  std::uint8_t* data() { return bytes_.data(); }
+  const std::uint8_t* data() const { return bytes_.data(); }
+  std::size_t size() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+  /// Shrinks without reallocating (so no unwiped copy is left behind); wipes the cut-off tail.
+  void Truncate(std::size_t new_size) {
+    if (new_size >= bytes_.size()) return;
+    explicit_bzero(bytes_.data() + new_size, bytes_.size() - new_size);
+    bytes_.resize(new_size);
+  }
+  std::span<const std::uint8_t> span() const { return {bytes_.data(), bytes_.size()}; }
+  std::span<std::uint8_t> mutable_span() { return {bytes_.data(), bytes_.size()}; }
+  /// The bytes viewed as text (for PINs and SigV4 secrets). The view dies with this object.
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+  }
+
+ private:
+  std::vector<std::uint8_t, ZeroizingAllocator<std::uint8_t>> bytes_;
+};
+
+/// Constant-time equality for MACs, signatures and secrets: the time depends only on the lengths.
+inline bool ConstantTimeEquals(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  volatile std::uint8_t diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff = diff | (a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace xks

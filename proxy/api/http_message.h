@@ -1,0 +1,57 @@
+#pragma once
+// Transport-neutral HTTP request/response types. The server (proxy/server) fills HttpRequest from
+// the wire and writes HttpResponse back; everything above it (api, auth, audit) sees only these, so
+// the request logic is a plain function testable without sockets.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace xks::api {
+
+/// One header as received: the name as sent (case preserved), the raw value. Duplicates are kept
+/// in arrival order because SigV4 canonicalisation must see them.
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+
+/// Facts about the connection a request arrived on.
+struct ConnectionInfo {
+  std::string peer_address;  ///< "ip:port" of the client
+  bool tls = false;          ///< false only with the explicit `insecure` listener setting
+  /// Subject of the verified TLS client certificate (mTLS), e.g. "CN=cks.kms.us-east-1.amazonaws.com".
+  std::optional<std::string> client_cert_subject;
+};
+
+struct HttpRequest {
+  std::string method;  ///< "POST", "GET", ...
+  std::string target;  ///< the raw request-target: path and optional "?query", undecoded
+  int version = 11;    ///< 10 or 11
+  std::vector<HttpHeader> headers;
+  std::string body;
+  ConnectionInfo connection;
+  /// When the server finished reading the request; the start of the time budget.
+  std::chrono::steady_clock::time_point received_at{};
+
+  /// First header with this name (ASCII case-insensitive), if any.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  /// Number of headers with this name (ASCII case-insensitive).
+  std::size_t HeaderCount(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<HttpHeader> headers;  ///< Content-Length/Connection are set by the server
+  std::string body;
+  /// True when the connection should close after this response.
+  bool close_connection = false;
+};
+
+/// ASCII case-insensitive equality, as HTTP header names require.
+bool HeaderNameEquals(std::string_view a, std::string_view b);
+
+}  // namespace xks::api

@@ -1,0 +1,26 @@
+#pragma once
+// The interface the request path uses to record an event. Implemented by the audit log writer
+// (hash chain, group commit, signed checkpoints) and by test doubles.
+
+#include <cstdint>
+
+#include "proxy/audit/audit_event.h"
+#include "proxy/common/error.h"
+
+namespace xks::audit {
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+
+  /// Appends one record and returns only once it is as durable as the configured mode requires
+  /// (`fsync`: on disk; `write`: handed to the kernel). Returns the record's sequence number.
+  /// Thread-safe; blocks the calling (worker) thread, never an I/O thread.
+  /// Errors: ErrorName::kInternal when the log cannot be written (the caller fails closed).
+  virtual ProxyResult<std::uint64_t> Append(const AuditEvent& event) = 0;
+
+  /// True while records can be written; health reports DEGRADED/UNAVAILABLE otherwise.
+  virtual bool Healthy() const = 0;
+};
+
+}  // namespace xks::audit

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package xks-hsm-proxy needs to build, test and run its quickstart.
+# Idempotent and non-interactive; runs as root on a fresh Debian 12 machine (uses sudo otherwise).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libboost1.81-dev libssl-dev openssl
+  libp11-kit-dev p11-kit softhsm2 opensc gnutls-bin
+  nlohmann-json3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
+  curl jq python3 python3-botocore
+  # ccache: only speeds up rebuilds; the build works without it.
+  ccache
+)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+as_root apt-get update -qq
+as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"

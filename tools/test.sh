@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test command (README, .ci/run): installs dependencies, builds a normal and an
+# ASan+UBSan configuration, and runs the full CTest suite in both.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/tools/install-deps.sh"
+
+jobs="${XKS_JOBS:-$(nproc)}"
+status=0
+run_config() {
+  local name="$1"; shift
+  echo "=== [$name] configure + build ==="
+  cmake -S "$root" -B "$root/build/$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$root/build/$name" -j "$jobs"
+  echo "=== [$name] test ==="
+  if ! ctest --test-dir "$root/build/$name" --output-on-failure -j "$jobs" --timeout 900; then
+    status=1
+  fi
+}
+
+run_config release
+run_config asan -DXKS_SANITIZE=ON -DXKS_BUILD_BENCHMARKS=OFF
+if ((status == 0)); then echo "test.sh: all configurations passed"; else echo "test.sh: FAILURES"; fi
+exit "$status"
