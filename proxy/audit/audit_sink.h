@@ -19,6 +19,11 @@ class AuditSink {
   /// Errors: ErrorName::kInternal when the log cannot be written (the caller fails closed).
   virtual ProxyResult<std::uint64_t> Append(const AuditEvent& event) = 0;
 
+  /// Queues a record without waiting for it to be durable, and never blocks. For events no
+  /// response waits on: requests refused on an I/O thread (throttled, timed out, oversized).
+  /// Thread-safe. A record that cannot be written is counted and makes Healthy() false.
+  virtual void AppendNoWait(AuditEvent event) = 0;
+
   /// True while records can be written; health reports DEGRADED/UNAVAILABLE otherwise.
   virtual bool Healthy() const = 0;
 };

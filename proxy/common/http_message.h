@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace xks::api {
+namespace xks {
 
 /// One header as received: the name as sent (case preserved), the raw value. Duplicates are kept
 /// in arrival order because SigV4 canonicalisation must see them.
@@ -54,4 +54,4 @@ struct HttpResponse {
 /// ASCII case-insensitive equality, as HTTP header names require.
 bool HeaderNameEquals(std::string_view a, std::string_view b);
 
-}  // namespace xks::api
+}  // namespace xks

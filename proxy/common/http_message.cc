@@ -1,6 +1,6 @@
-#include "proxy/api/http_message.h"
+#include "proxy/common/http_message.h"
 
-namespace xks::api {
+namespace xks {
 
 bool HeaderNameEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -26,4 +26,4 @@ std::size_t HttpRequest::HeaderCount(std::string_view name) const {
   return n;
 }
 
-}  // namespace xks::api
+}  // namespace xks
