@@ -1,0 +1,208 @@
+#include "proxy/runtime/hsm_key_backend.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace xks::runtime {
+namespace {
+
+// Health checks encrypt a fixed, non-secret pattern: the point is to exercise the key and the
+// mechanism, not to protect anything.
+constexpr std::uint8_t kHealthPattern[32] = {'x', 'k', 's', '-', 'h', 'e', 'a', 'l', 't', 'h'};
+
+std::string Fingerprint(const tenant::ModuleConfig& module, const tenant::TokenConfig& token) {
+  return module.module + "|" + (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" +
+         token.token + "|" + token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
+         (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key;
+}
+
+pkcs11::PinSource ToPinSource(const tenant::SecretRef& ref) {
+  return ref.kind == tenant::SecretRef::Kind::kFile ? pkcs11::PinSource::File(ref.where)
+                                                    : pkcs11::PinSource::Env(ref.where);
+}
+
+std::string DescribeModel(pkcs11::Module& module, const pkcs11::TokenClient& client) {
+  auto slots = pkcs11::ListSlots(module);
+  if (slots.ok()) {
+    for (const auto& slot : *slots) {
+      if (slot.token_serial == client.token_serial() && slot.token_label == client.token_label()) {
+        return slot.manufacturer + " " + slot.token_model + " (token " + slot.token_label +
+               ", serial " + slot.token_serial + ")";
+      }
+    }
+  }
+  return "PKCS#11 token " + client.token_label();
+}
+
+}  // namespace
+
+Error MapHsmError(const pkcs11::HsmError& error) {
+  using pkcs11::HsmErrorKind;
+  const std::string detail = error.ToLogString();
+  switch (error.kind) {
+    case HsmErrorKind::kNotFound:
+      return MakeError(ErrorName::kKeyNotFound, "The key was not found in the HSM", detail);
+    case HsmErrorKind::kBadCiphertext:
+      return MakeError(ErrorName::kInvalidCiphertext,
+                       "The ciphertext, IV, AAD, metadata or tag is invalid", detail);
+    case HsmErrorKind::kKeyUsageNotPermitted:
+      return MakeError(ErrorName::kInvalidKeyUsage, "The key does not permit this operation",
+                       detail);
+    case HsmErrorKind::kTimeout:
+      return MakeError(ErrorName::kDependencyTimeout, "The HSM did not answer in time", detail);
+    case HsmErrorKind::kInvalidArgument:
+      return MakeError(ErrorName::kValidation, "The HSM refused the request parameters", detail);
+    case HsmErrorKind::kUnavailable:
+      return MakeError(ErrorName::kInternal, "The HSM is unavailable", detail);
+    case HsmErrorKind::kInternal:
+      return MakeError(ErrorName::kInternal, "The HSM failed the operation", detail);
+  }
+  std::abort();
+}
+
+Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::HsmConfig& hsm) {
+  std::vector<std::string> problems;
+  TokenMap next;
+  std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules;
+  {
+    std::shared_lock lock(mutex_);
+    modules = modules_;
+  }
+  for (const auto& token : hsm.tokens) {
+    const tenant::ModuleConfig* module_config = hsm.FindModule(token.module_id);
+    if (module_config == nullptr) {
+      problems.push_back("hsm.tokens " + token.id + ": unknown module " + token.module_id);
+      continue;
+    }
+    const std::string fingerprint = Fingerprint(*module_config, token);
+    if (auto existing = FindToken(token.id); existing && existing->fingerprint == fingerprint) {
+      next.emplace(token.id, std::move(existing));
+      continue;
+    }
+    auto& module = modules[module_config->module];
+    if (!module) {
+      pkcs11::ModuleConfig module_options;
+      module_options.module = module_config->module;
+      module_options.hsm_generates_gcm_iv = module_config->generate_iv_in_hsm;
+      auto opened = pkcs11::OpenModule(module_options);
+      if (!opened.ok()) {
+        problems.push_back("hsm.modules " + module_config->id + ": " + opened.error().ToLogString());
+        modules.erase(module_config->module);
+        continue;
+      }
+      module = std::move(opened).value();
+    }
+    pkcs11::TokenConfig token_options;
+    token_options.token = token.token;
+    token_options.pin = ToPinSource(token.pin);
+    token_options.max_sessions = token.max_sessions;
+    token_options.copy_keys_to_session_objects = token.copy_keys_to_session_objects;
+    auto client = pkcs11::TokenClient::Open(module, token_options);
+    if (!client.ok()) {
+      problems.push_back("hsm.tokens " + token.id + ": " + client.error().ToLogString());
+      continue;
+    }
+    auto open = std::make_shared<OpenToken>();
+    open->id = token.id;
+    open->client = std::move(client).value();
+    open->health_check_key = token.health_check_key;
+    open->model = DescribeModel(*module, *open->client);
+    open->fingerprint = fingerprint;
+    next.emplace(token.id, std::move(open));
+  }
+  if (!problems.empty()) return Fail(std::move(problems));
+  std::unique_lock lock(mutex_);
+  tokens_ = std::move(next);
+  modules_ = std::move(modules);
+  return {};
+}
+
+std::shared_ptr<OpenToken> HsmKeyBackend::FindToken(std::string_view token_id) const {
+  std::shared_lock lock(mutex_);
+  auto it = tokens_.find(token_id);
+  return it == tokens_.end() ? nullptr : it->second;
+}
+
+ProxyResult<std::shared_ptr<OpenToken>> HsmKeyBackend::Token(std::string_view token_id) const {
+  auto token = FindToken(token_id);
+  if (!token) {
+    return Fail(MakeError(ErrorName::kInternal, "The tenant's HSM token is not available",
+                          "token " + std::string(token_id) + " is not open"));
+  }
+  return token;
+}
+
+ProxyResult<api::KeyAttributes> HsmKeyBackend::Describe(const api::KeyLocation& key,
+                                                        api::Deadline deadline) {
+  auto token = Token(key.token_id);
+  if (!token.ok()) return Fail(std::move(token).error());
+  auto info = (*token)->client->DescribeKey(key.key_label, deadline);
+  if (!info.ok()) return Fail(MapHsmError(info.error()));
+  api::KeyAttributes attributes;
+  switch (info->key_type) {
+    case pkcs11::KeyType::kAes: attributes.key_type = "AES"; break;
+    case pkcs11::KeyType::kEc: attributes.key_type = "EC"; break;
+    case pkcs11::KeyType::kRsa: attributes.key_type = "RSA"; break;
+    case pkcs11::KeyType::kGenericSecret: attributes.key_type = "GENERIC_SECRET"; break;
+    case pkcs11::KeyType::kOther: attributes.key_type = "OTHER"; break;
+  }
+  attributes.bits = info->value_len * 8;
+  attributes.encrypt = info->usage.encrypt;
+  attributes.decrypt = info->usage.decrypt;
+  attributes.wrap = info->usage.wrap;
+  attributes.unwrap = info->usage.unwrap;
+  attributes.sign = info->usage.sign;
+  attributes.verify = info->usage.verify;
+  attributes.derive = info->usage.derive;
+  return attributes;
+}
+
+ProxyResult<api::SealedData> HsmKeyBackend::Encrypt(const api::KeyLocation& key,
+                                                    std::span<const std::uint8_t> plaintext,
+                                                    std::span<const std::uint8_t> hsm_aad,
+                                                    api::Deadline deadline) {
+  auto token = Token(key.token_id);
+  if (!token.ok()) return Fail(std::move(token).error());
+  auto sealed = (*token)->client->Encrypt(key.key_label, plaintext, hsm_aad, deadline);
+  if (!sealed.ok()) return Fail(MapHsmError(sealed.error()));
+  return api::SealedData{std::move(sealed->iv), std::move(sealed->ciphertext), sealed->tag};
+}
+
+ProxyResult<SecretBytes> HsmKeyBackend::Decrypt(const api::KeyLocation& key,
+                                                std::span<const std::uint8_t> iv,
+                                                std::span<const std::uint8_t> ciphertext,
+                                                std::span<const std::uint8_t> tag,
+                                                std::span<const std::uint8_t> hsm_aad,
+                                                api::Deadline deadline) {
+  auto token = Token(key.token_id);
+  if (!token.ok()) return Fail(std::move(token).error());
+  auto plaintext = (*token)->client->Decrypt(key.key_label, iv, ciphertext, tag, hsm_aad, deadline);
+  if (!plaintext.ok()) return Fail(MapHsmError(plaintext.error()));
+  return std::move(plaintext).value();
+}
+
+ProxyResult<void> HsmKeyBackend::CheckTokenHealth(std::string_view token_id,
+                                                  api::Deadline deadline) {
+  auto token = Token(token_id);
+  if (!token.ok()) return Fail(std::move(token).error());
+  pkcs11::TokenClient& client = *(*token)->client;
+  const std::string& key = (*token)->health_check_key;
+  static constexpr std::uint8_t kAad[] = {'h', 'e', 'a', 'l', 't', 'h'};
+  auto sealed = client.Encrypt(key, kHealthPattern, kAad, deadline);
+  if (!sealed.ok()) return Fail(MapHsmError(sealed.error()));
+  auto opened = client.Decrypt(key, sealed->iv, sealed->ciphertext, sealed->tag, kAad, deadline);
+  if (!opened.ok()) return Fail(MapHsmError(opened.error()));
+  if (!std::equal(opened->span().begin(), opened->span().end(), std::begin(kHealthPattern),
+                  std::end(kHealthPattern))) {
+    return Fail(MakeError(ErrorName::kInternal, "The HSM health check failed",
+                          "token " + client.token_label() + ": round trip mismatch"));
+  }
+  return {};
+}
+
+std::string HsmKeyBackend::TokenModel(std::string_view token_id) {
+  auto token = FindToken(token_id);
+  return token ? token->model : "unavailable";
+}
+
+}  // namespace xks::runtime

@@ -1,0 +1,71 @@
+#pragma once
+// The proxy's KeyBackend on real PKCS#11 tokens: one TokenClient per configured token, opened from the
+// `hsm` section of the configuration. This is the only place where the proxy calls the pkcs11 facade
+// for request work, and where HsmErrorKind becomes an XKS errorName (one table, MapHsmError).
+//
+// Thread safety: every member is thread-safe. ApplyConfig (reload) swaps the token map atomically;
+// requests already holding a token keep it alive until they finish.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "pkcs11/hsm.h"
+#include "proxy/api/key_backend.h"
+#include "proxy/tenant/config.h"
+
+namespace xks::runtime {
+
+/// Maps an HSM layer error to the errorName the client sees. The CK_RV and the HSM message go to
+/// `log_detail` only. Exhaustive over HsmErrorKind; unit-tested.
+Error MapHsmError(const pkcs11::HsmError& error);
+
+/// One opened token and what the health check needs.
+struct OpenToken {
+  std::string id;
+  std::shared_ptr<pkcs11::TokenClient> client;
+  std::string health_check_key;
+  std::string model;  ///< for ekmFleetDetails.model
+  /// What it was opened from; a reload reopens the token only when this changes.
+  std::string fingerprint;
+};
+
+class HsmKeyBackend final : public api::KeyBackend {
+ public:
+  HsmKeyBackend() = default;
+
+  /// Opens every module and token in `hsm` that is not already open with the same settings, and
+  /// drops tokens no longer configured. On any failure nothing changes and every problem is returned
+  /// (one line each, no PINs). Call once at start, then on each reload.
+  Result<void, std::vector<std::string>> ApplyConfig(const tenant::HsmConfig& hsm);
+
+  ProxyResult<api::KeyAttributes> Describe(const api::KeyLocation& key,
+                                           api::Deadline deadline) override;
+  ProxyResult<api::SealedData> Encrypt(const api::KeyLocation& key,
+                                       std::span<const std::uint8_t> plaintext,
+                                       std::span<const std::uint8_t> hsm_aad,
+                                       api::Deadline deadline) override;
+  ProxyResult<SecretBytes> Decrypt(const api::KeyLocation& key, std::span<const std::uint8_t> iv,
+                                   std::span<const std::uint8_t> ciphertext,
+                                   std::span<const std::uint8_t> tag,
+                                   std::span<const std::uint8_t> hsm_aad,
+                                   api::Deadline deadline) override;
+  ProxyResult<void> CheckTokenHealth(std::string_view token_id, api::Deadline deadline) override;
+  std::string TokenModel(std::string_view token_id) override;
+
+  /// The open token with that id, or null. For the audit signer and administration.
+  std::shared_ptr<OpenToken> FindToken(std::string_view token_id) const;
+
+ private:
+  using TokenMap = std::map<std::string, std::shared_ptr<OpenToken>, std::less<>>;
+  ProxyResult<std::shared_ptr<OpenToken>> Token(std::string_view token_id) const;
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules_;  // by module spec
+  TokenMap tokens_;
+};
+
+}  // namespace xks::runtime

@@ -1,0 +1,168 @@
+// xks-proxy: the AWS KMS External Key Store proxy.
+//
+//   xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]
+//   xks-proxy --check-config --config FILE
+//
+// SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the configuration.
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proxy/common/log.h"
+#include "proxy/runtime/proxy_app.h"
+#include "proxy/server/signals.h"
+#include "proxy/tenant/config.h"
+
+namespace {
+
+constexpr std::string_view kComponent = "main";
+constexpr auto kDrainGrace = std::chrono::seconds(10);
+
+constexpr const char* kUsage =
+    "usage: xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]\n"
+    "       xks-proxy --check-config --config FILE\n"
+    "\n"
+    "  --config FILE      the proxy configuration (docs/configuration.md)\n"
+    "  --port-file FILE   write the bound TCP port here once listening (useful with port 0)\n"
+    "  --pid-file FILE    write the process id here once listening (xksctl uses it to reload)\n"
+    "  --check-config     validate the configuration, print every problem, and exit\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the configuration.\n";
+
+struct Arguments {
+  std::string config;
+  std::string port_file;
+  std::string pid_file;
+  bool check_only = false;
+};
+
+bool ParseArguments(int argc, char** argv, Arguments& out) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string& target) {
+      if (i + 1 >= argc) return false;
+      target = argv[++i];
+      return true;
+    };
+    if (arg == "--config") {
+      if (!value(out.config)) return false;
+    } else if (arg == "--port-file") {
+      if (!value(out.port_file)) return false;
+    } else if (arg == "--pid-file") {
+      if (!value(out.pid_file)) return false;
+    } else if (arg == "--check-config") {
+      out.check_only = true;
+    } else {
+      return false;
+    }
+  }
+  return !out.config.empty();
+}
+
+// Secrets (PINs, SigV4 secrets, plaintext in flight) live in this process's memory: never let it
+// be dumped to a core file or read through ptrace by another unprivileged process.
+void HardenProcess() {
+  struct rlimit no_core {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask(077);
+}
+
+// Written via a temporary file and rename so a reader never sees a partial value.
+bool WriteSmallFile(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, content.data(), content.size()) ==
+                       static_cast<ssize_t>(content.size());
+  ::close(fd);
+  return written && ::rename(temp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Arguments args;
+  if (!ParseArguments(argc, argv, args)) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  HardenProcess();
+
+  if (args.check_only) {
+    auto config = xks::tenant::LoadConfigFile(args.config);
+    if (!config.ok()) {
+      std::cerr << xks::tenant::FormatProblems(config.error());
+      return 1;
+    }
+    std::cout << "configuration OK: " << config->tenants.size() << " tenant(s)\n";
+    return 0;
+  }
+
+  std::mutex mutex;
+  std::condition_variable stop_requested;
+  bool stopping = false;
+  xks::runtime::ProxyApp* app_ptr = nullptr;
+  // Signals are blocked before any other thread starts, so only the watcher thread sees them.
+  auto watcher = xks::server::SignalWatcher::Start([&](int signal_number) {
+    if (signal_number == SIGHUP) {
+      std::lock_guard lock(mutex);
+      if (app_ptr == nullptr || stopping) return;
+      if (auto reloaded = app_ptr->Reload(); !reloaded.ok()) {
+        for (const auto& problem : reloaded.error()) {
+          xks::LogError(kComponent, "reload refused: " + problem);
+        }
+      }
+      return;
+    }
+    std::lock_guard lock(mutex);
+    stopping = true;
+    stop_requested.notify_all();
+  });
+  if (!watcher.ok()) {
+    xks::LogError(kComponent, "cannot install signal handling: " + watcher.error());
+    return 1;
+  }
+
+  auto app = xks::runtime::ProxyApp::Create(args.config);
+  if (!app.ok()) {
+    for (const auto& problem : app.error()) xks::LogError(kComponent, problem);
+    xks::LogError(kComponent, "refusing to start: " + std::to_string(app.error().size()) +
+                                  " problem(s)");
+    return 1;
+  }
+  if (auto started = (*app)->Start(); !started.ok()) {
+    xks::LogError(kComponent, "cannot start: " + started.error());
+    return 1;
+  }
+  if (!args.port_file.empty() &&
+      !WriteSmallFile(args.port_file, std::to_string((*app)->port()) + "\n")) {
+    xks::LogError(kComponent, "cannot write --port-file " + args.port_file);
+  }
+  if (!args.pid_file.empty() &&
+      !WriteSmallFile(args.pid_file, std::to_string(::getpid()) + "\n")) {
+    xks::LogError(kComponent, "cannot write --pid-file " + args.pid_file);
+  }
+
+  {
+    std::unique_lock lock(mutex);
+    app_ptr = app->get();
+    stop_requested.wait(lock, [&] { return stopping; });
+    app_ptr = nullptr;
+  }
+  xks::LogInfo(kComponent, "shutting down: draining in-flight requests");
+  (*app)->Shutdown(kDrainGrace);
+  if (!args.pid_file.empty()) ::unlink(args.pid_file.c_str());
+  return 0;
+}

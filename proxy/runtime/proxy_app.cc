@@ -1,0 +1,292 @@
+#include "proxy/runtime/proxy_app.h"
+
+#include <utility>
+
+#include "proxy/api/health_monitor.h"
+#include "proxy/api/xks_service.h"
+#include "proxy/audit/audit_config.h"
+#include "proxy/audit/audit_log.h"
+#include "proxy/common/log.h"
+#include "proxy/runtime/hsm_checkpoint_signer.h"
+#include "proxy/runtime/hsm_key_backend.h"
+#include "proxy/runtime/sigv4_authenticator.h"
+#include "proxy/server/server.h"
+#include "proxy/tenant/registry_holder.h"
+
+#ifndef XKS_VERSION
+#error "XKS_VERSION must be defined by the build"
+#endif
+
+namespace xks::runtime {
+namespace {
+
+constexpr std::string_view kComponent = "proxy";
+
+server::TlsOptions ToTlsOptions(const std::optional<tenant::TlsConfig>& tls) {
+  if (!tls) return {};
+  return server::TlsOptions{tls->certificate_chain_file, tls->private_key_file,
+                            tls->client_ca_file, tls->allowed_client_common_names};
+}
+
+server::ServerOptions ToServerOptions(const tenant::ServerConfig& config) {
+  server::ServerOptions options;
+  options.address = config.listen_address;
+  options.port = config.port;
+  options.insecure = config.insecure;
+  options.tls = ToTlsOptions(config.tls);
+  options.io_threads = static_cast<int>(config.io_threads);
+  options.worker_threads = static_cast<int>(config.worker_threads);
+  options.queue_limit = config.queue_limit;
+  options.time_budget = config.hsm_time_budget;
+  options.read_timeout = config.read_timeout;
+  options.write_timeout = config.write_timeout;
+  options.idle_timeout = config.idle_timeout;
+  options.max_body_bytes = config.max_body_bytes;
+  options.ping_path = config.ping_path;
+  return options;
+}
+
+api::HealthMonitorOptions ToHealthOptions(const tenant::ApiConfig& config) {
+  api::HealthMonitorOptions options;
+  options.interval = config.health_check_interval;
+  options.degraded_latency = config.health_degraded_latency;
+  return options;
+}
+
+// Listener, thread and audit settings are bound at start; a reload that changes them only warns.
+bool SameStartupSettings(const tenant::ServerConfig& a, const tenant::ServerConfig& b) {
+  return a.listen_address == b.listen_address && a.port == b.port && a.insecure == b.insecure &&
+         a.io_threads == b.io_threads && a.worker_threads == b.worker_threads &&
+         a.queue_limit == b.queue_limit && a.hsm_time_budget == b.hsm_time_budget &&
+         a.read_timeout == b.read_timeout && a.write_timeout == b.write_timeout &&
+         a.idle_timeout == b.idle_timeout && a.max_body_bytes == b.max_body_bytes &&
+         a.ping_path == b.ping_path;
+}
+
+std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
+  std::vector<std::string> lines;
+  lines.reserve(problems.size());
+  for (const auto& problem : problems) lines.push_back(problem.ToString());
+  return lines;
+}
+
+std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+class ProxyApp::Impl {
+ public:
+  Result<void, std::vector<std::string>> Open(const std::string& config_path);
+  Result<void, std::string> Start();
+  Result<void, std::vector<std::string>> Reload();
+  void Shutdown(std::chrono::milliseconds grace);
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+
+ private:
+  Result<std::unique_ptr<audit::CheckpointSigner>, std::string> MakeSigner(
+      const audit::SignerConfig& config, const tenant::TenantRegistry& registry);
+  void RecordAdmin(std::string operation, nlohmann::json details);
+  void OnRejected(const HttpRequest& request, const Error& error, int status);
+
+  std::mutex lifecycle_mutex_;
+  bool started_ = false;
+  bool stopped_ = false;
+  // Declaration order is teardown order reversed: the server goes first, the backend last.
+  HsmKeyBackend backend_;
+  SigV4Authenticator authenticator_;
+  std::unique_ptr<tenant::RegistryHolder> registry_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<api::HealthMonitor> health_;
+  std::unique_ptr<api::XksService> service_;
+  std::unique_ptr<server::Server> server_;
+  tenant::ServerConfig started_server_;
+  nlohmann::json started_audit_;
+};
+
+Result<std::unique_ptr<audit::CheckpointSigner>, std::string> ProxyApp::Impl::MakeSigner(
+    const audit::SignerConfig& config, const tenant::TenantRegistry& registry) {
+  if (config.type == audit::SignerConfig::Type::kFile) return audit::MakeFileSigner(config);
+  const auto& spec = config.pkcs11;
+  if (!spec.contains("token") || !spec["token"].is_string() || !spec.contains("key_label") ||
+      !spec["key_label"].is_string()) {
+    return Fail(std::string(
+        "audit.signer: a pkcs11 signer needs \"token\" (an hsm.tokens id) and \"key_label\""));
+  }
+  const std::string token_id = spec["token"].get<std::string>();
+  for (const auto& tenant : registry.tenants()) {
+    if (tenant.token_id == token_id) {
+      return Fail("audit.signer.token: " + token_id + " is tenant " + tenant.name +
+                  "'s token; the audit key needs a token of its own");
+    }
+  }
+  auto token = backend_.FindToken(token_id);
+  if (!token) return Fail("audit.signer.token: " + token_id + " is not an open hsm.tokens entry");
+  auto signer = HsmCheckpointSigner::Open(token->client, spec["key_label"].get<std::string>());
+  if (!signer.ok()) return Fail(std::move(signer).error());
+  return std::unique_ptr<audit::CheckpointSigner>(std::move(signer).value());
+}
+
+Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& config_path) {
+  auto holder = tenant::RegistryHolder::Load(config_path);
+  if (!holder.ok()) return Fail(ProblemLines(holder.error()));
+  registry_ = std::move(holder).value();
+  const auto registry = registry_->Current();
+  const tenant::Config& config = registry->config();
+
+  if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
+    return Fail(std::move(applied).error());
+  }
+  auto audit_config = audit::ParseAuditConfig(config.audit, "audit");
+  if (!audit_config.ok()) return Fail(std::move(audit_config).error());
+  auto signer = MakeSigner(audit_config->signer, *registry);
+  if (!signer.ok()) return Fail(std::vector<std::string>{signer.error()});
+  auto audit_log = audit::AuditLog::Open(*audit_config, std::move(signer).value());
+  if (!audit_log.ok()) return Fail(std::vector<std::string>{"audit: " + audit_log.error()});
+  audit_ = std::move(audit_log).value();
+
+  authenticator_.Publish(*registry);
+  health_ = std::make_unique<api::HealthMonitor>(backend_, ToHealthOptions(config.api));
+  health_->SetTokens(registry->TenantTokenIds());
+  api::XksServiceOptions service_options;
+  service_options.proxy_model = std::string("xks-hsm-proxy ") + XKS_VERSION;
+  tenant::RegistryHolder* holder_ptr = registry_.get();
+  service_ = std::make_unique<api::XksService>([holder_ptr] { return holder_ptr->Current(); },
+                                               backend_, authenticator_, *audit_, *health_,
+                                               std::move(service_options));
+  api::XksService* service_ptr = service_.get();
+  server_ = std::make_unique<server::Server>(
+      ToServerOptions(config.server),
+      [service_ptr](const HttpRequest& request) { return service_ptr->Handle(request); },
+      [this](const HttpRequest& request, const Error& error, int status) {
+        OnRejected(request, error, status);
+      });
+  started_server_ = config.server;
+  started_audit_ = config.audit;
+  return {};
+}
+
+void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, int status) {
+  // Runs on an I/O thread: queue the record, never wait for the disk here.
+  audit::AuditEvent event;
+  event.operation = "Unknown";
+  event.http_method = request.method;
+  event.http_path = PathOf(request.target);
+  event.client_address = request.connection.peer_address;
+  event.client_cert_subject = request.connection.client_cert_subject;
+  if (auto key_id = auth::SigV4Verifier::PresentedAccessKeyId(request)) {
+    event.access_key_id = *key_id;
+  }
+  event.result = std::string(ErrorNameString(error.name));
+  event.http_status = status;
+  audit_->AppendNoWait(std::move(event));
+}
+
+void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details) {
+  audit::AuditEvent event;
+  event.kind = audit::AuditEvent::Kind::kAdmin;
+  event.operation = std::move(operation);
+  event.details = std::move(details);
+  if (auto appended = audit_->Append(event); !appended.ok()) {
+    LogError(kComponent, "audit record for " + event.operation +
+                             " failed: " + appended.error().log_detail);
+  }
+}
+
+Result<void, std::string> ProxyApp::Impl::Start() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (started_) return Fail(std::string("already started"));
+  // One synchronous round first, so the first GetHealthStatus already has a real answer.
+  health_->CheckNow();
+  health_->Start();
+  if (auto started = server_->Start(); !started.ok()) {
+    health_->Stop();
+    return started;
+  }
+  started_ = true;
+  const auto registry = registry_->Current();
+  RecordAdmin("proxy.start", {{"version", XKS_VERSION},
+                              {"tenants", registry->tenants().size()},
+                              {"port", server_->port()}});
+  LogInfo(kComponent, "listening on " + started_server_.listen_address + ":" +
+                          std::to_string(server_->port()) + " with " +
+                          std::to_string(registry->tenants().size()) + " tenant(s)");
+  return {};
+}
+
+Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (stopped_) return Fail(std::vector<std::string>{"the proxy is shutting down"});
+  const auto previous = registry_->Current();
+  auto loaded = tenant::LoadConfigFile(previous->config().source_path);
+  if (!loaded.ok()) {
+    auto problems = ProblemLines(loaded.error());
+    RecordAdmin("config.reload", {{"result", "refused"}, {"problems", problems.size()}});
+    return Fail(std::move(problems));
+  }
+  tenant::Config config = std::move(loaded).value();
+  if (config.server.tls && !config.server.insecure) {
+    if (auto reloaded = server_->ReloadTls(ToTlsOptions(config.server.tls)); !reloaded.ok()) {
+      RecordAdmin("config.reload", {{"result", "refused"}, {"problems", 1}});
+      return Fail(std::vector<std::string>{"server.tls: " + reloaded.error()});
+    }
+  }
+  if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
+    RecordAdmin("config.reload", {{"result", "refused"}, {"problems", applied.error().size()}});
+    return Fail(std::move(applied).error());
+  }
+  if (!SameStartupSettings(config.server, started_server_)) {
+    LogWarning(kComponent, "server settings other than TLS changed; they apply after a restart");
+  }
+  if (config.audit != started_audit_) {
+    LogWarning(kComponent, "the audit section changed; it applies after a restart");
+  }
+  auto next = tenant::TenantRegistry::Build(std::move(config));
+  authenticator_.Publish(*next);
+  health_->SetTokens(next->TenantTokenIds());
+  registry_->Replace(next);
+
+  nlohmann::json tenants = nlohmann::json::array();
+  for (const auto& tenant : next->tenants()) {
+    nlohmann::json keys = nlohmann::json::object();
+    for (const auto& [id, key] : tenant.keys) {
+      keys[id] = {{"disabled", key.disabled}, {"versions", key.versions.size()}};
+    }
+    tenants.push_back({{"tenant", tenant.name},
+                       {"credentials", tenant.credentials.size()},
+                       {"keys", std::move(keys)}});
+  }
+  RecordAdmin("config.reload", {{"result", "applied"}, {"tenants", std::move(tenants)}});
+  LogInfo(kComponent, "configuration reloaded: " + std::to_string(next->tenants().size()) +
+                          " tenant(s)");
+  return {};
+}
+
+void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) server_->Shutdown(grace);
+  if (health_) health_->Stop();
+  if (audit_) {
+    if (started_) RecordAdmin("proxy.stop", nlohmann::json::object());
+    audit_->Close();
+  }
+  LogInfo(kComponent, "stopped");
+}
+
+ProxyApp::ProxyApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProxyApp::~ProxyApp() { impl_->Shutdown(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<ProxyApp>, std::vector<std::string>> ProxyApp::Create(
+    const std::string& config_path) {
+  auto impl = std::make_unique<Impl>();
+  if (auto opened = impl->Open(config_path); !opened.ok()) return Fail(std::move(opened).error());
+  return std::unique_ptr<ProxyApp>(new ProxyApp(std::move(impl)));
+}
+
+Result<void, std::string> ProxyApp::Start() { return impl_->Start(); }
+std::uint16_t ProxyApp::port() const { return impl_->port(); }
+Result<void, std::vector<std::string>> ProxyApp::Reload() { return impl_->Reload(); }
+void ProxyApp::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+
+}  // namespace xks::runtime
