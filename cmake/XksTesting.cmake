@@ -11,16 +11,14 @@ function(xks_add_test)
     XKS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     XKS_BINARY_DIR="${PROJECT_BINARY_DIR}"
     XKS_SOFTHSM_MODULE="${XKS_SOFTHSM_MODULE}")
-  # PROPERTIES takes key/value pairs, so list values must keep their ';' escaped or they would
-  # split into extra pairs.
-  set(environment
-    "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp"
-    "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
-    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
-  string(REPLACE ";" "\\;" environment "${environment}")
-  string(REPLACE ";" "\\;" labels "${ARG_LABELS}")
+  # One label per test: PRE_TEST discovery re-parses PROPERTIES, so list values would split into
+  # extra key/value pairs. Sanitizer options come from the environment (tools/test.sh exports them).
+  list(LENGTH ARG_LABELS label_count)
+  if(label_count GREATER 1)
+    message(FATAL_ERROR "xks_add_test(${ARG_NAME}): give one label, not ${ARG_LABELS}")
+  endif()
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${labels}" TIMEOUT 600 ENVIRONMENT "${environment}")
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600)
 endfunction()

@@ -8,6 +8,11 @@ cd "$root"
 "$root/tools/install-deps.sh"
 
 jobs="${XKS_JOBS:-$(nproc)}"
+# Sanitizer settings for the ASan+UBSan build (ignored by the normal one). The suppression file
+# names only leaks inside third-party PKCS#11 modules.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
 run_config() {
   local name="$1"; shift
