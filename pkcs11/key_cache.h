@@ -1,0 +1,37 @@
+#pragma once
+// Object handles of one token's keys, by label, stamped with the module generation they were found
+// under. Internal to pkcs11/.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace xks::pkcs11 {
+
+/// Thread-safe. A handle is returned only for the generation it was stored under, so a handle from
+/// before a module re-initialization is never reused. One cache per token (TokenClient), so the
+/// (token, label) key is (this cache, label).
+class KeyCache {
+ public:
+  /// The cached handle for `label` under `generation`, if any.
+  std::optional<unsigned long> Get(std::string_view label, std::uint64_t generation) const;
+  /// Stores (overwrites) the handle for `label`.
+  void Put(std::string_view label, std::uint64_t generation, unsigned long handle);
+  /// Forgets `label`; returns the entry it had (so a session copy can be destroyed).
+  std::optional<std::pair<unsigned long, std::uint64_t>> Erase(std::string_view label);
+  /// Forgets everything.
+  void Clear();
+
+ private:
+  struct Entry {
+    unsigned long handle;
+    std::uint64_t generation;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace xks::pkcs11
