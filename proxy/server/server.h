@@ -1,0 +1,116 @@
+#pragma once
+// The HTTPS front end: sockets, TLS (with optional mTLS), HTTP/1.1 framing, timeouts, limits,
+// back-pressure and graceful shutdown. It knows nothing of XKS: every complete request other than
+// the load-balancer ping goes to one `Handler`, run on a bounded worker pool, never on an I/O
+// thread. Boost.Beast stays behind a pimpl so users of this header do not compile it.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pkcs11/result.h"
+#include "proxy/common/error.h"
+#include "proxy/common/http_message.h"
+
+namespace xks::server {
+
+/// TLS material for a listener. Files are read at Start() and at ReloadTls(), never later.
+struct TlsOptions {
+  std::string certificate_chain_file;  ///< PEM: leaf first, then intermediates; RSA or EC key
+  std::string private_key_file;        ///< PEM, unencrypted; must match the leaf certificate
+  /// Empty: no client certificate is requested. Otherwise a PEM CA bundle: every client must
+  /// present a certificate chaining to it, or the handshake fails (mTLS).
+  std::string client_ca_file;
+  /// With mTLS: when non-empty, the client leaf's subject CN must be exactly one of these.
+  std::vector<std::string> allowed_client_common_names;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  ///< 0 = ephemeral (tests); see Server::port()
+  /// Plain HTTP, for local tests only. Start() logs a loud warning.
+  bool insecure = false;
+  TlsOptions tls;
+  int io_threads = 1;
+  int worker_threads = 2;
+  /// Requests waiting for a worker (not counting those running). A full queue answers 429.
+  std::size_t queue_limit = 256;
+  /// Measured from HttpRequest::received_at; a request not answered by then gets 503.
+  std::chrono::milliseconds time_budget{200};
+  /// read: from a request's first byte to its last; write: one response; idle: between requests
+  /// on a keep-alive connection (and before the first one, after the TLS handshake). The TLS
+  /// handshake is bounded by read_timeout.
+  std::chrono::milliseconds read_timeout{10000}, write_timeout{10000}, idle_timeout{60000};
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  /// GET or HEAD to exactly this target → 200 with a constant body, answered on the I/O thread
+  /// without calling the handler (load balancer health checks). Empty disables it.
+  std::string ping_path = "/ping";
+  /// Connections beyond this are closed right after accept.
+  std::size_t max_connections = 4096;
+};
+
+/// Runs on a worker thread. Must not throw. Gets the request with received_at set. May be called
+/// concurrently from all worker threads. Its response may be discarded if it arrives after the
+/// time budget (the client then already got 503).
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+/// Called (on an I/O thread; must not block or throw) for every request the server answers itself
+/// without the handler: throttled (429), timed out (503), too large (413/431), malformed HTTP
+/// (400). `partial_request` holds whatever was parsed (possibly only the connection info; the body
+/// is never included). `error` is what was sent.
+using RejectionObserver =
+    std::function<void(const HttpRequest& partial_request, const Error& error, int http_status)>;
+
+class ServerImpl;  // server.cc
+
+/// One listener with its I/O threads and worker pool.
+///
+/// Thread safety: all methods may be called from any thread, except that Shutdown() and the
+/// destructor must not be called from an I/O or worker thread of this server (they join them).
+/// Start() is called at most once.
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler, RejectionObserver observer = {});
+  /// Calls Shutdown(0 ms) if still running.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Loads TLS (unless insecure), binds, listens and starts the threads. Errors are text for
+  /// operators (bad certificate, key mismatch, address in use, ...); nothing is running then.
+  Result<void, std::string> Start();
+
+  /// The actually bound port (after a successful Start()), else 0.
+  std::uint16_t port() const;
+
+  /// Stops accepting, lets in-flight requests finish (up to `grace`), closes idle keep-alive
+  /// connections, then closes whatever is left and joins all threads. Idempotent. Safe to call
+  /// from a signal-watching thread. A handler still running is waited for (handlers must return).
+  void Shutdown(std::chrono::milliseconds grace);
+
+  /// Atomically swaps the TLS context for NEW connections (certificate renewal, CA/CN changes);
+  /// established connections keep theirs. On error (unreadable files, key mismatch, bad CA) the
+  /// old context stays in use and the text says why. Fails on an insecure server.
+  Result<void, std::string> ReloadTls(const TlsOptions& tls);
+
+  struct Stats {
+    std::uint64_t requests;   ///< complete requests read (pings included)
+    std::uint64_t throttled;  ///< 429: worker queue full
+    std::uint64_t timed_out;  ///< 503: time budget exceeded (queued or running)
+    std::uint64_t rejected;   ///< 400/413/431: malformed or over a limit
+    std::uint64_t connections_open;
+    std::uint64_t queued = 0;  ///< requests waiting for a worker right now
+  };
+  /// A snapshot; counters are read independently (not one atomic view).
+  Stats stats() const;
+
+ private:
+  std::unique_ptr<ServerImpl> impl_;
+};
+
+}  // namespace xks::server

@@ -1,0 +1,147 @@
+#include "proxy/server/tls_context.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+namespace xks::server {
+namespace {
+
+using CnList = std::vector<std::string>;
+
+// The verify callback gets no user pointer, so the allow-list rides on the SSL_CTX as ex_data,
+// freed with the context (old contexts outlive ReloadTls while connections still use them).
+void FreeCnList(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
+                void* /*argp*/) {
+  delete static_cast<CnList*>(ptr);
+}
+
+int CnListIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeCnList);
+  return index;
+}
+
+std::string OpenSslErrors() {
+  std::string text;
+  while (unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    if (!text.empty()) text.append("; ");
+    text.append(buf);
+  }
+  return text.empty() ? "unknown OpenSSL error" : text;
+}
+
+Result<SslCtxPtr, std::string> Failure(const std::string& what) {
+  return Fail(what + ": " + OpenSslErrors());
+}
+
+// Exactly one CN, and it must be listed: a certificate with two CNs could otherwise smuggle an
+// allowed name past a check that looks only at the first.
+bool CommonNameAllowed(X509* cert, const CnList& allowed) {
+  X509_NAME* subject = X509_get_subject_name(cert);
+  if (subject == nullptr) return false;
+  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return false;
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return false;
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return false;
+  std::string cn(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  return std::find(allowed.begin(), allowed.end(), cn) != allowed.end();
+}
+
+int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) {
+  if (preverify_ok != 1) return 0;
+  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr) return 0;
+  auto* allowed = static_cast<CnList*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), CnListIndex()));
+  if (allowed == nullptr || allowed->empty()) return 1;
+  if (CommonNameAllowed(X509_STORE_CTX_get_current_cert(store), *allowed)) return 1;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
+
+}  // namespace
+
+Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Failure("SSL_CTX_new");
+  SSL_CTX* raw = ctx.get();
+  if (SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(raw, TLS1_3_VERSION) != 1) {
+    return Failure("setting TLS 1.2-1.3");
+  }
+  if (SSL_CTX_set_ciphersuites(raw, kTls13CipherSuites) != 1) return Failure("TLS 1.3 suites");
+  if (SSL_CTX_set_cipher_list(raw, kTls12CipherList) != 1) return Failure("TLS 1.2 ciphers");
+  SSL_CTX_set_options(
+      raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+
+  if (tls.certificate_chain_file.empty() || tls.private_key_file.empty()) {
+    return Fail(std::string("TLS needs certificate_chain_file and private_key_file"));
+  }
+  if (SSL_CTX_use_certificate_chain_file(raw, tls.certificate_chain_file.c_str()) != 1) {
+    return Failure("certificate chain " + tls.certificate_chain_file);
+  }
+  if (SSL_CTX_use_PrivateKey_file(raw, tls.private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL already compares the key with the certificate here; name that case plainly.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      return Failure("private key " + tls.private_key_file + " does not match certificate " +
+                     tls.certificate_chain_file);
+    }
+    return Failure("private key " + tls.private_key_file);
+  }
+  if (SSL_CTX_check_private_key(raw) != 1) {
+    return Failure("private key " + tls.private_key_file + " does not match certificate " +
+                   tls.certificate_chain_file);
+  }
+
+  if (!tls.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(raw, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return Failure("client CA bundle " + tls.client_ca_file);
+    }
+    // Tells clients which CAs we accept, so one holding several certificates picks the right one.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr) return Failure("client CA names " + tls.client_ca_file);
+    SSL_CTX_set_client_CA_list(raw, names);
+    if (CnListIndex() < 0) return Failure("ex_data index");
+    auto allowed = std::make_unique<CnList>(tls.allowed_client_common_names);
+    if (SSL_CTX_set_ex_data(raw, CnListIndex(), allowed.get()) != 1) {
+      return Failure("storing the client CN list");
+    }
+    allowed.release();  // owned by the SSL_CTX now, freed by FreeCnList
+    SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &VerifyCallback);
+    SSL_CTX_set_verify_depth(raw, 8);
+    // Session resumption would skip the verify callback; a CN allow-list change must bite at once.
+    SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
+  }
+  return ctx;
+}
+
+std::optional<std::string> PeerCertificateSubject(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return std::nullopt;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio) return std::nullopt;
+  if (X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
+    return std::nullopt;
+  }
+  char* data = nullptr;
+  const long size = BIO_ctrl(bio.get(), BIO_CTRL_INFO, 0, &data);  // BIO_get_mem_data
+  if (size <= 0) return std::string();
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+}  // namespace xks::server
