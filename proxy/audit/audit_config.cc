@@ -1,0 +1,168 @@
+#include "proxy/audit/audit_config.h"
+
+#include <set>
+
+namespace xks::audit {
+namespace {
+
+class Parser {
+ public:
+  Parser(const nlohmann::json& obj, std::string_view path) : obj_(obj), path_(path) {}
+
+  void Problem(const std::string& key, const std::string& what) {
+    problems_.push_back(path_ + (key.empty() ? "" : "." + key) + ": " + what);
+  }
+
+  bool String(const std::string& key, std::string& out, bool required, bool non_empty = true) {
+    auto it = obj_.find(key);
+    if (it == obj_.end()) {
+      if (required) Problem(key, "missing — add a string value");
+      return false;
+    }
+    if (!it->is_string()) {
+      Problem(key, "must be a string — quote the value");
+      return false;
+    }
+    std::string v = it->get<std::string>();
+    if (non_empty && v.empty()) {
+      Problem(key, "must not be empty — set a value");
+      return false;
+    }
+    out = std::move(v);
+    return true;
+  }
+
+  bool Integer(const std::string& key, std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+    auto it = obj_.find(key);
+    if (it == obj_.end()) return false;
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<std::int64_t>() >= 0)) {
+      Problem(key, "must be a non-negative integer — e.g. " + std::to_string(min));
+      return false;
+    }
+    std::uint64_t v = it->get<std::uint64_t>();
+    if (v < min || v > max) {
+      Problem(key, "out of range — use a value from " + std::to_string(min) + " to " +
+                       std::to_string(max));
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  std::vector<std::string>& problems() { return problems_; }
+
+ private:
+  const nlohmann::json& obj_;
+  std::string path_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace
+
+Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::json& audit,
+                                                               std::string_view json_path) {
+  std::string path(json_path);
+  if (!audit.is_object()) {
+    return Fail(std::vector<std::string>{path + ": must be an object — see docs/audit-format.md"});
+  }
+  Parser p(audit, json_path);
+  AuditConfig c;
+  static const std::set<std::string> kKnown = {"directory",
+                                               "file_prefix",
+                                               "instance_id",
+                                               "durability",
+                                               "checkpoint_interval_ms",
+                                               "checkpoint_every",
+                                               "rotate_bytes",
+                                               "rotate_interval_s",
+                                               "signer_grace_ms",
+                                               "retry_interval_ms",
+                                               "mirror",
+                                               "signer"};
+  for (const auto& [key, value] : audit.items()) {
+    if (!kKnown.contains(key)) p.Problem(key, "unknown key — remove it or check the spelling");
+  }
+  p.String("directory", c.directory, true);
+  p.String("instance_id", c.instance_id, true);
+  if (p.String("file_prefix", c.file_prefix, false) &&
+      c.file_prefix.find_first_of("/\n") != std::string::npos) {
+    p.Problem("file_prefix", "must not contain '/' — use a plain name such as \"audit\"");
+  }
+  std::string durability;
+  if (p.String("durability", durability, false)) {
+    if (durability == "fsync") {
+      c.durability = Durability::kFsync;
+    } else if (durability == "write") {
+      c.durability = Durability::kWrite;
+    } else {
+      p.Problem("durability", "must be \"fsync\" or \"write\"");
+    }
+  }
+  std::uint64_t v = 0;
+  if (p.Integer("checkpoint_interval_ms", v, 10, 60000))
+    c.checkpoint_interval = std::chrono::milliseconds(v);
+  if (p.Integer("checkpoint_every", v, 1, 1000000)) c.checkpoint_every = v;
+  if (p.Integer("rotate_bytes", v, 0, 1ull << 40)) {
+    if (v != 0 && v < 4096) {
+      p.Problem("rotate_bytes", "too small — use 0 (no size rotation) or at least 4096");
+    } else {
+      c.rotate_bytes = v;
+    }
+  }
+  if (p.Integer("rotate_interval_s", v, 0, 366ull * 86400))
+    c.rotate_interval = std::chrono::seconds(v);
+  if (p.Integer("signer_grace_ms", v, 0, 3600000)) c.signer_grace = std::chrono::milliseconds(v);
+  if (p.Integer("retry_interval_ms", v, 1, 60000)) c.retry_interval = std::chrono::milliseconds(v);
+  std::string mirror;
+  if (p.String("mirror", mirror, false)) {
+    if (mirror == "none") {
+      c.mirror = Mirror::kNone;
+    } else if (mirror == "stdout") {
+      c.mirror = Mirror::kStdout;
+    } else if (mirror == "syslog") {
+      c.mirror = Mirror::kSyslog;
+    } else {
+      p.Problem("mirror", "must be \"none\", \"stdout\" or \"syslog\"");
+    }
+  }
+  auto signer = audit.find("signer");
+  if (signer == audit.end()) {
+    p.Problem("signer", "missing — add {\"type\": \"file\", \"key_file\": \"/path/key.pem\"}");
+  } else if (!signer->is_object()) {
+    p.Problem("signer", "must be an object — e.g. {\"type\": \"file\", \"key_file\": \"...\"}");
+  } else {
+    Parser sp(*signer, path + ".signer");
+    std::string type;
+    if (sp.String("type", type, true)) {
+      if (type == "file") {
+        c.signer.type = SignerConfig::Type::kFile;
+        sp.String("key_file", c.signer.key_file, true);
+        for (const auto& [key, value] : signer->items()) {
+          if (key != "type" && key != "key_file") {
+            sp.Problem(key, "unknown key for a file signer — remove it");
+          }
+        }
+      } else if (type == "pkcs11") {
+        c.signer.type = SignerConfig::Type::kPkcs11;
+        c.signer.pkcs11 = *signer;
+      } else {
+        sp.Problem("type", "must be \"file\" or \"pkcs11\"");
+      }
+    }
+    for (auto& s : sp.problems()) p.problems().push_back(std::move(s));
+  }
+  if (!p.problems().empty()) return Fail(std::move(p.problems()));
+  return c;
+}
+
+Result<std::unique_ptr<CheckpointSigner>, std::string> MakeFileSigner(const SignerConfig& config) {
+  if (config.type != SignerConfig::Type::kFile) {
+    return Fail(std::string(
+        "signer type pkcs11 must be constructed by the pkcs11 layer, not MakeFileSigner"));
+  }
+  auto s = FileCheckpointSigner::Load(config.key_file);
+  if (!s.ok()) return Fail(s.error());
+  return std::unique_ptr<CheckpointSigner>(std::move(s).value().release());
+}
+
+}  // namespace xks::audit

@@ -1,0 +1,547 @@
+#include "proxy/audit/audit_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace xks::audit {
+namespace {
+
+constexpr std::size_t kMaxQueued = 65536;
+constexpr int kSignerFailed = -1000;  // pseudo-errno for "refused: signer failing"
+constexpr int kClosed = -1001;
+
+std::string FileNameFor(const std::string& prefix, std::uint64_t first_seq) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(first_seq));
+  return prefix + "-" + digits + ".jsonl";
+}
+
+bool IsLogFileName(const std::string& prefix, const std::string& name) {
+  const std::size_t want = prefix.size() + 1 + 20 + 6;
+  if (name.size() != want || name.compare(0, prefix.size() + 1, prefix + "-") != 0) return false;
+  if (name.compare(name.size() - 6, 6, ".jsonl") != 0) return false;
+  for (std::size_t i = prefix.size() + 1; i < prefix.size() + 21; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
+}
+
+std::string Describe(int err) {
+  if (err == kSignerFailed) return "checkpoint signer failing beyond its grace period";
+  if (err == kClosed) return "audit log closed";
+  return std::string("audit write failed: ") + std::strerror(err);
+}
+
+}  // namespace
+
+struct AuditLog::Pending {
+  EventTemplate tmpl;  // serialised by the appending thread, off the single writer thread
+  bool done = false;
+  bool ok = false;
+  int err = 0;
+  std::uint64_t seq = 0;
+};
+
+AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer,
+                   AuditLogDeps deps)
+    : config_(config),
+      signer_(std::move(signer)),
+      clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
+      ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()) {}
+
+Result<std::unique_ptr<AuditLog>, std::string> AuditLog::Open(
+    const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps) {
+  if (!signer) return Fail(std::string("audit: no checkpoint signer"));
+  std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
+  auto recovered = log->Recover();
+  if (!recovered.ok()) return Fail(recovered.error());
+  if (!log->OpenNewFile()) {
+    return Fail("audit: cannot start a new file in " + config.directory + ": " +
+                Describe(log->last_errno_));
+  }
+  // Signs whatever the previous run left unsigned and proves the signer works before any
+  // request depends on it.
+  if (!log->WriteCheckpoint("startup")) {
+    return Fail("audit: startup checkpoint failed in " + config.directory + " (" +
+                (log->signer_failing_ ? std::string("signer failed") : Describe(log->last_errno_)) +
+                ")");
+  }
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+AuditLog::~AuditLog() { Close(); }
+
+Result<void, std::string> AuditLog::Recover() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.directory, ec);
+  if (ec) return Fail("audit: cannot create " + config_.directory + ": " + ec.message());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(config_.directory, ec)) {
+    std::string name = entry.path().filename().string();
+    if (IsLogFileName(config_.file_prefix, name)) names.push_back(name);
+  }
+  if (ec) return Fail("audit: cannot list " + config_.directory + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  // A crash between creating a file and syncing its file-start record leaves an empty file
+  // that holds nothing acknowledged; it is removed so the name can be reused.
+  while (!names.empty() &&
+         std::filesystem::file_size(config_.directory + "/" + names.back(), ec) == 0 && !ec) {
+    std::filesystem::remove(config_.directory + "/" + names.back(), ec);
+    if (ec) return Fail("audit: cannot remove empty " + names.back() + ": " + ec.message());
+    names.pop_back();
+  }
+  if (names.empty()) return {};  // genesis
+  const std::string newest = names.back();
+
+  const std::string path = config_.directory + "/" + newest;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Fail("audit: cannot open " + path + ": " + std::strerror(errno));
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Fail("audit: cannot read " + path + ": " + std::strerror(e));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  // A last line without '\n' is a write that never completed, so it was never acknowledged:
+  // dropping it keeps the chain made only of acknowledged records.
+  std::size_t end = data.rfind('\n');
+  std::size_t keep = end == std::string::npos ? 0 : end + 1;
+  if (keep != data.size()) {
+    if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 || ::fdatasync(fd) != 0) {
+      int e = errno;
+      ::close(fd);
+      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(e));
+    }
+    data.resize(keep);
+  }
+  ::close(fd);
+
+  bool any = false;
+  std::size_t pos = 0;
+  std::uint64_t first_seq_in_file = 0;
+  bool saw_checkpoint = false;
+  while (pos < data.size()) {
+    std::size_t nl = data.find('\n', pos);
+    std::string_view line(data.data() + pos, nl - pos);
+    pos = nl + 1;
+    auto split = SplitRecordLine(line);
+    nlohmann::json j =
+        split ? nlohmann::json::parse(split->body, nullptr, false) : nlohmann::json(nullptr);
+    if (!split || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
+        !j.contains("type") || !j["type"].is_string()) {
+      return Fail("audit: cannot continue the chain: malformed record in " + path +
+                  " (run `xks-audit verify`; move the directory aside to start a new chain)");
+    }
+    std::uint64_t s = j["seq"].get<std::uint64_t>();
+    if (!any) first_seq_in_file = s;
+    any = true;
+    seq_ = s;
+    chain_ = split->chain;
+    if (j["type"] == "checkpoint") {
+      last_checkpoint_seq_ = s;
+      uncovered_ = 0;
+      saw_checkpoint = true;
+    } else {
+      ++uncovered_;
+    }
+  }
+  if (!any) {
+    return Fail("audit: " + path +
+                " is empty; remove it (it holds no records) so the chain can be continued");
+  }
+  if (!saw_checkpoint) last_checkpoint_seq_ = first_seq_in_file - 1;
+  if (uncovered_ > 0) oldest_uncovered_ = std::chrono::steady_clock::now();
+  file_name_ = newest;
+  return {};
+}
+
+RecordHeader AuditLog::NextHeader() {
+  return RecordHeader{seq_ + 1, FormatTimestamp(clock_->Now()), config_.instance_id};
+}
+
+bool AuditLog::Commit(const std::string& buf) {
+  int rc = WriteAll(*ops_, fd_, buf.data(), buf.size());
+  if (rc == 0 && config_.durability == Durability::kFsync) rc = ops_->Fdatasync(fd_);
+  if (rc != 0) {
+    last_errno_ = -rc;
+    // The batch is refused, so its bytes must not stay: a later successful write would
+    // otherwise follow records that were never acknowledged and break the chain.
+    if (ops_->Ftruncate(fd_, offset_) != 0) file_broken_ = true;
+    io_ok_ = false;
+    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    std::lock_guard lock(mu_);
+    ++stats_.write_failures;
+    return false;
+  }
+  offset_ += static_cast<off_t>(buf.size());
+  io_ok_ = true;
+  return true;
+}
+
+bool AuditLog::OpenNewFile() {
+  const std::string name = FileNameFor(config_.file_prefix, seq_ + 1);
+  const std::string path = config_.directory + "/" + name;
+  // O_EXCL so we never write into a file we did not create; the one exception is our own
+  // earlier attempt for the same sequence number that failed before holding any record.
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  flags |= (name == failed_new_file_) ? O_TRUNC : O_EXCL;
+  int fd = ops_->Open(path, flags, 0640);
+  if (fd < 0) {
+    last_errno_ = -fd;
+    io_ok_ = false;
+    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    return false;
+  }
+  failed_new_file_ = name;
+  int dir = ops_->Open(config_.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int drc = dir < 0 ? dir : ops_->Fsync(dir);
+  if (dir >= 0) ops_->Close(dir);
+  if (drc != 0) {
+    last_errno_ = -drc;
+    ops_->Close(fd);
+    io_ok_ = false;
+    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    return false;
+  }
+  const int old_fd = fd_;
+  const off_t old_offset = offset_;
+  const bool old_broken = file_broken_;
+  fd_ = fd;
+  offset_ = 0;
+  file_broken_ = false;
+  const Digest saved_chain = chain_;
+  nlohmann::json rec = BuildFileStartRecord(NextHeader(), file_name_, seq_, chain_);
+  std::string line = SerializeRecordLine(rec, chain_);
+  // The file-start record is synced even in `write` mode: it anchors the file in the chain.
+  int rc = WriteAll(*ops_, fd_, line.data(), line.size());
+  if (rc == 0) rc = ops_->Fdatasync(fd_);
+  if (rc != 0) {
+    last_errno_ = -rc;
+    chain_ = saved_chain;
+    ops_->Close(fd_);
+    fd_ = old_fd;
+    offset_ = old_offset;
+    file_broken_ = old_broken;
+    io_ok_ = false;
+    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    return false;
+  }
+  if (old_fd >= 0) {
+    ops_->Fdatasync(old_fd);
+    ops_->Close(old_fd);
+  }
+  failed_new_file_.clear();
+  offset_ = static_cast<off_t>(line.size());
+  ++seq_;
+  if (uncovered_++ == 0) oldest_uncovered_ = std::chrono::steady_clock::now();
+  file_name_ = name;
+  file_opened_ = std::chrono::steady_clock::now();
+  io_ok_ = true;
+  MirrorLine(line);
+  std::lock_guard lock(mu_);
+  current_path_ = path;
+  ++stats_.files_started;
+  stats_.last_seq = seq_;
+  return true;
+}
+
+bool AuditLog::WriteCheckpoint(const char* reason) {
+  if ((fd_ < 0 || file_broken_) && !OpenNewFile()) return false;
+  RecordHeader header = NextHeader();
+  CheckpointFields f;
+  f.first_seq = last_checkpoint_seq_ + 1;
+  f.last_seq = seq_;
+  f.chain_head = chain_;
+  f.key_id = signer_->key_id();
+  f.algorithm = signer_->algorithm();
+  f.reason = reason;
+  std::string payload = CheckpointPayload(header, f);
+  auto sig = signer_->Sign(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  if (!sig.ok()) {
+    signer_failing_ = true;
+    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    std::lock_guard lock(mu_);
+    ++stats_.signer_failures;
+    return false;
+  }
+  signer_failing_ = false;
+  const Digest saved_chain = chain_;
+  std::string line =
+      SerializeRecordLine(BuildCheckpointRecord(header, f, Base64Encode(sig.value())), chain_);
+  if (!Commit(line)) {
+    chain_ = saved_chain;
+    return false;
+  }
+  ++seq_;
+  last_checkpoint_seq_ = seq_;
+  uncovered_ = 0;
+  MirrorLine(line);
+  std::lock_guard lock(mu_);
+  ++stats_.checkpoints_written;
+  stats_.last_seq = seq_;
+  return true;
+}
+
+void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
+  int err = 0;
+  if (!signer_healthy_.load()) {
+    err = kSignerFailed;
+  } else if ((fd_ < 0 || file_broken_) && !OpenNewFile()) {
+    err = last_errno_;
+  }
+  std::string buf;
+  const std::uint64_t saved_seq = seq_;
+  const Digest saved_chain = chain_;
+  if (err == 0) {
+    for (QueueItem& item : batch) {
+      RecordHeader header = NextHeader();
+      buf += ChainBodyLine(FillEventBody(item.pending->tmpl, header.seq, header.time), chain_);
+      item.pending->seq = ++seq_;
+    }
+    if (!Commit(buf)) {
+      seq_ = saved_seq;
+      chain_ = saved_chain;
+      err = last_errno_;
+    }
+  }
+  if (err == 0) {
+    if (uncovered_ == 0) oldest_uncovered_ = std::chrono::steady_clock::now();
+    uncovered_ += batch.size();
+    if (config_.mirror != Mirror::kNone) {
+      std::size_t pos = 0;
+      while (pos < buf.size()) {
+        std::size_t nl = buf.find('\n', pos);
+        MirrorLine(buf.substr(pos, nl + 1 - pos));
+        pos = nl + 1;
+      }
+    }
+  }
+  UpdateHealth();
+  {
+    std::lock_guard lock(mu_);
+    for (QueueItem& item : batch) {
+      Pending* p = item.pending;
+      p->ok = err == 0;
+      p->err = err;
+      if (err == 0) {
+        ++stats_.records_written;
+      } else if (item.owned) {
+        ++stats_.dropped_no_wait;
+      } else {
+        ++stats_.failed_appends;
+      }
+      p->done = true;
+    }
+    stats_.last_seq = seq_;
+  }
+  done_cv_.notify_all();
+  batch.clear();  // frees AppendNoWait entries; Append entries live on their callers' stacks
+}
+
+void AuditLog::UpdateHealth() {
+  io_healthy_.store(io_ok_);
+  // Records may stay unsigned only for the grace period; after that, refusing new ones is the
+  // fail-closed answer to a signer (HSM) that is down.
+  bool signer_ok = !signer_failing_ || uncovered_ == 0 ||
+                   std::chrono::steady_clock::now() - oldest_uncovered_ <= config_.signer_grace;
+  signer_healthy_.store(signer_ok);
+}
+
+void AuditLog::Maintain(bool forced_checkpoint, bool stopping) {
+  const auto now = std::chrono::steady_clock::now();
+  // While writes or the signer fail, retry at retry_interval, not in a tight loop.
+  if ((!io_ok_ || signer_failing_) && now < next_probe_ && !forced_checkpoint && !stopping) {
+    UpdateHealth();
+    return;
+  }
+  if (!io_ok_) {
+    // Probe by writing a real (signed) record so recovery is proven, not assumed.
+    if (!WriteCheckpoint("recovery")) {
+      next_probe_ = now + config_.retry_interval;
+      UpdateHealth();
+      return;
+    }
+  }
+  bool due =
+      uncovered_ > 0 && (forced_checkpoint || stopping || uncovered_ >= config_.checkpoint_every ||
+                         now - oldest_uncovered_ >= config_.checkpoint_interval);
+  if (due) {
+    const char* reason = forced_checkpoint                        ? "forced"
+                         : stopping                               ? "shutdown"
+                         : uncovered_ >= config_.checkpoint_every ? "count"
+                                                                  : "interval";
+    if (!WriteCheckpoint(reason)) {
+      next_probe_ = now + config_.retry_interval;
+      UpdateHealth();
+      return;
+    }
+  }
+  if (fd_ >= 0 && !stopping) {
+    bool by_size =
+        config_.rotate_bytes > 0 && static_cast<std::uint64_t>(offset_) >= config_.rotate_bytes;
+    bool by_time =
+        config_.rotate_interval.count() > 0 && now - file_opened_ >= config_.rotate_interval;
+    if (by_size || by_time) {
+      if (uncovered_ == 0 || WriteCheckpoint("rotation")) OpenNewFile();
+    }
+  }
+  UpdateHealth();
+}
+
+void AuditLog::WriterLoop() {
+  std::vector<QueueItem> batch;
+  for (;;) {
+    bool stopping = false;
+    std::uint64_t requested = 0;
+    {
+      std::unique_lock lock(mu_);
+      auto now = std::chrono::steady_clock::now();
+      auto deadline = now + std::chrono::hours(1);
+      if (!io_ok_ || signer_failing_) {
+        deadline = std::min(deadline, std::max(next_probe_, now + std::chrono::milliseconds(1)));
+      } else if (uncovered_ > 0) {
+        deadline = std::min(deadline, oldest_uncovered_ + config_.checkpoint_interval);
+      }
+      if (config_.rotate_interval.count() > 0) {
+        deadline =
+            std::min(deadline,
+                     file_opened_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                        config_.rotate_interval));
+      }
+      work_cv_.wait_until(lock, deadline, [&] {
+        return !queue_.empty() || stop_ || checkpoint_requested_ != checkpoint_done_;
+      });
+      batch.swap(queue_);
+      stopping = stop_;
+      requested = checkpoint_requested_;
+    }
+    if (!batch.empty()) WriteBatch(batch);
+    const bool forced = requested != checkpoint_done_;
+    Maintain(forced, stopping);
+    if (forced) {
+      std::lock_guard lock(mu_);
+      checkpoint_done_ = requested;
+      checkpoint_ok_ = uncovered_ == 0;
+      done_cv_.notify_all();
+    }
+    if (stopping) {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) break;
+    }
+  }
+  if (fd_ >= 0) {
+    ops_->Fdatasync(fd_);
+    ops_->Close(fd_);
+    fd_ = -1;
+  }
+}
+
+void AuditLog::MirrorLine(const std::string& line) {
+  if (config_.mirror == Mirror::kStdout) {
+    // Direct write(2): one line per call keeps lines from concurrent writers intact.
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(STDOUT_FILENO, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // a mirror is best effort; the file is the record
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  } else if (config_.mirror == Mirror::kSyslog) {
+    std::string_view v(line);
+    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
+    ::syslog(LOG_INFO, "%.*s", static_cast<int>(v.size()), v.data());
+  }
+}
+
+ProxyResult<std::uint64_t> AuditLog::Append(const AuditEvent& event) {
+  Pending p;
+  p.tmpl = PrepareEventBody(config_.instance_id, event);
+  std::unique_lock lock(mu_);
+  if (stop_) {
+    ++stats_.failed_appends;
+    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(kClosed)));
+  }
+  queue_.push_back(QueueItem{&p, nullptr});
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return p.done; });
+  if (!p.ok) return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(p.err)));
+  return p.seq;
+}
+
+void AuditLog::AppendNoWait(AuditEvent event) {
+  auto owned = std::make_unique<Pending>();
+  owned->tmpl = PrepareEventBody(config_.instance_id, event);
+  Pending* raw = owned.get();
+  std::lock_guard lock(mu_);
+  if (stop_ || queue_.size() >= kMaxQueued) {
+    ++stats_.dropped_no_wait;
+    return;
+  }
+  queue_.push_back(QueueItem{raw, std::move(owned)});
+  work_cv_.notify_one();
+}
+
+bool AuditLog::Healthy() const {
+  return io_healthy_.load() && signer_healthy_.load() && !closed_.load();
+}
+
+ProxyResult<void> AuditLog::Checkpoint() {
+  std::unique_lock lock(mu_);
+  if (stop_)
+    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(kClosed)));
+  const std::uint64_t mine = ++checkpoint_requested_;
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return checkpoint_done_ >= mine; });
+  if (!checkpoint_ok_) {
+    return Fail(MakeError(ErrorName::kInternal, "audit checkpoint failed",
+                          "signing or writing the checkpoint failed"));
+  }
+  return {};
+}
+
+void AuditLog::Close() {
+  std::call_once(close_once_, [this] {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    if (writer_.joinable()) writer_.join();
+    if (fd_ >= 0) {  // Open() failed after creating the file and never started the thread
+      ops_->Close(fd_);
+      fd_ = -1;
+    }
+    closed_.store(true);
+  });
+}
+
+AuditLogStats AuditLog::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::string AuditLog::CurrentFile() const {
+  std::lock_guard lock(mu_);
+  return current_path_;
+}
+
+}  // namespace xks::audit

@@ -1,0 +1,527 @@
+#include "proxy/audit/audit_verifier.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "proxy/audit/audit_record.h"
+#include "proxy/audit/file_ops.h"
+
+namespace xks::audit {
+namespace {
+
+struct Entry {
+  std::string file;
+  std::size_t line = 0;
+  bool malformed = false;
+  std::uint64_t seq = 0;
+  std::string type;
+  Digest digest{};
+  std::optional<Digest> stored_chain;  // absent for redacted stand-ins
+  nlohmann::json rec;                  // parsed body (checkpoint and file-start need fields)
+};
+
+struct FileData {
+  std::string path;
+  std::vector<std::string> lines;  // complete lines, without '\n'
+  bool incomplete_tail = false;
+  std::string error;
+  std::uint64_t first_seq = UINT64_MAX;
+};
+
+bool ReadWholeFile(const std::string& path, std::string& out, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool GetSeq(const nlohmann::json& j, std::uint64_t& seq) {
+  auto it = j.find("seq");
+  if (it == j.end() || !it->is_number_unsigned()) return false;
+  seq = it->get<std::uint64_t>();
+  return true;
+}
+
+std::string GetString(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::uint64_t GetU64(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
+Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string& line) {
+  Entry e;
+  e.file = file;
+  e.line = line_no;
+  if (auto split = SplitRecordLine(line)) {
+    e.rec = nlohmann::json::parse(split->body, nullptr, false);
+    if (e.rec.is_object() && GetSeq(e.rec, e.seq)) {
+      e.type = GetString(e.rec, "type");
+      e.digest = Sha256(split->body);
+      e.stored_chain = split->chain;
+      return e;
+    }
+  } else {
+    // A per-tenant export's stand-in for another tenant's record.
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && GetString(j, "type") == "redacted" && GetSeq(j, e.seq)) {
+      auto d = ParseDigestHex(GetString(j, "digest"));
+      if (d && j.size() == 3) {
+        e.type = "redacted";
+        e.digest = *d;
+        return e;
+      }
+    }
+  }
+  e.malformed = true;
+  return e;
+}
+
+std::vector<FileData> LoadFiles(const std::vector<std::string>& files) {
+  std::vector<FileData> out;
+  for (const std::string& path : files) {
+    FileData f;
+    f.path = path;
+    std::string data;
+    if (!ReadWholeFile(path, data, f.error)) {
+      out.push_back(std::move(f));
+      continue;
+    }
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+      std::size_t nl = data.find('\n', pos);
+      if (nl == std::string::npos) {
+        f.incomplete_tail = true;
+        break;
+      }
+      f.lines.emplace_back(data, pos, nl - pos);
+      pos = nl + 1;
+    }
+    for (const std::string& l : f.lines) {
+      Entry e = ParseEntry(path, 0, l);
+      if (!e.malformed) {
+        f.first_seq = e.seq;
+        break;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  // Files are ordered by content, not by the order given, so a shell glob or a shuffled list
+  // verifies the same way; the chain then proves the order.
+  std::stable_sort(out.begin(), out.end(), [](const FileData& a, const FileData& b) {
+    if (a.first_seq != b.first_seq) return a.first_seq < b.first_seq;
+    return a.path < b.path;
+  });
+  return out;
+}
+
+class Walker {
+ public:
+  Walker(std::vector<Entry> entries, const std::vector<VerificationKey>& keys, VerifyReport& report)
+      : e_(std::move(entries)), keys_(keys), r_(report) {}
+
+  void Run() {
+    if (!e_.empty() && !e_[0].malformed && e_[0].type == "file-start") {
+      // The first file anchors verification (older files may have been archived).
+      if (auto pc = ParseDigestHex(GetString(e_[0].rec, "prevChain"))) {
+        prev_ = *pc;
+        expected_ = GetU64(e_[0].rec, "prevSeq") + 1;
+      }
+    }
+    if (!e_.empty() && !e_[0].malformed) r_.first_seq = e_[0].seq;
+    for (i_ = 0; i_ < e_.size();) Step();
+    if (last_record_seq_ > r_.signed_through) {
+      Report(FindingKind::kUnsignedTail, r_.signed_through + 1, last_record_seq_,
+             first_unsigned_file_, first_unsigned_line_,
+             "records are not covered by a valid signed checkpoint (normal only for the last "
+             "second before a crash)");
+    }
+  }
+
+ private:
+  bool ChainsFrom(const Entry& x, const Digest& p) const {
+    return !x.stored_chain || *x.stored_chain == Sha256Concat(p, x.digest);
+  }
+  // True when some other entry holds seq x.seq-1 and x chains from it.
+  bool IsGenuine(const Entry& x) const {
+    for (std::size_t j = 0; j < e_.size(); ++j) {
+      const Entry& m = e_[j];
+      if (&m != &x && !m.malformed && m.seq + 1 == x.seq && m.stored_chain &&
+          ChainsFrom(x, *m.stored_chain)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  Digest ChainOf(const Entry& x, const Digest& p) const {
+    return x.stored_chain ? *x.stored_chain : Sha256Concat(p, x.digest);
+  }
+
+  void Report(FindingKind kind, std::uint64_t seq, std::uint64_t last, const std::string& file,
+              std::size_t line, std::string detail) {
+    r_.findings.push_back(VerifyFinding{kind, seq, last, file, line, std::move(detail)});
+  }
+
+  void Accept(const Entry& x) {
+    const Digest before = prev_;
+    prev_ = ChainOf(x, prev_);
+    expected_ = x.seq + 1;
+    r_.last_seq = x.seq;
+    if (x.type == "checkpoint") {
+      CheckCheckpoint(x, before);
+    } else {
+      ++r_.records;
+      if (x.seq > r_.signed_through && x.seq > last_record_seq_) {
+        if (last_record_seq_ <= r_.signed_through) {
+          first_unsigned_file_ = x.file;
+          first_unsigned_line_ = x.line;
+        }
+        last_record_seq_ = x.seq;
+      }
+    }
+    ++i_;
+  }
+
+  void CheckCheckpoint(const Entry& x, const Digest& chain_before) {
+    const nlohmann::json& j = x.rec;
+    RecordHeader h{x.seq, GetString(j, "time"), GetString(j, "instance")};
+    CheckpointFields f;
+    f.first_seq = GetU64(j, "firstSeq");
+    f.last_seq = GetU64(j, "lastSeq");
+    auto head = ParseDigestHex(GetString(j, "chainHead"));
+    f.chain_head = head.value_or(Digest{});
+    f.key_id = GetString(j, "keyId");
+    f.algorithm = GetString(j, "alg");
+    const VerificationKey* key = nullptr;
+    for (const VerificationKey& k : keys_) {
+      if (k.key_id == f.key_id) key = &k;
+    }
+    if (key == nullptr) {
+      Report(FindingKind::kUnknownKey, x.seq, x.seq, x.file, x.line,
+             "checkpoint signed by key id " + f.key_id + ", which is not among the given keys");
+      return;
+    }
+    std::string payload = CheckpointPayload(h, f);
+    auto sig = Base64Decode(GetString(j, "sig"));
+    if (!head || f.algorithm != key->algorithm || !sig ||
+        !VerifyCheckpointSignature(
+            *key,
+            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                          payload.size()),
+            *sig)) {
+      Report(FindingKind::kBadSignature, x.seq, x.seq, x.file, x.line,
+             "checkpoint signature does not verify with key " + f.key_id);
+      return;
+    }
+    if (f.last_seq + 1 != x.seq || f.chain_head != chain_before) {
+      // The signature is genuine but the records before it are not the ones it signed: they
+      // were altered and the chain recomputed, so only the interval can be named.
+      Report(FindingKind::kModified, r_.signed_through + 1, f.last_seq, x.file, x.line,
+             "records up to seq " + std::to_string(f.last_seq) +
+                 " do not match the chain head this checkpoint signed (altered and re-chained)");
+      return;
+    }
+    ++r_.checkpoints;
+    r_.signed_through = std::max(r_.signed_through, f.last_seq);
+  }
+
+  void Step() {
+    Entry& x = e_[i_];
+    const Entry* next = i_ + 1 < e_.size() ? &e_[i_ + 1] : nullptr;
+    const bool next_fits =
+        next != nullptr && !next->malformed && next->seq == expected_ && ChainsFrom(*next, prev_);
+    if (x.malformed) {
+      if (next_fits) {
+        Report(FindingKind::kInserted, 0, 0, x.file, x.line, "line is not an audit record");
+        ++i_;
+        return;
+      }
+      Report(FindingKind::kModified, expected_, expected_, x.file, x.line,
+             "record is unparseable or its chain field is damaged");
+      ++expected_;
+      resync_ = true;
+      ++i_;
+      return;
+    }
+    if (x.type == "file-start") {
+      auto pc = ParseDigestHex(GetString(x.rec, "prevChain"));
+      const std::uint64_t prev_seq = GetU64(x.rec, "prevSeq");
+      if (pc && (prev_seq + 1 != expected_ || *pc != prev_) && !resync_ && x.seq == prev_seq + 1 &&
+          ChainsFrom(x, *pc)) {
+        if (prev_seq + 1 > expected_) {
+          Report(FindingKind::kDeleted, expected_, prev_seq, x.file, x.line,
+                 "records missing before this file (its file-start names previous file \"" +
+                     GetString(x.rec, "prevFile") + "\" ending at seq " + std::to_string(prev_seq) +
+                     ")");
+        } else if (prev_seq + 1 < expected_) {
+          Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+                 "file overlaps records already seen (duplicated or replayed file)");
+          ++i_;
+          return;
+        } else {
+          Report(FindingKind::kModified, prev_seq, prev_seq, x.file, x.line,
+                 "the previous file's last record differs from the one this file continues");
+        }
+        prev_ = *pc;
+        expected_ = prev_seq + 1;
+      }
+    }
+    const bool fits = x.seq == expected_ && ChainsFrom(x, prev_);
+    if (resync_) {
+      // The record before was unreadable, so this one's chain cannot be checked; continue from
+      // its stored value and let the following records and the checkpoint decide.
+      resync_ = false;
+      if (x.seq == expected_) {
+        Accept(x);
+        return;
+      }
+    }
+    if (fits) {
+      // Two lines both claiming this position and both chaining: the real one is the one the
+      // following record continues from.
+      if (next_fits && i_ + 2 < e_.size() && !e_[i_ + 2].malformed &&
+          ChainsFrom(e_[i_ + 2], ChainOf(*next, prev_)) &&
+          !ChainsFrom(e_[i_ + 2], ChainOf(x, prev_))) {
+        Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+               "forged record: the following records continue the chain without it");
+        ++i_;
+        return;
+      }
+      Accept(x);
+      return;
+    }
+    if (x.seq > expected_) {
+      std::optional<std::size_t> found;
+      for (std::size_t j = i_ + 1; j < e_.size(); ++j) {
+        if (!e_[j].malformed && e_[j].seq == expected_) {
+          found = j;
+          break;
+        }
+      }
+      // A genuine record out of place still chains from its real predecessor; a forged one
+      // placed before the expected record does not.
+      if (found && (IsGenuine(x) || !next_fits)) {
+        const Entry& y = e_[*found];
+        Report(FindingKind::kReordered, x.seq, x.seq, x.file, x.line,
+               "record seq " + std::to_string(x.seq) + " appears before seq " +
+                   std::to_string(expected_) + " (at " + y.file + ":" + std::to_string(y.line) +
+                   ")");
+        std::stable_sort(e_.begin() + static_cast<std::ptrdiff_t>(i_),
+                         e_.begin() + static_cast<std::ptrdiff_t>(*found) + 1,
+                         [](const Entry& a, const Entry& b) {
+                           auto key = [](const Entry& y2) {
+                             return y2.malformed ? UINT64_MAX : y2.seq;
+                           };
+                           return key(a) < key(b);
+                         });
+        return;  // re-examine position i_ with the sorted window
+      }
+      if (next_fits) {
+        Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+               "line does not belong to the chain (the next record continues without it)");
+        ++i_;
+        return;
+      }
+      Report(FindingKind::kDeleted, expected_, x.seq - 1, x.file, x.line,
+             "records " + std::to_string(expected_) + ".." + std::to_string(x.seq - 1) +
+                 " are missing before this line");
+      Accept(x);
+      return;
+    }
+    if (next_fits) {
+      Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+             "line does not belong to the chain (the next record continues without it)");
+      ++i_;
+      return;
+    }
+    if (x.seq == expected_) {
+      Report(FindingKind::kModified, x.seq, x.seq, x.file, x.line,
+             "record content does not match its chain value");
+      Accept(x);
+      return;
+    }
+    Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+           "sequence number " + std::to_string(x.seq) + " already used (duplicate or forged)");
+    ++i_;
+  }
+
+  std::vector<Entry> e_;
+  const std::vector<VerificationKey>& keys_;
+  VerifyReport& r_;
+  std::size_t i_ = 0;
+  Digest prev_ = kGenesisChain;
+  std::uint64_t expected_ = 1;
+  bool resync_ = false;
+  std::uint64_t last_record_seq_ = 0;
+  std::string first_unsigned_file_;
+  std::size_t first_unsigned_line_ = 0;
+};
+
+}  // namespace
+
+std::string_view FindingKindName(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::kModified:
+      return "modified";
+    case FindingKind::kDeleted:
+      return "deleted";
+    case FindingKind::kInserted:
+      return "inserted";
+    case FindingKind::kReordered:
+      return "reordered";
+    case FindingKind::kBadSignature:
+      return "bad-signature";
+    case FindingKind::kUnknownKey:
+      return "unknown-key";
+    case FindingKind::kUnsignedTail:
+      return "unsigned-tail";
+    case FindingKind::kIncompleteLine:
+      return "incomplete-line";
+    case FindingKind::kIo:
+      return "io";
+  }
+  return "unknown";
+}
+
+bool VerifyReport::Tampered() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const VerifyFinding& f) { return f.kind != FindingKind::kUnsignedTail; });
+}
+
+nlohmann::json VerifyReport::ToJson() const {
+  nlohmann::json j = {{"ok", Ok()},
+                      {"tampered", Tampered()},
+                      {"records", records},
+                      {"checkpoints", checkpoints},
+                      {"firstSeq", first_seq},
+                      {"lastSeq", last_seq},
+                      {"signedThrough", signed_through},
+                      {"findings", nlohmann::json::array()}};
+  for (const VerifyFinding& f : findings) {
+    j["findings"].push_back({{"kind", std::string(FindingKindName(f.kind))},
+                             {"seq", f.seq},
+                             {"lastSeq", f.last_seq},
+                             {"file", f.file},
+                             {"line", f.line},
+                             {"detail", f.detail}});
+  }
+  return j;
+}
+
+std::string VerifyReport::ToText() const {
+  std::ostringstream out;
+  for (const VerifyFinding& f : findings) {
+    out << FindingKindName(f.kind);
+    if (f.seq != 0) {
+      out << " seq " << f.seq;
+      if (f.last_seq != f.seq) out << ".." << f.last_seq;
+    }
+    out << " at " << f.file;
+    if (f.line != 0) out << ":" << f.line;
+    out << ": " << f.detail << "\n";
+  }
+  out << (Ok() ? "OK" : (Tampered() ? "FAILED" : "OK except unsigned tail")) << ": " << records
+      << " records, " << checkpoints << " valid checkpoints, seq " << first_seq << ".." << last_seq
+      << ", signed through " << signed_through << "\n";
+  return out.str();
+}
+
+VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
+                              const std::vector<VerificationKey>& keys) {
+  VerifyReport report;
+  std::vector<FileData> data = LoadFiles(files);
+  std::vector<Entry> entries;
+  for (std::size_t fi = 0; fi < data.size(); ++fi) {
+    const FileData& f = data[fi];
+    if (!f.error.empty()) {
+      report.findings.push_back(
+          VerifyFinding{FindingKind::kIo, 0, 0, f.path, 0, "cannot read: " + f.error});
+      continue;
+    }
+    for (std::size_t li = 0; li < f.lines.size(); ++li) {
+      entries.push_back(ParseEntry(f.path, li + 1, f.lines[li]));
+    }
+    // An interrupted write leaves a partial last line; in the newest file that is the expected
+    // trace of a crash (never acknowledged), anywhere else it is damage.
+    if (f.incomplete_tail && fi + 1 != data.size()) {
+      report.findings.push_back(VerifyFinding{FindingKind::kIncompleteLine, 0, 0, f.path,
+                                              f.lines.size() + 1,
+                                              "final line has no newline (interrupted write)"});
+    }
+  }
+  Walker(std::move(entries), keys, report).Run();
+  return report;
+}
+
+Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& files,
+                                                const std::string& tenant,
+                                                const std::string& out_path) {
+  std::vector<FileData> data = LoadFiles(files);
+  std::string out;
+  ExportSummary summary;
+  for (const FileData& f : data) {
+    if (!f.error.empty()) return Fail(f.path + ": cannot read: " + f.error);
+    for (std::size_t li = 0; li < f.lines.size(); ++li) {
+      const std::string& line = f.lines[li];
+      Entry e = ParseEntry(f.path, li + 1, line);
+      if (e.malformed) {
+        return Fail(f.path + ":" + std::to_string(li + 1) +
+                    ": unparseable record; run verify first");
+      }
+      bool keep =
+          e.type == "checkpoint" || e.type == "file-start" || e.type == "redacted" ||
+          ((e.type == "request" || e.type == "admin") && GetString(e.rec, "tenant") == tenant);
+      if (keep) {
+        out += line;
+        out += '\n';
+        if (e.type == "checkpoint") {
+          ++summary.checkpoints;
+        } else if (e.type == "redacted") {
+          ++summary.redacted_records;
+        } else if (e.type != "file-start") {
+          ++summary.tenant_records;
+        }
+      } else {
+        out += RedactedLine(e.seq, e.digest);
+        ++summary.redacted_records;
+      }
+    }
+  }
+  PosixFileOps ops;
+  int fd = ops.Open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return Fail(out_path + ": cannot create: " + std::strerror(-fd));
+  int rc = WriteAll(ops, fd, out.data(), out.size());
+  if (rc == 0) rc = ops.Fsync(fd);
+  int crc = ops.Close(fd);
+  if (rc == 0) rc = crc;
+  if (rc != 0) return Fail(out_path + ": write failed: " + std::strerror(-rc));
+  return summary;
+}
+
+}  // namespace xks::audit

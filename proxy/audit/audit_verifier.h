@@ -1,0 +1,77 @@
+#pragma once
+// Offline verification and per-tenant export of audit files. The detection rules (how a
+// deletion, insertion, reordering or modification is told apart) are documented in
+// docs/audit-format.md, "Verification". Thread-safe (no shared state); never throws.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pkcs11/result.h"
+#include "proxy/audit/checkpoint_signer.h"
+
+namespace xks::audit {
+
+enum class FindingKind {
+  kModified,        ///< a record's content (or chain value) differs from what was chained/signed
+  kDeleted,         ///< sequence numbers missing (records or whole files removed)
+  kInserted,        ///< a line that does not belong to the chain (forged, duplicated, garbage)
+  kReordered,       ///< records present but out of sequence order
+  kBadSignature,    ///< a checkpoint whose signature does not verify with its named key
+  kUnknownKey,      ///< a checkpoint naming a key id not among the given public keys
+  kUnsignedTail,    ///< records after the last valid checkpoint (normal after a crash)
+  kIncompleteLine,  ///< a final line without '\n' in a file other than the last
+  kIo,              ///< a file could not be read
+};
+
+/// "modified", "deleted", "inserted", "reordered", "bad-signature", "unknown-key",
+/// "unsigned-tail", "incomplete-line", "io".
+std::string_view FindingKindName(FindingKind kind);
+
+struct VerifyFinding {
+  FindingKind kind = FindingKind::kModified;
+  std::uint64_t seq = 0;       ///< the (first) sequence number concerned; 0 when unknown
+  std::uint64_t last_seq = 0;  ///< for ranges (deleted, unsigned tail); else == seq
+  std::string file;            ///< where it was found
+  std::size_t line = 0;        ///< 1-based line in `file`; 0 for whole-file problems
+  std::string detail;
+};
+
+struct VerifyReport {
+  std::vector<VerifyFinding> findings;
+  std::uint64_t records = 0;         ///< request/admin/file-start/redacted records accepted
+  std::uint64_t checkpoints = 0;     ///< checkpoints with a valid signature
+  std::uint64_t first_seq = 0;       ///< first sequence number seen
+  std::uint64_t last_seq = 0;        ///< last sequence number seen
+  std::uint64_t signed_through = 0;  ///< highest seq covered by a valid checkpoint
+
+  /// No findings at all.
+  bool Ok() const { return findings.empty(); }
+  /// Any finding other than an unsigned tail: evidence of tampering or damage.
+  bool Tampered() const;
+  nlohmann::json ToJson() const;
+  std::string ToText() const;
+};
+
+/// Verifies `files` (log files and/or per-tenant exports, in any order: they are ordered by their
+/// first sequence number) against `keys`. Never fails as a whole: unreadable files are findings.
+VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
+                              const std::vector<VerificationKey>& keys);
+
+struct ExportSummary {
+  std::uint64_t tenant_records = 0;    ///< records of the tenant copied verbatim
+  std::uint64_t redacted_records = 0;  ///< other records replaced by their digest
+  std::uint64_t checkpoints = 0;
+};
+
+/// Writes to `out_path` (created or truncated, mode 0640) one file holding, in order, the
+/// tenant's records and every checkpoint and file-start record verbatim, and for every other
+/// record only {"digest","seq","type":"redacted"}. Incomplete final lines are skipped.
+/// Errors: text (unreadable input, unparseable line, cannot write output).
+Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& files,
+                                                const std::string& tenant,
+                                                const std::string& out_path);
+
+}  // namespace xks::audit

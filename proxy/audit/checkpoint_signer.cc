@@ -1,0 +1,291 @@
+#include "proxy/audit/checkpoint_signer.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace xks::audit {
+namespace {
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct PkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct ParamBldDeleter {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamDeleter {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+
+constexpr std::size_t kP256Half = 32;
+
+// Only P-256 and Ed25519 are accepted so that every checkpoint algorithm is one a verifier in
+// another language can check with a mainstream library.
+Result<std::string, std::string> AlgorithmOf(EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "ED25519")) return std::string(kAlgEd25519);
+  if (EVP_PKEY_is_a(key, "EC")) {
+    char group[64] = {};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &len) == 1 &&
+        (std::strcmp(group, "prime256v1") == 0 || std::strcmp(group, "P-256") == 0)) {
+      return std::string(kAlgEcdsaP256);
+    }
+    return Fail(std::string("EC key is not on curve P-256"));
+  }
+  return Fail(std::string("key type is neither EC P-256 nor Ed25519"));
+}
+
+// DER ECDSA-Sig-Value -> raw r||s, because CKM_ECDSA (the HSM signer) produces raw and one
+// wire format keeps verifiers simple.
+Result<std::vector<std::uint8_t>, std::string> DerToRaw(std::span<const std::uint8_t> der) {
+  const unsigned char* p = der.data();
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return Fail(std::string("cannot parse ECDSA signature: ") + OpenSslErrors());
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  std::vector<std::uint8_t> raw(2 * kP256Half);
+  if (BN_bn2binpad(r, raw.data(), kP256Half) != static_cast<int>(kP256Half) ||
+      BN_bn2binpad(s, raw.data() + kP256Half, kP256Half) != static_cast<int>(kP256Half)) {
+    return Fail(std::string("ECDSA signature component too large"));
+  }
+  return raw;
+}
+
+std::vector<std::uint8_t> RawToDer(std::span<const std::uint8_t> raw) {
+  if (raw.size() != 2 * kP256Half) return {};
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  if (!sig) return {};
+  BIGNUM* r = BN_bin2bn(raw.data(), kP256Half, nullptr);
+  BIGNUM* s = BN_bin2bn(raw.data() + kP256Half, kP256Half, nullptr);
+  if (r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return {};
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (len <= 0) return {};
+  std::vector<std::uint8_t> out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>, std::string> EcdsaDigestSigner::Sign(
+    std::span<const std::uint8_t> message) {
+  return SignDigest(Sha256(message));
+}
+
+FileCheckpointSigner::FileCheckpointSigner(EvpPkeyPtr key, std::string algorithm)
+    : key_(std::move(key)), algorithm_(std::move(algorithm)) {
+  key_id_ = KeyIdFromPublicKeyDer(PublicKeyDer(key_.get()));
+  public_pem_ = xks::audit::PublicKeyPem(key_.get());
+}
+
+Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner::FromKey(
+    EvpPkeyPtr key) {
+  if (!key) return Fail(std::string("no key"));
+  auto alg = AlgorithmOf(key.get());
+  if (!alg.ok()) return Fail(alg.error());
+  return std::unique_ptr<FileCheckpointSigner>(
+      new FileCheckpointSigner(std::move(key), std::move(alg).value()));
+}
+
+Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner::Load(
+    const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Fail(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Fail(path + ": cannot stat: " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Fail(path + ": not a regular file");
+  }
+  // A signing key readable by others lets them forge checkpoints; refuse rather than warn.
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+    return Fail(path + ": key file is group- or world-accessible (mode " + mode +
+                "); run chmod 600 " + path);
+  }
+  std::string pem;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Fail(path + ": read failed: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    pem.append(buf, static_cast<std::size_t>(n));
+    if (pem.size() > 64 * 1024) {
+      ::close(fd);
+      return Fail(path + ": too large for a PEM key");
+    }
+  }
+  ::close(fd);
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  OPENSSL_cleanse(pem.data(), pem.size());
+  if (!key) return Fail(path + ": not a PEM private key: " + OpenSslErrors());
+  auto signer = FromKey(std::move(key));
+  if (!signer.ok()) return Fail(path + ": " + signer.error());
+  return signer;
+}
+
+Result<std::vector<std::uint8_t>, std::string> FileCheckpointSigner::Sign(
+    std::span<const std::uint8_t> message) {
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  if (!ctx) return Fail(std::string("out of memory"));
+  bool ecdsa = algorithm_ == kAlgEcdsaP256;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, ecdsa ? EVP_sha256() : nullptr, nullptr, key_.get()) !=
+      1) {
+    return Fail("sign init: " + OpenSslErrors());
+  }
+  std::size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1) {
+    return Fail("sign: " + OpenSslErrors());
+  }
+  std::vector<std::uint8_t> sig(len);
+  if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
+    return Fail("sign: " + OpenSslErrors());
+  }
+  sig.resize(len);
+  if (ecdsa) return DerToRaw(sig);
+  return sig;
+}
+
+Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerKeyType type) {
+  EvpPkeyPtr key(type == SignerKeyType::kEd25519
+                     ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
+                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  if (!key) return Fail("key generation failed: " + OpenSslErrors());
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Fail("cannot encode key: " + OpenSslErrors());
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Fail(path + ": cannot create: " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < static_cast<std::size_t>(len)) {
+    ssize_t n = ::write(fd, data + done, static_cast<std::size_t>(len) - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Fail(path + ": write failed: " + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  OPENSSL_cleanse(data, static_cast<std::size_t>(len));
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return Fail(path + ": cannot sync: " + std::strerror(errno));
+  }
+  return {};
+}
+
+Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::uint8_t> point) {
+  if (point.size() != 65 || point[0] != 0x04) {
+    return Fail(std::string("expected a 65-byte uncompressed P-256 point"));
+  }
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1) {
+    return Fail("param build: " + OpenSslErrors());
+  }
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return Fail("invalid P-256 point: " + OpenSslErrors());
+  }
+  EvpPkeyPtr key(raw);
+  std::string pem = PublicKeyPem(key.get());
+  if (pem.empty()) return Fail("cannot encode public key: " + OpenSslErrors());
+  return pem;
+}
+
+Result<VerificationKey, std::string> ParseVerificationKey(std::string_view pem) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    std::unique_ptr<BIO, BioDeleter> again(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    key.reset(PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr));
+  }
+  if (!key) return Fail("not a PEM public key: " + OpenSslErrors());
+  auto alg = AlgorithmOf(key.get());
+  if (!alg.ok()) return Fail(alg.error());
+  VerificationKey out;
+  out.key_id = KeyIdFromPublicKeyDer(PublicKeyDer(key.get()));
+  out.algorithm = std::move(alg).value();
+  out.key = std::shared_ptr<EVP_PKEY>(key.release(), EvpPkeyDeleter{});
+  return out;
+}
+
+bool VerifyCheckpointSignature(const VerificationKey& key, std::span<const std::uint8_t> message,
+                               std::span<const std::uint8_t> signature) {
+  bool ecdsa = key.algorithm == kAlgEcdsaP256;
+  std::vector<std::uint8_t> sig;
+  if (ecdsa) {
+    sig = RawToDer(signature);
+    if (sig.empty()) return false;
+  } else {
+    if (signature.size() != 64) return false;
+    sig.assign(signature.begin(), signature.end());
+  }
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, ecdsa ? EVP_sha256() : nullptr, nullptr,
+                                   key.key.get()) != 1) {
+    OpenSslErrors();
+    return false;
+  }
+  bool ok =
+      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), message.data(), message.size()) == 1;
+  if (!ok) OpenSslErrors();  // keep the thread's error queue clean for other callers
+  return ok;
+}
+
+}  // namespace xks::audit
