@@ -1,0 +1,280 @@
+#include "conformance/config.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace xks::conformance {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool Truthy(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+
+// The one table tying env-file keys to fields, so the two input paths cannot drift apart.
+Result<void, std::string> SetKey(const std::string& key, const std::string& value, Config& c) {
+  if (key == "XKS_ENDPOINT") {
+    c.endpoint = value;
+  } else if (key == "XKS_URI_PREFIX") {
+    c.tenant.uri_prefix = value;
+  } else if (key == "XKS_ACCESS_KEY_ID") {
+    c.tenant.access_key_id = value;
+  } else if (key == "XKS_SECRET_ACCESS_KEY") {
+    c.tenant.secret_access_key = value;
+  } else if (key == "XKS_KEY_ID") {
+    c.tenant.key_id = value;
+  } else if (key == "XKS_REGION") {
+    c.region = value;
+  } else if (key == "XKS_ENCRYPT_ONLY_KEY_ID") {
+    c.encrypt_only_key_id = value;
+  } else if (key == "XKS_DECRYPT_ONLY_KEY_ID") {
+    c.decrypt_only_key_id = value;
+  } else if (key == "XKS_NO_USAGE_KEY_ID") {
+    c.no_usage_key_id = value;
+  } else if (key == "XKS_DISABLED_KEY_ID") {
+    c.disabled_key_id = value;
+  } else if (key == "XKS_TENANT2_URI_PREFIX") {
+    c.tenant2.uri_prefix = value;
+  } else if (key == "XKS_TENANT2_ACCESS_KEY_ID") {
+    c.tenant2.access_key_id = value;
+  } else if (key == "XKS_TENANT2_SECRET_ACCESS_KEY") {
+    c.tenant2.secret_access_key = value;
+  } else if (key == "XKS_TENANT2_KEY_ID") {
+    c.tenant2.key_id = value;
+  } else if (key == "XKS_CLIENT_CERT") {
+    c.client_cert_file = value;
+  } else if (key == "XKS_CLIENT_KEY") {
+    c.client_key_file = value;
+  } else if (key == "XKS_CA_FILE") {
+    c.ca_file = value;
+  } else if (key == "XKS_INSECURE_SKIP_VERIFY") {
+    c.insecure_skip_verify = Truthy(value);
+  } else if (key == "XKS_SERVER_NAME") {
+    c.server_name = value;
+  } else if (key == "XKS_LATENCY_SAMPLES") {
+    try {
+      c.latency_samples = std::stoi(value);
+    } catch (...) {
+      return Fail("XKS_LATENCY_SAMPLES is not a number: " + value);
+    }
+  }
+  return {};
+}
+
+// Flag name -> env key; flags and env files share SetKey.
+const std::map<std::string, std::string>& FlagKeys() {
+  static const std::map<std::string, std::string> kMap = {
+      {"--endpoint", "XKS_ENDPOINT"},
+      {"--uri-prefix", "XKS_URI_PREFIX"},
+      {"--access-key-id", "XKS_ACCESS_KEY_ID"},
+      {"--secret-access-key", "XKS_SECRET_ACCESS_KEY"},
+      {"--key-id", "XKS_KEY_ID"},
+      {"--region", "XKS_REGION"},
+      {"--encrypt-only-key-id", "XKS_ENCRYPT_ONLY_KEY_ID"},
+      {"--decrypt-only-key-id", "XKS_DECRYPT_ONLY_KEY_ID"},
+      {"--no-usage-key-id", "XKS_NO_USAGE_KEY_ID"},
+      {"--disabled-key-id", "XKS_DISABLED_KEY_ID"},
+      {"--tenant2-uri-prefix", "XKS_TENANT2_URI_PREFIX"},
+      {"--tenant2-access-key-id", "XKS_TENANT2_ACCESS_KEY_ID"},
+      {"--tenant2-secret-access-key", "XKS_TENANT2_SECRET_ACCESS_KEY"},
+      {"--tenant2-key-id", "XKS_TENANT2_KEY_ID"},
+      {"--client-cert", "XKS_CLIENT_CERT"},
+      {"--client-key", "XKS_CLIENT_KEY"},
+      {"--ca-file", "XKS_CA_FILE"},
+      {"--server-name", "XKS_SERVER_NAME"},
+      {"--latency-samples", "XKS_LATENCY_SAMPLES"},
+  };
+  return kMap;
+}
+
+Result<void, std::string> Finish(Config& c) {
+  if (c.endpoint.empty()) return Fail(std::string("missing --endpoint (XKS_ENDPOINT)"));
+  std::string rest;
+  if (c.endpoint.rfind("https://", 0) == 0) {
+    c.tls = true;
+    c.port = 443;
+    rest = c.endpoint.substr(8);
+  } else if (c.endpoint.rfind("http://", 0) == 0) {
+    c.tls = false;
+    c.port = 80;
+    rest = c.endpoint.substr(7);
+  } else {
+    return Fail("endpoint must start with https:// or http://: " + c.endpoint);
+  }
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    // A path in the endpoint is treated as the URI prefix when none was given separately.
+    if (c.tenant.uri_prefix.empty()) c.tenant.uri_prefix = rest.substr(slash);
+    rest = rest.substr(0, slash);
+  }
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string::npos) return Fail("bad IPv6 endpoint: " + c.endpoint);
+    c.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') {
+      c.port = std::atoi(rest.c_str() + close + 2);
+    }
+  } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    c.host = rest.substr(0, colon);
+    c.port = std::atoi(rest.c_str() + colon + 1);
+  } else {
+    c.host = rest;
+  }
+  if (c.host.empty() || c.port <= 0 || c.port > 65535) {
+    return Fail("cannot parse host:port from endpoint " + c.endpoint);
+  }
+  c.tenant.uri_prefix = NormalizePrefix(c.tenant.uri_prefix);
+  c.tenant2.uri_prefix = NormalizePrefix(c.tenant2.uri_prefix);
+  if (c.tenant.access_key_id.empty() || c.tenant.secret_access_key.empty()) {
+    return Fail(std::string(
+        "missing --access-key-id/--secret-access-key (XKS_ACCESS_KEY_ID/XKS_SECRET_ACCESS_KEY)"));
+  }
+  if (c.tenant.key_id.empty()) return Fail(std::string("missing --key-id (XKS_KEY_ID)"));
+  if (c.client_cert_file.empty() != c.client_key_file.empty()) {
+    return Fail(std::string("--client-cert and --client-key go together"));
+  }
+  if (c.latency_samples < 1) c.latency_samples = 1;
+  return {};
+}
+
+}  // namespace
+
+std::string NormalizePrefix(std::string prefix) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  const std::string suffix = "/kms/xks/v1";
+  if (prefix.size() >= suffix.size() &&
+      prefix.compare(prefix.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    prefix.erase(prefix.size() - suffix.size());
+  }
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty() && prefix.front() != '/') prefix.insert(prefix.begin(), '/');
+  return prefix;
+}
+
+Result<void, std::string> ApplyEnvText(const std::string& text, Config& config) {
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    line = Trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Fail("env file line " + std::to_string(number) + ": expected KEY=VALUE");
+    }
+    std::string key = Trim(line.substr(0, eq));
+    std::string value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (auto r = SetKey(key, value, config); !r.ok()) return r;
+  }
+  return {};
+}
+
+std::string Usage() {
+  return R"(usage: xks-conformance [options]
+Checks an AWS KMS XKS proxy endpoint against the XKS Proxy API v1 specification.
+
+Inputs (flag, or the env-file key in parentheses; flags override the env file):
+  --env-file FILE                 read KEY=VALUE lines (e.g. build/quickstart.env)
+  --endpoint URL                  https://host:port or http://host:port   (XKS_ENDPOINT)
+  --uri-prefix PATH               path prefix before /kms/xks/v1           (XKS_URI_PREFIX)
+  --access-key-id ID              SigV4 access key id                      (XKS_ACCESS_KEY_ID)
+  --secret-access-key SECRET      SigV4 secret                             (XKS_SECRET_ACCESS_KEY)
+  --region REGION                 SigV4 region, default us-east-1          (XKS_REGION)
+  --key-id ID                     an enabled ENCRYPT+DECRYPT key           (XKS_KEY_ID)
+  --encrypt-only-key-id ID        optional                                 (XKS_ENCRYPT_ONLY_KEY_ID)
+  --decrypt-only-key-id ID        optional                                 (XKS_DECRYPT_ONLY_KEY_ID)
+  --no-usage-key-id ID            optional: neither ENCRYPT nor DECRYPT    (XKS_NO_USAGE_KEY_ID)
+  --disabled-key-id ID            optional: a disabled key                 (XKS_DISABLED_KEY_ID)
+  --tenant2-uri-prefix PATH       optional second tenant                   (XKS_TENANT2_URI_PREFIX)
+  --tenant2-access-key-id ID                                               (XKS_TENANT2_ACCESS_KEY_ID)
+  --tenant2-secret-access-key S                                            (XKS_TENANT2_SECRET_ACCESS_KEY)
+  --tenant2-key-id ID                                                      (XKS_TENANT2_KEY_ID)
+  --client-cert PEM --client-key PEM   mTLS client credentials      (XKS_CLIENT_CERT, XKS_CLIENT_KEY)
+  --ca-file PEM                   trust anchors for the server certificate (XKS_CA_FILE)
+  --insecure-skip-verify          do not verify the server certificate     (XKS_INSECURE_SKIP_VERIFY=1)
+  --server-name NAME              SNI / certificate name override          (XKS_SERVER_NAME)
+  --latency-samples N             fresh-connection encrypts, default 10    (XKS_LATENCY_SAMPLES)
+Output and selection:
+  --junit FILE                    also write a JUnit XML report
+  --only PATTERN[,PATTERN]        run matching case ids (glob with *, or an id prefix)
+  --list                          print the case catalogue and exit
+  --verbose                       print expectation and observation for passing cases too
+Exit status: 0 when every required (MUST) case passes, 1 otherwise, 2 on usage errors.
+)";
+}
+
+Result<Config, std::string> ParseCommandLine(int argc, const char* const* argv, bool& help) {
+  help = false;
+  Config c;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string env_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto next = [&]() -> Result<std::string, std::string> {
+      if (has_value) return value;
+      if (i + 1 >= argc) return Fail(arg + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+      return Fail(Usage());
+    } else if (arg == "--list") {
+      c.list = true;
+    } else if (arg == "--verbose" || arg == "-v") {
+      c.verbose = true;
+    } else if (arg == "--insecure-skip-verify") {
+      flags.emplace_back("XKS_INSECURE_SKIP_VERIFY", "1");
+    } else if (arg == "--env-file" || arg == "--junit" || arg == "--only" ||
+               FlagKeys().count(arg) != 0) {
+      auto v = next();
+      if (!v.ok()) return Fail(v.error());
+      if (arg == "--env-file") {
+        env_file = *v;
+      } else if (arg == "--junit") {
+        c.junit_file = *v;
+      } else if (arg == "--only") {
+        std::stringstream ss(*v);
+        std::string p;
+        while (std::getline(ss, p, ',')) {
+          if (!p.empty()) c.only.push_back(p);
+        }
+      } else {
+        flags.emplace_back(FlagKeys().at(arg), *v);
+      }
+    } else {
+      return Fail("unknown argument: " + arg + " (see --help)");
+    }
+  }
+  if (!env_file.empty()) {
+    std::ifstream f(env_file);
+    if (!f) return Fail("cannot read env file " + env_file);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (auto r = ApplyEnvText(ss.str(), c); !r.ok()) return Fail(env_file + ": " + r.error());
+  }
+  for (const auto& [k, v] : flags) {
+    if (auto r = SetKey(k, v, c); !r.ok()) return Fail(r.error());
+  }
+  if (c.list) return c;  // listing needs no endpoint
+  if (auto r = Finish(c); !r.ok()) return Fail(r.error());
+  return c;
+}
+
+}  // namespace xks::conformance
