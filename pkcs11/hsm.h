@@ -54,6 +54,13 @@ class Module;
 /// failed), kInternal.
 HsmResult<std::shared_ptr<Module>> OpenModule(const ModuleConfig& config);
 
+/// Re-initializes the module (C_Finalize + C_Initialize) so that tokens created since it was
+/// initialized become visible: some modules (SoftHSMv2) enumerate tokens only in C_Initialize.
+/// Open TokenClients recover by themselves on their next call (fresh sessions, fresh login); calls
+/// running at that moment finish first. Use it when a configured token is not found, not routinely.
+/// Errors: kUnavailable, kInternal.
+HsmResult<void> RescanTokens(Module& module);
+
 /// One slot as the module reports it.
 struct SlotDescription {
   unsigned long slot_id = 0;

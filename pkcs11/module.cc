@@ -65,6 +65,10 @@ T Symbol(void* library, const char* name) {
 
 }  // namespace
 
+HsmResult<void> RescanTokens(Module& module) {
+  return module.Reinitialize(module.generation());
+}
+
 HsmResult<std::shared_ptr<Module>> OpenModule(const ModuleConfig& config) {
   auto loaded = Module::Load(config);
   if (!loaded.ok()) return Fail(std::move(loaded).error());

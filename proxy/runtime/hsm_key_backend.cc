@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
 namespace xks::runtime {
 namespace {
@@ -62,6 +63,7 @@ Error MapHsmError(const pkcs11::HsmError& error) {
 
 Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::HsmConfig& hsm) {
   std::vector<std::string> problems;
+  std::set<std::string> rescanned;  // module specs re-enumerated during this call
   TokenMap next;
   std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules;
   {
@@ -98,6 +100,15 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::
     token_options.max_sessions = token.max_sessions;
     token_options.copy_keys_to_session_objects = token.copy_keys_to_session_objects;
     auto client = pkcs11::TokenClient::Open(module, token_options);
+    if (!client.ok() && client.error().kind == pkcs11::HsmErrorKind::kNotFound &&
+        !rescanned.contains(module_config->module)) {
+      // A token initialized after the module was (e.g. by `xksctl tenant add` while we run) is
+      // invisible until the module enumerates tokens again.
+      rescanned.insert(module_config->module);
+      if (auto rescan = pkcs11::RescanTokens(*module); rescan.ok()) {
+        client = pkcs11::TokenClient::Open(module, token_options);
+      }
+    }
     if (!client.ok()) {
       problems.push_back("hsm.tokens " + token.id + ": " + client.error().ToLogString());
       continue;

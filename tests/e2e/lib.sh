@@ -29,7 +29,7 @@ e2e_cleanup() {
     echo "---- proxy log (last 40 lines) ----" >&2
     tail -n 40 "$E2E_DIR/proxy.log" >&2 || true
   fi
-  rm -rf "$E2E_DIR"
+  if [[ "${E2E_KEEP:-0}" == 1 ]]; then echo "kept $E2E_DIR" >&2; else rm -rf "$E2E_DIR"; fi
   exit "$rc"
 }
 trap e2e_cleanup EXIT
@@ -165,6 +165,12 @@ e2e_new_credential() {
 # Verifies the audit log offline with the audit public key.
 e2e_verify_audit() {
   xksctl audit public-key --key-file "$AUDIT_KEY" > "$E2E_DIR/audit-public.pem"
-  xksctl audit verify --public-key "$E2E_DIR/audit-public.pem" "$E2E_DIR"/audit/*.jsonl \
-    || fail "the audit log does not verify"
+  # The proxy's chain (audit-*) and xksctl's own admin chain (xksctl-*) are verified separately.
+  local prefix files
+  for prefix in audit xksctl; do
+    files=("$E2E_DIR"/audit/"$prefix"-*.jsonl)
+    [[ -e "${files[0]}" ]] || continue
+    xksctl audit verify --public-key "$E2E_DIR/audit-public.pem" "${files[@]}" \
+      || fail "the $prefix audit chain does not verify"
+  done
 }
