@@ -1,0 +1,53 @@
+#include "proxy/api/log.h"
+
+#include "proxy/common/log.h"
+
+namespace xks::api {
+
+std::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+void CommonLogger::Log(LogLevel level, std::string_view line) {
+  xks::LogLevel common = xks::LogLevel::kInfo;
+  switch (level) {
+    case LogLevel::kDebug:
+      common = xks::LogLevel::kDebug;
+      break;
+    case LogLevel::kInfo:
+      common = xks::LogLevel::kInfo;
+      break;
+    case LogLevel::kWarning:
+      common = xks::LogLevel::kWarning;
+      break;
+    case LogLevel::kError:
+      common = xks::LogLevel::kError;
+      break;
+  }
+  xks::Log(common, "api", line);
+}
+
+Logger& DefaultLogger() {
+  static CommonLogger* logger = new CommonLogger();  // never destroyed: usable during exit
+  return *logger;
+}
+
+std::string_view LoggableToken(std::string_view value, std::size_t limit) {
+  if (value.empty() || value.size() > limit) return "-";
+  for (char c : value) {
+    if (c <= 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '=') return "-";
+  }
+  return value;
+}
+
+}  // namespace xks::api

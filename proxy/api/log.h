@@ -1,0 +1,36 @@
+#pragma once
+// A minimal line-logger interface for the request path (one line per request at info; never
+// payloads, secrets, AAD or key material), injectable so tests can read what would be logged.
+
+#include <cstddef>
+#include <string_view>
+
+namespace xks::api {
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+std::string_view LogLevelName(LogLevel level);
+
+/// Receives finished log lines. Implementations must be thread-safe and must not block for long.
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual void Log(LogLevel level, std::string_view line) = 0;
+};
+
+/// Forwards to the project-wide logger (proxy/common/log.h, component "api"), which stamps the
+/// time, applies XKS_LOG_LEVEL and escapes control characters. Thread-safe.
+class CommonLogger : public Logger {
+ public:
+  void Log(LogLevel level, std::string_view line) override;
+};
+
+/// A process-wide CommonLogger, for callers that do not inject one.
+Logger& DefaultLogger();
+
+/// `value` if it is 1..limit printable ASCII characters without spaces or quotes, else "-":
+/// for identifiers taken from requests (kmsRequestId, key id) so a log line cannot be forged or
+/// bloated by a client.
+std::string_view LoggableToken(std::string_view value, std::size_t limit = 128);
+
+}  // namespace xks::api

@@ -1,0 +1,83 @@
+#pragma once
+// The XKS Proxy API v1 request logic: route -> method -> authenticate -> parse/validate -> key
+// lookup -> key state/usage -> HSM -> audit -> response. A plain function of the request, testable
+// without sockets.
+//
+// Every request (success or failure, including 404 on unknown paths and 401) produces exactly one
+// AuditEvent through AuditSink::Append before Handle returns; if that append fails for a key
+// operation that succeeded, the answer is 500 InternalException instead (fail closed). The one
+// exception is the load-balancer ping path (GET/HEAD server.ping_path), answered 200 without audit.
+//
+// Each request takes one TenantRegistry snapshot at its start and uses only that; API limits, the
+// HSM time budget and the ping path come from that snapshot's configuration, so a reload applies to
+// whole requests only.
+//
+// Thread safety: Handle may be called concurrently from any number of worker threads. Never throws.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/api/health_monitor.h"
+#include "proxy/api/key_backend.h"
+#include "proxy/api/log.h"
+#include "proxy/api/request_authenticator.h"
+#include "proxy/audit/audit_sink.h"
+#include "proxy/common/http_message.h"
+#include "proxy/tenant/tenant_registry.h"
+
+namespace xks::api {
+
+/// Returns the current configuration snapshot (e.g. RegistryHolder::Current); never null.
+using RegistryProvider = std::function<std::shared_ptr<const tenant::TenantRegistry>()>;
+
+struct XksServiceOptions {
+  std::string proxy_vendor = "xks-hsm-proxy";       ///< xksProxyVendor
+  std::string proxy_model = "xks-hsm-proxy 0.1.0";  ///< xksProxyModel (product and version)
+  SteadyClock clock = RealSteadyClock();            ///< latencies, deadlines, attribute cache
+  Logger* logger = nullptr;                         ///< null: DefaultLogger()
+};
+
+class XksService {
+ public:
+  /// All references must outlive the service.
+  XksService(RegistryProvider registry, KeyBackend& backend, RequestAuthenticator& authenticator,
+             audit::AuditSink& audit, HealthMonitor& health, XksServiceOptions options);
+
+  /// Answers one request. Errors are answered with the spec's status and a compact JSON body
+  /// {"errorName","errorMessage"}; 405 carries "Allow: POST".
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  struct Context;
+  HttpResponse Process(const HttpRequest& request, Context& ctx);
+  ProxyResult<HttpResponse> Dispatch(const HttpRequest& request, Context& ctx);
+  ProxyResult<HttpResponse> GetHealthStatus(Context& ctx);
+  ProxyResult<HttpResponse> GetKeyMetadata(Context& ctx);
+  ProxyResult<HttpResponse> Encrypt(Context& ctx);
+  ProxyResult<HttpResponse> Decrypt(Context& ctx);
+  ProxyResult<KeyAttributes> Attributes(Context& ctx, const KeyLocation& key);
+  Error BackendError(Context& ctx, const char* call, Error error, bool decrypt_call);
+  void Finish(Context& ctx, HttpResponse& response);
+
+  const RegistryProvider registry_;
+  KeyBackend& backend_;
+  RequestAuthenticator& authenticator_;
+  audit::AuditSink& audit_;
+  HealthMonitor& health_;
+  const XksServiceOptions options_;
+  Logger& logger_;
+
+  struct CachedAttributes {
+    KeyAttributes attributes;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedAttributes> attribute_cache_;
+};
+
+}  // namespace xks::api

@@ -1,0 +1,179 @@
+#pragma once
+// The proxy's configuration file as typed structs, and the loader/validator that builds them.
+// The file format is documented field by field in docs/configuration.md.
+//
+// Loading never stops at the first problem: every problem is reported with its JSON path and a fix
+// hint, and the proxy refuses to start (or a reload is refused) while any remains. SigV4 secrets
+// are read from their files/environment variables at load time into SecretBytes; PINs are only
+// checked (existence, permissions) because the PKCS#11 layer reads them itself. No secret value
+// ever appears in a problem message.
+//
+// Thread safety: the structs are plain values. LoadConfigFile/ParseConfig are reentrant (they read
+// the environment, which must not be modified concurrently).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pkcs11/result.h"
+#include "pkcs11/secret_bytes.h"
+
+namespace xks::tenant {
+
+/// Where a secret (PIN or SigV4 secret access key) lives. Inline secrets are not supported.
+struct SecretRef {
+  enum class Kind { kFile, kEnv };
+  Kind kind = Kind::kFile;
+  std::string where;  ///< absolute file path (relative paths are resolved at load) or variable name
+  /// "file:/path" or "env:NAME"; contains no secret.
+  std::string Describe() const;
+};
+
+/// `server.tls`: maps onto the server's TLS options.
+struct TlsConfig {
+  std::string certificate_chain_file;
+  std::string private_key_file;
+  std::string client_ca_file;  ///< empty: no client certificates requested (no mTLS)
+  /// With client_ca_file: the only client certificate subject CNs accepted, e.g.
+  /// "cks.kms.eu-west-1.amazonaws.com" (XKS spec, "Authentication").
+  std::vector<std::string> allowed_client_common_names;
+};
+
+/// `server`: the listener and request limits.
+struct ServerConfig {
+  std::string listen_address = "0.0.0.0";
+  std::uint16_t port = 443;
+  bool insecure = false;         ///< plain HTTP; for local tests only, refused together with tls
+  std::optional<TlsConfig> tls;  ///< required unless insecure
+  std::size_t io_threads = 1;
+  std::size_t worker_threads = 4;
+  std::size_t queue_limit = 256;  ///< queued requests beyond the workers before ThrottlingException
+  std::chrono::milliseconds hsm_time_budget{200};
+  std::chrono::milliseconds read_timeout{5000};
+  std::chrono::milliseconds write_timeout{5000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::size_t max_body_bytes = 65536;
+  std::string ping_path = "/ping";  ///< unauthenticated load-balancer health check (GET)
+};
+
+/// `api`: tuning of the four operations (docs/configuration.md).
+struct ApiConfig {
+  std::size_t max_plaintext_bytes = 4300;  ///< >= 4300 (spec minimum); beyond: 501
+  std::size_t max_ciphertext_bytes = 4300;
+  std::size_t max_aad_bytes = 8192;  ///< >= 8192 (spec minimum); beyond: 501
+  std::size_t max_arn_chars = 2048;  ///< >= 2048 (spec minimum); beyond: 501
+  /// "when_cdiv_requested" (default), "always" or "never": decrypt each fresh ciphertext through
+  /// the HSM before answering Encrypt (spec Appendix C, step 3).
+  std::string verify_encrypt = "when_cdiv_requested";
+  std::chrono::milliseconds key_attribute_cache_ttl{10000};
+  std::chrono::milliseconds health_check_interval{20000};  ///< < 60 s so results stay fresh
+  std::chrono::milliseconds health_degraded_latency{100};  ///< slower checks report DEGRADED
+  std::uint32_t fleet_size = 1;
+  std::string ekm_vendor = "PKCS#11";
+};
+
+/// `hsm.modules[]`: one PKCS#11 module (maps onto pkcs11::ModuleConfig).
+struct ModuleConfig {
+  std::string id;
+  std::string module;  ///< file path (contains '/') or p11-kit module name, e.g. "softhsm2"
+  bool generate_iv_in_hsm = false;  ///< module generates the GCM IV in C_EncryptInit
+};
+
+/// `hsm.tokens[]`: one token (maps onto pkcs11::TokenConfig).
+struct TokenConfig {
+  std::string id;
+  std::string module_id;
+  std::string token;  ///< RFC 7512 "pkcs11:token=..." URI or a plain token label
+  SecretRef pin;
+  std::size_t max_sessions = 2;
+  std::string health_check_key;  ///< label of the dedicated health-check key (never a tenant key)
+  bool copy_keys_to_session_objects = false;
+};
+
+struct HsmConfig {
+  std::vector<ModuleConfig> modules;
+  std::vector<TokenConfig> tokens;
+  const TokenConfig* FindToken(std::string_view id) const;
+  const ModuleConfig* FindModule(std::string_view id) const;
+};
+
+/// One version of a tenant key. Encrypt uses the highest non-retired version; Decrypt uses the
+/// version recorded in the ciphertextMetadata (retired versions still decrypt).
+struct KeyVersionConfig {
+  std::uint16_t version = 1;  ///< 1..65535
+  std::string label;          ///< HSM key label or a "pkcs11:object=..." URI
+  bool retired = false;
+};
+
+/// `tenants[].keys.<externalKeyId>`.
+struct KeyConfig {
+  std::string external_key_id;
+  std::vector<KeyVersionConfig> versions;  ///< sorted by version, never empty once validated
+  bool disabled = false;  ///< GetKeyMetadata says DISABLED; encrypt/decrypt refused
+};
+
+/// `tenants[].credentials[]`: one SigV4 credential; the secret is loaded at load time.
+struct CredentialConfig {
+  std::string access_key_id;
+  SecretRef secret_ref;
+  SecretBytes secret;  ///< the secret access key read from secret_ref
+};
+
+/// `tenants[]`.
+struct TenantConfig {
+  std::string name;
+  std::string path_prefix;  ///< "" or "/a/b"; XksProxyUriPath is path_prefix + "/kms/xks/v1"
+  std::string token;        ///< hsm.tokens[].id, used by this tenant only
+  bool disabled = false;    ///< every request answers InvalidStateException
+  std::vector<CredentialConfig> credentials;
+  std::vector<KeyConfig> keys;  ///< sorted by external_key_id
+};
+
+/// The whole file, validated. Move-only (holds secrets).
+struct Config {
+  std::string source_path;  ///< the file it came from ("" when parsed from memory)
+  ServerConfig server;
+  ApiConfig api;
+  HsmConfig hsm;
+  nlohmann::json audit = nlohmann::json::object();  ///< parsed by proxy/audit
+  std::vector<TenantConfig> tenants;
+};
+
+/// One problem found while loading: where (JSON path like "tenants[1].keys.k7.label") and what,
+/// with a hint how to fix it. Never contains a secret value.
+struct ConfigProblem {
+  std::string path;
+  std::string message;
+  std::string ToString() const { return path + ": " + message; }
+};
+using ConfigProblems = std::vector<ConfigProblem>;
+
+/// Parses and validates a configuration document. `base_dir` resolves relative file paths.
+/// Returns every problem found; never throws.
+Result<Config, ConfigProblems> ParseConfig(const nlohmann::json& document,
+                                           std::string_view base_dir);
+
+/// Reads `path`, parses it as JSON and calls ParseConfig with the file's directory as base_dir.
+/// Returns every problem found (a JSON syntax error is one problem at path "$"); never throws.
+Result<Config, ConfigProblems> LoadConfigFile(const std::string& path);
+
+/// One line per problem, for the operator.
+std::string FormatProblems(const ConfigProblems& problems);
+
+/// The XKS spec's rules, shared with proxy/api.
+bool IsValidExternalKeyId(std::string_view id);   ///< 1..128 of A-Za-z0-9 . - _
+bool IsValidAccessKeyId(std::string_view id);     ///< 20..30 of A-Z 2-7
+bool IsValidSecretAccessKey(std::string_view s);  ///< 43..64 of A-Za-z0-9 + / =
+/// "" or '/'-started, not '/'-ended, of a-zA-Z0-9/-_, no empty segment, not containing the
+/// segment sequence "kms/xks/v1", and prefix + "/kms/xks/v1" at most 128 characters.
+bool IsValidPathPrefix(std::string_view prefix);
+
+/// The fixed API path under a tenant prefix (spec "API operations").
+inline constexpr std::string_view kXksApiPath = "/kms/xks/v1";
+
+}  // namespace xks::tenant
