@@ -184,6 +184,12 @@ ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, Conte
   ev.tenant = tenant->name;
   if (tenant::IsValidExternalKeyId(route->external_key_id)) {
     ev.external_key_id = route->external_key_id;
+  } else if (ctx.key_operation) {
+    // The key id is part of the URI (spec "API operations"): outside its character set or length
+    // the path itself is invalid.
+    return Fail(MakeError(ErrorName::kInvalidUriPath,
+                          "The URI path is not a valid XKS API path: externalKeyId must be 1 to "
+                          "128 characters of A-Z a-z 0-9 - . _"));
   }
 
   if (request.method != "POST") {
@@ -242,9 +248,10 @@ namespace {
 // (404). Only the tenant's own map is consulted, which is what keeps tenants apart.
 ProxyResult<const tenant::TenantKey*> LookupKey(const tenant::Tenant& tenant,
                                                 const std::string& key_id) {
-  if (!tenant::IsValidExternalKeyId(key_id)) {
-    return Fail(MakeError(ErrorName::kValidation,
-                          "externalKeyId: must be 1 to 128 characters of A-Z a-z 0-9 - . _"));
+  if (!tenant::IsValidExternalKeyId(key_id)) {  // routing refuses these first; kept as a guard
+    return Fail(MakeError(ErrorName::kInvalidUriPath,
+                          "The URI path is not a valid XKS API path: externalKeyId must be 1 to "
+                          "128 characters of A-Z a-z 0-9 - . _"));
   }
   const tenant::TenantKey* key = tenant.FindKey(key_id);
   if (key == nullptr) {
@@ -306,6 +313,10 @@ ProxyResult<HttpResponse> XksService::Encrypt(Context& ctx) {
   }
   const tenant::KeyVersion* version = (*key)->Current();
   ctx.event.key_label = version->label;
+  if (version->retired) {
+    return Fail(MakeError(ErrorName::kInvalidState,
+                          "The key version that made this ciphertext has been retired."));
+  }
   const KeyLocation location{tenant.token_id, version->label};
   auto attrs = Attributes(ctx, location);
   if (!attrs.ok()) return Fail(std::move(attrs).error());
@@ -377,6 +388,21 @@ ProxyResult<HttpResponse> XksService::Decrypt(Context& ctx) {
     return Fail(MakeError(ErrorName::kInvalidState, "The external key is disabled."));
   }
 
+  // Usage first: a key that may not decrypt answers InvalidKeyUsage whatever the ciphertext
+  // (KMS maps the two errors differently). The current version decides here; the version named
+  // by the metadata is checked again below.
+  const tenant::KeyVersion* current = (*key)->Current();
+  if (current == nullptr) {  // every version retired: nothing may be decrypted with this key
+    return Fail(MakeError(ErrorName::kInvalidState, "The external key has no active version."));
+  }
+  auto current_attrs = Attributes(ctx, KeyLocation{tenant.token_id, current->label});
+  if (!current_attrs.ok()) return Fail(std::move(current_attrs).error());
+  if (!IsAes256(*current_attrs) || !current_attrs->decrypt) {
+    ctx.event.key_label = current->label;
+    return Fail(MakeError(ErrorName::kInvalidKeyUsage,
+                          "The external key is not an AES-256 key permitted to decrypt."));
+  }
+
   // Every ciphertext this proxy makes carries our metadata; without it (or with a foreign tenant
   // binding) the ciphertext cannot be ours for this tenant. One message for every case, so the
   // response is no oracle on which part was wrong.
@@ -397,6 +423,10 @@ ProxyResult<HttpResponse> XksService::Decrypt(Context& ctx) {
                         std::to_string(metadata->key_version) + " which is not configured"));
   }
   ctx.event.key_label = version->label;
+  if (version->retired) {
+    return Fail(MakeError(ErrorName::kInvalidState,
+                          "The key version that made this ciphertext has been retired."));
+  }
   const KeyLocation location{tenant.token_id, version->label};
   auto attrs = Attributes(ctx, location);
   if (!attrs.ok()) return Fail(std::move(attrs).error());

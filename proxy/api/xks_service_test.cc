@@ -381,7 +381,7 @@ TEST_F(XksServiceTest, RotatedKeyEncryptsWithNewestAndDecryptsOldVersions) {
   EXPECT_EQ(DecodeCiphertextMetadata(*Base64Decode(enc["ciphertextMetadata"].get<std::string>()))
                 ->key_version,
             2);
-  // Ciphertext made earlier with (now retired) version 1 still decrypts, with the v1 key.
+  // Ciphertext made earlier with version 1 decrypts with the v1 key while v1 is not retired.
   const auto md = EncodeCiphertextMetadata({1, ComputeTenantBinding("acme")});
   const std::string pt = "old data key";
   SecretBytes hsm_aad = BuildHsmAad({}, md);
@@ -395,10 +395,16 @@ TEST_F(XksServiceTest, RotatedKeyEncryptsWithNewestAndDecryptsOldVersions) {
             {"initializationVector", Base64Encode(sealed->iv)},
             {"authenticationTag", Base64Encode(sealed->tag)},
             {"encryptionAlgorithm", "AES_GCM"}};
+  Reconfigure([](json& doc) { doc["tenants"][0]["keys"]["k2"]["versions"][0]["retired"] = false; });
   HttpResponse r = Call("acme", "decrypt", "k2", b);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["plaintext"], B64(pt));
   EXPECT_EQ(backend_.last_location().key_label, "acme-k2-v1");
+  // Retiring v1 makes it unusable (xksctl key retire-version): its ciphertext no longer decrypts,
+  // while v2's still does.
+  Reconfigure([](json& doc) { doc["tenants"][0]["keys"]["k2"]["versions"][0]["retired"] = true; });
+  ExpectError(Call("acme", "decrypt", "k2", b), 400, "InvalidStateException");
+  EXPECT_EQ(Call("acme", "decrypt", "k2", DecryptBody(enc)).status, 200);
   // A version the key does not have is invalid ciphertext.
   b["ciphertextMetadata"] =
       Base64Encode(EncodeCiphertextMetadata({9, ComputeTenantBinding("acme")}));
@@ -594,10 +600,21 @@ TEST_F(XksServiceTest, AuthenticationComesBeforeValidationAndLookup) {
   ExpectError(Call("acme", "encrypt", "nope", EncryptBody("x")), 404, "KeyNotFoundException");
 }
 
-TEST_F(XksServiceTest, InvalidExternalKeyIdIsValidation) {
-  ExpectError(Call("acme", "encrypt", "bad%20id", EncryptBody("x")), 400, "ValidationException");
-  ExpectError(Call("acme", "encrypt", std::string(129, 'a'), EncryptBody("x")), 400,
-              "ValidationException");
+TEST_F(XksServiceTest, InvalidExternalKeyIdIsAnInvalidUriPath) {
+  ExpectError(Call("acme", "encrypt", "bad%20id", EncryptBody("x")), 404,
+              "InvalidUriPathException");
+  ExpectError(Call("acme", "encrypt", std::string(129, 'a'), EncryptBody("x")), 404,
+              "InvalidUriPathException");
+}
+
+TEST_F(XksServiceTest, DecryptWithAKeyThatMayNotDecryptIsInvalidKeyUsageWhateverTheCiphertext) {
+  json enc = EncryptOk("acme", "k1", "x");
+  backend_.SetAttributes("tok-acme", "acme-k1", KeyAttributes{"AES", 256, true, false});
+  clock_.Advance(std::chrono::seconds(11));  // past the attribute cache
+  // Garbage metadata: usage is judged before the ciphertext is looked at.
+  json b = DecryptBody(enc);
+  b["ciphertextMetadata"] = "AAAA";
+  ExpectError(Call("acme", "decrypt", "k1", b), 400, "InvalidKeyUsageException");
 }
 
 TEST_F(XksServiceTest, PingAnswersWithoutAudit) {
