@@ -72,6 +72,73 @@ std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
 
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
+/// One administrative change between two configurations, for the audit log.
+struct AdminChange {
+  std::string operation;  ///< e.g. "credential.add", "key.disable"
+  std::string tenant;
+  std::string external_key_id;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// Credentials are named by access key id only; secrets never enter the audit log.
+std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
+                                        const tenant::TenantRegistry& after) {
+  std::vector<AdminChange> changes;
+  for (const auto& old_tenant : before.tenants()) {
+    if (after.FindByName(old_tenant.name) == nullptr) {
+      changes.push_back({"tenant.remove", old_tenant.name, "", {}});
+    }
+  }
+  for (const auto& tenant : after.tenants()) {
+    const tenant::Tenant* old = before.FindByName(tenant.name);
+    if (old == nullptr) {
+      changes.push_back({"tenant.add", tenant.name, "",
+                         {{"path_prefix", tenant.path_prefix}, {"token", tenant.token_id}}});
+    } else if (old->disabled != tenant.disabled) {
+      changes.push_back({tenant.disabled ? "tenant.disable" : "tenant.enable", tenant.name, "", {}});
+    }
+    for (const auto& credential : tenant.credentials) {
+      if (old == nullptr || !old->HasAccessKeyId(credential.access_key_id)) {
+        changes.push_back({"credential.add", tenant.name, "",
+                           {{"access_key_id", credential.access_key_id}}});
+      }
+    }
+    if (old != nullptr) {
+      for (const auto& credential : old->credentials) {
+        if (!tenant.HasAccessKeyId(credential.access_key_id)) {
+          changes.push_back({"credential.revoke", tenant.name, "",
+                             {{"access_key_id", credential.access_key_id}}});
+        }
+      }
+      for (const auto& [id, key] : old->keys) {
+        if (tenant.FindKey(id) == nullptr) changes.push_back({"key.remove", tenant.name, id, {}});
+      }
+    }
+    for (const auto& [id, key] : tenant.keys) {
+      const tenant::TenantKey* old_key = old ? old->FindKey(id) : nullptr;
+      if (old_key == nullptr) {
+        changes.push_back({"key.add", tenant.name, id,
+                           {{"label", key.Current() ? key.Current()->label : ""}}});
+        continue;
+      }
+      if (old_key->disabled != key.disabled) {
+        changes.push_back({key.disabled ? "key.disable" : "key.enable", tenant.name, id, {}});
+      }
+      for (const auto& version : key.versions) {
+        const tenant::KeyVersion* old_version = old_key->Find(version.version);
+        if (old_version == nullptr) {
+          changes.push_back({"key.rotate", tenant.name, id,
+                             {{"version", version.version}, {"label", version.label}}});
+        } else if (!old_version->retired && version.retired) {
+          changes.push_back({"key.retire-version", tenant.name, id,
+                             {{"version", version.version}, {"label", version.label}}});
+        }
+      }
+    }
+  }
+  return changes;
+}
+
 }  // namespace
 
 class ProxyApp::Impl {
@@ -85,7 +152,8 @@ class ProxyApp::Impl {
  private:
   Result<std::unique_ptr<audit::CheckpointSigner>, std::string> MakeSigner(
       const audit::SignerConfig& config, const tenant::TenantRegistry& registry);
-  void RecordAdmin(std::string operation, nlohmann::json details);
+  void RecordAdmin(std::string operation, nlohmann::json details, std::string tenant = {},
+                   std::string external_key_id = {});
   void OnRejected(const HttpRequest& request, const Error& error, int status);
 
   std::mutex lifecycle_mutex_;
@@ -181,11 +249,14 @@ void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, 
   audit_->AppendNoWait(std::move(event));
 }
 
-void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details) {
+void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details,
+                                 std::string tenant, std::string external_key_id) {
   audit::AuditEvent event;
   event.kind = audit::AuditEvent::Kind::kAdmin;
   event.operation = std::move(operation);
   event.details = std::move(details);
+  event.tenant = std::move(tenant);
+  event.external_key_id = std::move(external_key_id);
   if (auto appended = audit_->Append(event); !appended.ok()) {
     LogError(kComponent, "audit record for " + event.operation +
                              " failed: " + appended.error().log_detail);
@@ -244,6 +315,10 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
   authenticator_.Publish(*next);
   health_->SetTokens(next->TenantTokenIds());
   registry_->Replace(next);
+  for (auto& change : DiffRegistries(*previous, *next)) {
+    RecordAdmin(std::move(change.operation), std::move(change.details), change.tenant,
+                change.external_key_id);
+  }
 
   nlohmann::json tenants = nlohmann::json::array();
   for (const auto& tenant : next->tenants()) {

@@ -109,6 +109,10 @@ pass "tenant shredded while alpha keeps being served; second shred refused"
 
 [[ "$PROXY_PID" == "$pid_at_start" ]] && kill -0 "$PROXY_PID" || fail "the proxy was restarted"
 e2e_stop_proxy
-grep -q '"operation":"config.reload"' "$E2E_DIR"/audit/*.jsonl || fail "no config.reload audit records"
+for operation in config.reload credential.add credential.revoke key.disable key.enable tenant.add \
+                 tenant.remove; do
+  grep -q "\"operation\":\"$operation\"" "$E2E_DIR"/audit/audit-*.jsonl \
+    || fail "no $operation admin record in the audit log"
+done
 e2e_verify_audit
 pass "one process throughout; audit log verifies"
