@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "pkcs11/log.h"
 #include "proxy/common/log.h"
 #include "proxy/runtime/proxy_app.h"
 #include "proxy/server/signals.h"
@@ -99,6 +100,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   HardenProcess();
+  // One log format for the whole process: the HSM layer's lines go through the shared logger.
+  xks::pkcs11::SetLogSink([](std::string_view line) { xks::LogWarning("pkcs11", line); });
 
   if (args.check_only) {
     auto config = xks::tenant::LoadConfigFile(args.config);
