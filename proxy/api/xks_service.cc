@@ -264,6 +264,18 @@ Error TenantDisabled() {
   return MakeError(ErrorName::kInvalidState, "The key store is disabled in the XKS proxy.");
 }
 
+// Encrypt and Decrypt need an enabled key of an enabled tenant: disabled states are InvalidState.
+ProxyResult<const tenant::TenantKey*> UsableKey(const tenant::Tenant& tenant,
+                                                const std::string& key_id) {
+  if (tenant.disabled) return Fail(TenantDisabled());
+  auto key = LookupKey(tenant, key_id);
+  if (!key.ok()) return Fail(std::move(key).error());
+  if ((*key)->disabled) {
+    return Fail(MakeError(ErrorName::kInvalidState, "The external key is disabled."));
+  }
+  return key;
+}
+
 }  // namespace
 
 ProxyResult<HttpResponse> XksService::GetHealthStatus(Context& ctx) {
@@ -305,12 +317,8 @@ ProxyResult<HttpResponse> XksService::Encrypt(Context& ctx) {
   if (!input.ok()) return Fail(std::move(input).error());
   EncryptInput& in = input.value();
   ctx.event.plaintext_length = in.plaintext.size();
-  if (tenant.disabled) return Fail(TenantDisabled());
-  auto key = LookupKey(tenant, ctx.route.external_key_id);
+  auto key = UsableKey(tenant, ctx.route.external_key_id);
   if (!key.ok()) return Fail(std::move(key).error());
-  if ((*key)->disabled) {
-    return Fail(MakeError(ErrorName::kInvalidState, "The external key is disabled."));
-  }
   const tenant::KeyVersion* version = (*key)->Current();
   ctx.event.key_label = version->label;
   if (version->retired) {
@@ -381,12 +389,8 @@ ProxyResult<HttpResponse> XksService::Decrypt(Context& ctx) {
   if (!input.ok()) return Fail(std::move(input).error());
   DecryptInput& in = input.value();
   ctx.event.ciphertext_length = in.ciphertext.size();
-  if (tenant.disabled) return Fail(TenantDisabled());
-  auto key = LookupKey(tenant, ctx.route.external_key_id);
+  auto key = UsableKey(tenant, ctx.route.external_key_id);
   if (!key.ok()) return Fail(std::move(key).error());
-  if ((*key)->disabled) {
-    return Fail(MakeError(ErrorName::kInvalidState, "The external key is disabled."));
-  }
 
   // Usage first: a key that may not decrypt answers InvalidKeyUsage whatever the ciphertext
   // (KMS maps the two errors differently). The current version decides here; the version named

@@ -111,6 +111,17 @@ expect_status() {
   fi
 }
 
+# retry_status STATUS AKID SECRET PATH BODY: repeats the call (up to ~5 s) until it answers STATUS,
+# for changes that take effect after an asynchronous reload. Sets `out` to the last answer.
+retry_status() {
+  local status="$1"; shift
+  for _ in $(seq 1 100); do
+    out="$(xks_call "$@")"
+    [[ "${out##* }" == "$status" ]] && return 0
+    sleep 0.05
+  done
+}
+
 body_of() { printf '%s' "${1% *}"; }
 
 metadata() {  # metadata OPERATION → a requestMetadata object

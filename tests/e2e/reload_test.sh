@@ -18,21 +18,12 @@ expect_status "$(xks_call "$OLD_AKID" "$OLD_SECRET" "$A/health" "$(health_body)"
 
 # Rotation: add a second credential; both work; revoke the old one; only the new one works.
 e2e_new_credential alpha
-e2e_reload_wait() { sleep 0.2; }  # xksctl already sent SIGHUP; give the reload a moment
-for _ in $(seq 1 100); do
-  out="$(xks_call "$NEW_AKID" "$NEW_SECRET" "$A/health" "$(health_body)")"
-  [[ "${out##* }" == 200 ]] && break
-  sleep 0.05
-done
+retry_status 200 "$NEW_AKID" "$NEW_SECRET" "$A/health" "$(health_body)"
 expect_status "$out" 200
 expect_status "$(xks_call "$OLD_AKID" "$OLD_SECRET" "$A/health" "$(health_body)")" 200
 pass "old and new credentials both accepted after the new one was added"
 xksctl credential revoke alpha "$OLD_AKID" >/dev/null
-for _ in $(seq 1 100); do
-  out="$(xks_call "$OLD_AKID" "$OLD_SECRET" "$A/health" "$(health_body)")"
-  [[ "${out##* }" == 401 ]] && break
-  sleep 0.05
-done
+retry_status 401 "$OLD_AKID" "$OLD_SECRET" "$A/health" "$(health_body)"
 expect_status "$out" 401 AuthenticationFailedException
 expect_status "$(xks_call "$NEW_AKID" "$NEW_SECRET" "$A/health" "$(health_body)")" 200
 pass "revoked credential refused, the new one still works"
@@ -46,18 +37,10 @@ pass "revoked credential refused, the new one still works"
 ) &
 client_pid=$!
 xksctl key disable alpha k1 >/dev/null
-for _ in $(seq 1 100); do
-  out="$(xks_call "$NEW_AKID" "$NEW_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")")"
-  [[ "${out##* }" == 400 ]] && break
-  sleep 0.05
-done
+retry_status 400 "$NEW_AKID" "$NEW_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")"
 expect_status "$out" 400 InvalidStateException
 xksctl key enable alpha k1 >/dev/null
-for _ in $(seq 1 100); do
-  out="$(xks_call "$NEW_AKID" "$NEW_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")")"
-  [[ "${out##* }" == 200 ]] && break
-  sleep 0.05
-done
+retry_status 200 "$NEW_AKID" "$NEW_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")"
 expect_status "$out" 200
 touch "$E2E_DIR/stop-client"
 wait "$client_pid"
@@ -79,11 +62,7 @@ pass "invalid configuration refused; the running one stays in force"
 # A tenant added at run time (its token is opened by the reload).
 e2e_add_tenant gamma /gamma
 xksctl key create gamma g1 >/dev/null
-for _ in $(seq 1 100); do
-  out="$(xks_call "$GAMMA_AKID" "$GAMMA_SECRET" "/gamma/kms/xks/v1/keys/g1/encrypt" "$(encrypt_body "$PLAINTEXT")")"
-  [[ "${out##* }" == 200 ]] && break
-  sleep 0.05
-done
+retry_status 200 "$GAMMA_AKID" "$GAMMA_SECRET" "/gamma/kms/xks/v1/keys/g1/encrypt" "$(encrypt_body "$PLAINTEXT")"
 expect_status "$out" 200
 canary="$(body_of "$out")"
 pass "tenant added without a restart"
@@ -96,11 +75,7 @@ xksctl --json tenant shred gamma --yes-destroy gamma --certificate "$E2E_DIR/era
   > "$E2E_DIR/shred.json"
 jq -e '.ok == true' "$E2E_DIR/shred.json" >/dev/null || fail "shred: $(cat "$E2E_DIR/shred.json")"
 [[ -s "$E2E_DIR/erasure.json" ]] || fail "no erasure certificate"
-for _ in $(seq 1 100); do
-  out="$(xks_call "$GAMMA_AKID" "$GAMMA_SECRET" "/gamma/kms/xks/v1/keys/g1/decrypt" "$(decrypt_body_from "$canary")")"
-  [[ "${out##* }" == 404 ]] && break
-  sleep 0.05
-done
+retry_status 404 "$GAMMA_AKID" "$GAMMA_SECRET" "/gamma/kms/xks/v1/keys/g1/decrypt" "$(decrypt_body_from "$canary")"
 expect_status "$out" 404 InvalidUriPathException
 expect_status "$(xks_call "$NEW_AKID" "$NEW_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")")" 200
 rc=0; xksctl tenant shred gamma --yes-destroy gamma >/dev/null 2>&1 || rc=$?
