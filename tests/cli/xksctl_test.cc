@@ -1,0 +1,670 @@
+// End-to-end tests of the xksctl binary against a throw-away SoftHSMv2 (tests/support): every
+// command runs as a subprocess exactly as an operator would run it, and the results are checked
+// in the configuration file, in the files written, and in the HSM through the pkcs11 facade.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pkcs11/hsm.h"
+#include "proxy/audit/audit_crypto.h"
+#include "proxy/audit/checkpoint_signer.h"
+#include "proxy/tenant/config.h"
+#include "tests/support/softhsm_sandbox.h"
+
+namespace {
+
+using nlohmann::json;
+
+struct RunResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+  json Json() const {
+    json j = json::parse(out, nullptr, false);
+    return j;
+  }
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// True when `s` has min..max characters, each in `allowed` (std::regex trips a GCC 12
+// -Wmaybe-uninitialized false positive in the sanitizer build).
+bool Matches(const std::string& s, std::string_view allowed, std::size_t min, std::size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  return s.find_first_not_of(allowed) == std::string::npos;
+}
+constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+unsigned Mode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0xffffffff;
+  return st.st_mode & 07777;
+}
+
+class XksctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    sandbox_ = xks::testing::SoftHsmSandbox::Create({"preexisting"}, &error);
+    ASSERT_NE(sandbox_, nullptr) << error;
+    dir_ = sandbox_->dir();
+    config_ = dir_ + "/xks.json";
+    module_ = xks::testing::SoftHsmSandbox::ModulePath();
+  }
+  void TearDown() override { sandbox_.reset(); }
+
+  // Runs the built binary with `args`; stdin is /dev/null (no terminal for confirmations).
+  RunResult Run(std::vector<std::string> args, bool with_config = true) {
+    if (with_config) args.insert(args.begin(), {"--config", config_});
+    const std::string out_path = dir_ + "/stdout.txt", err_path = dir_ + "/stderr.txt";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int in = ::open("/dev/null", O_RDONLY);
+      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      // No controlling terminal either, so /dev/tty cannot be opened for a confirmation.
+      ::setsid();
+      std::vector<char*> argv;
+      std::string bin = XKSCTL_BINARY;
+      argv.push_back(bin.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    RunResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadFile(out_path);
+    r.err = ReadFile(err_path);
+    return r;
+  }
+
+  json Config() { return json::parse(ReadFile(config_)); }
+
+  void InitConfig() {
+    RunResult r = Run({"config", "init", "--listen", "127.0.0.1:0", "--insecure", "--json"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+  }
+
+  // Adds a tenant on a freshly initialized token; returns the --json answer.
+  json AddTenant(const std::string& name, const std::string& prefix) {
+    RunResult r = Run({"tenant", "add", name, "--prefix", prefix, "--module", module_,
+                       "--init-token", "--pin-file", dir_ + "/" + name + ".pin", "--json"});
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    return r.Json();
+  }
+
+  // Opens the tenant's token in-process as the proxy would (URI and PIN file from the config).
+  std::unique_ptr<xks::pkcs11::TokenClient> OpenToken(const std::string& tenant) {
+    json cfg = Config();
+    std::string token_id;
+    for (const auto& t : cfg["tenants"]) {
+      if (t["name"] == tenant) token_id = t["token"];
+    }
+    for (const auto& t : cfg["hsm"]["tokens"]) {
+      if (t["id"] != token_id) continue;
+      if (!module_handle_) {
+        auto m = xks::pkcs11::OpenModule(sandbox_->module_config());
+        EXPECT_TRUE(m.ok());
+        if (!m.ok()) return nullptr;
+        module_handle_ = m.value();
+      }
+      xks::pkcs11::TokenConfig tc;
+      tc.token = t["token"];
+      tc.pin = xks::pkcs11::PinSource::File(t["pin"]["file"]);
+      auto c = xks::pkcs11::TokenClient::Open(module_handle_, tc);
+      EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().ToLogString());
+      if (!c.ok()) return nullptr;
+      return std::move(c).value();
+    }
+    ADD_FAILURE() << "tenant " << tenant << " has no token in the config";
+    return nullptr;
+  }
+
+  std::unique_ptr<xks::testing::SoftHsmSandbox> sandbox_;
+  std::shared_ptr<xks::pkcs11::Module> module_handle_;
+  std::string dir_, config_, module_;
+};
+
+TEST_F(XksctlTest, HelpUsageErrorsAndExitCodes) {
+  RunResult r = Run({"--help"}, false);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("xksctl tenant shred"), std::string::npos) << r.out;
+  r = Run({"key", "create", "--help"}, false);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--usage"), std::string::npos);
+  r = Run({"key", "create", "only-one-arg"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  r = Run({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  r = Run({"key", "list", "t", "--bogus"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--bogus"), std::string::npos);
+  // An operation failure is 1, with a JSON error object under --json.
+  r = Run({"tenant", "list", "--json"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.Json()["ok"], false);
+  EXPECT_TRUE(r.Json()["error"].is_string());
+  // No configuration at all is a usage error.
+  r = Run({"tenant", "list"}, false);
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(XksctlTest, TokenInitCreatesRandomPinFilesAndRefusesDuplicateLabel) {
+  const std::string pin = dir_ + "/t1.pin";
+  RunResult r = Run(
+      {"token", "init", "--module", module_, "--label", "t1", "--pin-file", pin, "--json"}, false);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json j = r.Json();
+  EXPECT_EQ(j["label"], "t1");
+  EXPECT_TRUE(j["pin_file_created"].get<bool>());
+  EXPECT_EQ(Mode(pin), 0600u);
+  EXPECT_EQ(Mode(pin + ".so"), 0600u);
+  std::string user_pin = ReadFile(pin), so_pin = ReadFile(pin + ".so");
+  EXPECT_TRUE(user_pin.size() == 33 && user_pin.back() == '\n' &&
+              Matches(user_pin.substr(0, 32), "0123456789abcdef", 32, 32))
+      << "PIN format";
+  EXPECT_NE(user_pin, so_pin);
+  EXPECT_EQ(r.out.find(user_pin.substr(0, 32)), std::string::npos) << "PIN printed";
+
+  // The token works with that PIN.
+  auto m = xks::pkcs11::OpenModule(sandbox_->module_config());
+  ASSERT_TRUE(m.ok());
+  xks::pkcs11::TokenConfig tc;
+  tc.token = j["uri"];
+  tc.pin = xks::pkcs11::PinSource::File(pin);
+  EXPECT_TRUE(xks::pkcs11::TokenClient::Open(m.value(), tc).ok());
+
+  r = Run({"token", "list", "--module", module_, "--json"}, false);
+  ASSERT_EQ(r.code, 0);
+  bool found = false;
+  const json slots = r.Json()["slots"];
+  for (const auto& s : slots) {
+    found = found || (s["label"] == "t1" && s["initialized"].get<bool>());
+  }
+  EXPECT_TRUE(found) << r.out;
+
+  r = Run({"token", "init", "--module", module_, "--label", "t1", "--pin-file", dir_ + "/x.pin"},
+          false);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+}
+
+TEST_F(XksctlTest, ConfigInitThenTenantAddProducesAValidConfig) {
+  InitConfig();
+  // Just after init the proxy's validator still wants a tenant; xksctl reports it.
+  RunResult r = Run({"config", "validate", "--json"});
+  EXPECT_EQ(r.code, 1);
+  bool tenants_reported = false;
+  const json answer = r.Json();
+  for (const auto& p : answer["problems"]) {
+    const std::string path = p["path"];
+    EXPECT_TRUE(path == "tenants" || path == "hsm.modules" || path == "hsm.tokens") << path;
+    tenants_reported = tenants_reported || path == "tenants";
+  }
+  EXPECT_TRUE(tenants_reported) << r.out;
+
+  json added = AddTenant("acme", "/tenants/acme");
+  EXPECT_EQ(added["uri_path"], "/tenants/acme/kms/xks/v1");
+  EXPECT_TRUE(added["token"]["initialized"].get<bool>());
+  r = Run({"config", "validate", "--json"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.Json()["valid"].get<bool>());
+  // The server's own loader agrees.
+  auto loaded = xks::tenant::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok()) << xks::tenant::FormatProblems(loaded.error());
+  ASSERT_EQ(loaded.value().tenants.size(), 1u);
+  EXPECT_EQ(loaded.value().tenants[0].credentials.size(), 1u);
+  EXPECT_FALSE(loaded.value().audit.empty());
+
+  // The health-check key exists, is AES-256, sensitive and not extractable.
+  auto token = OpenToken("acme");
+  ASSERT_NE(token, nullptr);
+  auto hc = token->DescribeKey(Config()["hsm"]["tokens"][0]["health_check_key"].get<std::string>(),
+                               xks::testing::FarDeadline());
+  ASSERT_TRUE(hc.ok());
+  EXPECT_EQ(hc->value_len, 32u);
+  EXPECT_TRUE(hc->sensitive);
+  EXPECT_FALSE(hc->extractable);
+
+  // Duplicates are refused before anything is created.
+  r = Run({"tenant", "add", "acme", "--prefix", "/other", "--module", module_, "--init-token",
+           "--pin-file", dir_ + "/dup.pin"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/dup.pin"));
+  r = Run({"tenant", "add", "beta", "--prefix", "/tenants/acme", "--module", module_,
+           "--init-token", "--pin-file", dir_ + "/dup.pin"});
+  EXPECT_EQ(r.code, 1);
+  r = Run({"tenant", "add", "beta", "--prefix", "/bad/", "--module", module_, "--init-token",
+           "--pin-file", dir_ + "/dup.pin"});
+  EXPECT_EQ(r.code, 2);
+
+  // An existing token can be bound by label with its PIN file.
+  r = Run({"tenant", "add", "pre", "--prefix", "/pre", "--module", module_, "--token-label",
+           "preexisting", "--pin-file", sandbox_->token("preexisting").user_pin_file, "--json"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_FALSE(r.Json()["token"]["initialized"].get<bool>());
+
+  r = Run({"tenant", "list", "--json"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(r.Json()["tenants"].size(), 2u);
+  r = Run({"tenant", "show", "acme", "--json"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(r.Json()["tenant"]["access_key_ids"].size(), 1u);
+  EXPECT_EQ(r.out.find("RawSecretAccessKey"), std::string::npos);
+  // health: a malformed endpoint is a usage error; an unreachable proxy an operation failure.
+  EXPECT_EQ(Run({"health", "--endpoint", "ftp://x", "--tenant", "acme"}).code, 2);
+  r = Run({"health", "--endpoint", "http://127.0.0.1:1", "--tenant", "acme", "--timeout", "5"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("GetHealthStatus"), std::string::npos) << r.err;
+}
+
+TEST_F(XksctlTest, CredentialFilesFollowTheSpec) {
+  InitConfig();
+  json added = AddTenant("acme", "/tenants/acme");
+  RunResult r = Run({"credential", "new", "acme", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json c = r.Json();
+  const std::string akid = c["access_key_id"];
+  EXPECT_TRUE(Matches(akid, kBase32, 20, 30)) << akid;
+  EXPECT_TRUE(xks::tenant::IsValidAccessKeyId(akid));
+  EXPECT_EQ(Mode(c["secret_file"]), 0600u);
+  EXPECT_EQ(Mode(c["console_file"]), 0600u);
+  std::string secret = ReadFile(c["secret_file"]);
+  ASSERT_FALSE(secret.empty());
+  secret.pop_back();
+  EXPECT_TRUE(Matches(secret, kBase64, 43, 64)) << secret.size();
+  EXPECT_EQ(secret.size(), 44u);  // Base64 of 32 random bytes
+  EXPECT_EQ(r.out.find(secret), std::string::npos) << "secret printed without --show-secret";
+  json console = json::parse(ReadFile(c["console_file"]));
+  EXPECT_EQ(console["XksProxyUriPath"], "/tenants/acme/kms/xks/v1");
+  EXPECT_EQ(console["XksProxyAuthenticationCredential"]["AccessKeyId"], akid);
+  EXPECT_EQ(console["XksProxyAuthenticationCredential"]["RawSecretAccessKey"], secret);
+  EXPECT_EQ(console.size(), 2u);
+  EXPECT_EQ(console["XksProxyAuthenticationCredential"].size(), 2u);
+
+  // Two credentials never collide.
+  EXPECT_NE(akid, added["credential"]["access_key_id"]);
+  r = Run({"credential", "list", "acme", "--json"});
+  EXPECT_EQ(r.Json()["credentials"].size(), 2u);
+  r = Run({"credential", "new", "acme", "--show-secret", "--json"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_TRUE(
+      xks::tenant::IsValidSecretAccessKey(r.Json()["secret_access_key"].get<std::string>()));
+
+  // Revoke: the config loses it; the last credential cannot be revoked.
+  r = Run({"credential", "revoke", "acme", akid, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json after_revoke = Config();
+  for (const auto& cr : after_revoke["tenants"][0]["credentials"]) {
+    EXPECT_NE(cr["access_key_id"], akid);
+  }
+  r = Run({"credential", "revoke", "acme", akid});
+  EXPECT_EQ(r.code, 1);
+  json creds = Config()["tenants"][0]["credentials"];
+  ASSERT_EQ(creds.size(), 2u);
+  EXPECT_EQ(Run({"credential", "revoke", "acme", creds[0]["access_key_id"]}).code, 0);
+  r = Run({"credential", "revoke", "acme", creds[1]["access_key_id"]});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("last credential"), std::string::npos);
+}
+
+TEST_F(XksctlTest, KeyCreateUsageVariantsAreEnforcedInTheHsm) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  struct Case {
+    std::string id, usage;
+    bool encrypt, decrypt;
+  };
+  std::vector<Case> cases = {{"k-both", "encrypt,decrypt", true, true},
+                             {"k-enc", "encrypt", true, false},
+                             {"k-dec", "decrypt", false, true},
+                             {"k-none", "none", false, false}};
+  for (const auto& c : cases) {
+    RunResult r = Run({"key", "create", "acme", c.id, "--usage", c.usage, "--json"});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_EQ(r.Json()["label"], "xks-acme-" + c.id + "-v1");
+  }
+  EXPECT_EQ(Run({"key", "create", "acme", "k-both"}).code, 1);  // exists
+  EXPECT_EQ(Run({"key", "create", "acme", "bad/id"}).code, 2);  // invalid id
+  EXPECT_EQ(Run({"key", "create", "acme", "k5", "--usage", "sign"}).code, 2);
+  EXPECT_EQ(Run({"key", "create", "nobody", "k5"}).code, 1);
+
+  auto token = OpenToken("acme");
+  ASSERT_NE(token, nullptr);
+  for (const auto& c : cases) {
+    auto info = token->DescribeKey("xks-acme-" + c.id + "-v1", xks::testing::FarDeadline());
+    ASSERT_TRUE(info.ok()) << c.id;
+    EXPECT_EQ(info->key_class, xks::pkcs11::KeyClass::kSecret);
+    EXPECT_EQ(info->key_type, xks::pkcs11::KeyType::kAes);
+    EXPECT_EQ(info->value_len, 32u);
+    EXPECT_TRUE(info->sensitive) << c.id;
+    EXPECT_FALSE(info->extractable) << c.id;
+    EXPECT_EQ(info->usage.encrypt, c.encrypt) << c.id;
+    EXPECT_EQ(info->usage.decrypt, c.decrypt) << c.id;
+    EXPECT_FALSE(info->usage.wrap);
+    EXPECT_FALSE(info->usage.unwrap);
+  }
+  token.reset();
+  module_handle_.reset();
+
+  RunResult r = Run({"key", "list", "acme", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json keys = r.Json()["keys"];
+  ASSERT_EQ(keys.size(), 4u);
+  for (const auto& k : keys) {
+    EXPECT_EQ(k["status"], "ENABLED");
+    EXPECT_EQ(k["current_version"], 1);
+    EXPECT_FALSE(k["created"].get<std::string>().empty());
+    if (k["external_key_id"] == "k-enc") {
+      EXPECT_EQ(k["usage"], "encrypt");
+    }
+    if (k["external_key_id"] == "k-none") {
+      EXPECT_EQ(k["usage"], "none");
+    }
+  }
+
+  // disable/enable are reflected in the config and the server's view of it.
+  ASSERT_EQ(Run({"key", "disable", "acme", "k-both"}).code, 0);
+  EXPECT_TRUE(Config()["tenants"][0]["keys"]["k-both"]["disabled"].get<bool>());
+  auto loaded = xks::tenant::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok());
+  for (const auto& k : loaded.value().tenants[0].keys) {
+    EXPECT_EQ(k.disabled, k.external_key_id == "k-both");
+  }
+  r = Run({"key", "list", "acme", "--no-hsm", "--json"});
+  const json listed = r.Json();
+  for (const auto& k : listed["keys"]) {
+    EXPECT_EQ(k["status"], k["external_key_id"] == "k-both" ? "DISABLED" : "ENABLED");
+  }
+  ASSERT_EQ(Run({"key", "enable", "acme", "k-both"}).code, 0);
+  EXPECT_FALSE(Config()["tenants"][0]["keys"]["k-both"].contains("disabled"));
+  EXPECT_EQ(Run({"key", "disable", "acme", "nope"}).code, 1);
+}
+
+TEST_F(XksctlTest, RotateVersionsAndRetire) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  ASSERT_EQ(Run({"key", "create", "acme", "k1", "--usage", "encrypt"}).code, 0);
+  RunResult r = Run({"key", "rotate", "acme", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.Json()["version"], 2);
+  EXPECT_EQ(r.Json()["label"], "xks-acme-k1-v2");
+  EXPECT_EQ(r.Json()["usage"], "encrypt");  // inherited from v1
+
+  auto loaded = xks::tenant::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok()) << xks::tenant::FormatProblems(loaded.error());
+  ASSERT_EQ(loaded.value().tenants[0].keys[0].versions.size(), 2u);
+  EXPECT_EQ(loaded.value().tenants[0].keys[0].versions[1].label, "xks-acme-k1-v2");
+
+  r = Run({"key", "versions", "acme", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.Json()["current_version"], 2);
+  ASSERT_EQ(r.Json()["versions"].size(), 2u);
+  EXPECT_TRUE(r.Json()["versions"][1]["present"].get<bool>());
+
+  // Write a fake audit record so the retire report has something to count.
+  json cfg = Config();
+  const std::string audit_dir = cfg["audit"]["directory"];
+  std::filesystem::create_directories(audit_dir);
+  {
+    std::ofstream f(audit_dir + "/audit-00000000000000000001.jsonl");
+    for (int i = 0; i < 3; ++i) {
+      f << json{{"type", "request"},     {"operation", "Encrypt"},       {"tenant", "acme"},
+                {"externalKeyId", "k1"}, {"keyLabel", "xks-acme-k1-v1"}, {"result", "OK"}}
+               .dump()
+        << "\n";
+    }
+    f << json{{"type", "request"},     {"operation", "Decrypt"},       {"tenant", "acme"},
+              {"externalKeyId", "k1"}, {"keyLabel", "xks-acme-k1-v1"}, {"result", "OK"}}
+             .dump()
+      << "\n";
+  }
+  r = Run({"key", "retire-version", "acme", "k1", "1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.Json()["audited_encrypts"]["ok"], 3);
+  EXPECT_TRUE(Config()["tenants"][0]["keys"]["k1"]["versions"][0]["retired"].get<bool>());
+  // Retiring the last active version would leave nothing to encrypt with: refused, unchanged.
+  const std::string before = ReadFile(config_);
+  r = Run({"key", "retire-version", "acme", "k1", "2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("retired"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(config_), before);
+  EXPECT_EQ(Run({"key", "retire-version", "acme", "k1", "1"}).code, 1);  // already
+  EXPECT_EQ(Run({"key", "retire-version", "acme", "k1", "9"}).code, 1);
+}
+
+TEST_F(XksctlTest, ValidateReportsEveryProblemWithItsPath) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  json cfg = Config();
+  cfg["tenants"][0]["keys"]["k1"] = {{"label", ""}};
+  cfg["tenants"][0]["path_prefix"] = "/bad/";
+  ::chmod(cfg["tenants"][0]["credentials"][0]["secret"]["file"].get<std::string>().c_str(), 0644);
+  std::ofstream(config_) << cfg.dump(2);
+  RunResult r = Run({"config", "validate"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("tenants[0].keys.k1.label"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tenants[0].path_prefix"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tenants[0].credentials[0].secret.file"), std::string::npos) << r.out;
+  // A change on top of a broken config is refused and the file is left alone.
+  const std::string before = ReadFile(config_);
+  r = Run({"tenant", "disable", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(config_), before);
+  std::ofstream(config_) << "{ not json";
+  r = Run({"config", "validate", "--json"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.Json()["problems"][0]["path"], "$");
+}
+
+TEST_F(XksctlTest, ChangesKeepTheFileModeAndSignalTheProxy) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  ::chmod(config_.c_str(), 0600);
+  // A stand-in for the proxy: waits for SIGHUP.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigset_t old;
+  ::pthread_sigmask(SIG_BLOCK, &set, &old);
+  pid_t child = ::fork();
+  if (child == 0) {
+    int sig = 0;
+    ::sigwait(&set, &sig);
+    ::_exit(sig == SIGHUP ? 42 : 1);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  const std::string pid_file = dir_ + "/proxy.pid";
+  std::ofstream(pid_file) << child << "\n";
+  RunResult r = Run({"--pid-file", pid_file, "tenant", "disable", "acme", "--json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.Json()["reload"]["signalled"], child);
+  int status = 0;
+  for (int i = 0; i < 100 && ::waitpid(child, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << "proxy stand-in not signalled";
+  EXPECT_EQ(Mode(config_), 0600u);
+  EXPECT_TRUE(Config()["tenants"][0]["disabled"].get<bool>());
+  // A stale pid file: the change is saved, the failed reload is reported (exit 1).
+  std::ofstream(pid_file) << child << "\n";
+  r = Run({"--pid-file", pid_file, "tenant", "enable", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("reload the proxy by hand"), std::string::npos) << r.err;
+  EXPECT_FALSE(Config()["tenants"][0].contains("disabled"));
+}
+
+TEST_F(XksctlTest, TenantShredDestroysKeysAndProvesIt) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  AddTenant("other", "/tenants/other");
+  ASSERT_EQ(Run({"key", "create", "acme", "k1"}).code, 0);
+  ASSERT_EQ(Run({"key", "rotate", "acme", "k1"}).code, 0);
+  ASSERT_EQ(Run({"key", "create", "acme", "k2", "--usage", "decrypt"}).code, 0);
+  ASSERT_EQ(Run({"key", "create", "other", "k1"}).code, 0);
+  const json acme_before = Config()["tenants"][0];
+
+  // No terminal and no --yes-destroy, or a wrong one: refused, nothing changed.
+  const std::string before = ReadFile(config_);
+  RunResult r = Run({"tenant", "shred", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--yes-destroy"), std::string::npos) << r.err;
+  r = Run({"tenant", "shred", "acme", "--yes-destroy", "other"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(config_), before);
+  {
+    auto token = OpenToken("acme");
+    ASSERT_NE(token, nullptr);
+    EXPECT_TRUE(token->DescribeKey("xks-acme-k1-v1", xks::testing::FarDeadline()).ok());
+  }
+  module_handle_.reset();
+
+  const std::string cert_path = dir_ + "/cert.json";
+  r = Run(
+      {"tenant", "shred", "acme", "--yes-destroy", "acme", "--certificate", cert_path, "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cfg = Config();
+  ASSERT_EQ(cfg["tenants"].size(), 1u);
+  EXPECT_EQ(cfg["tenants"][0]["name"], "other");
+  EXPECT_EQ(cfg["hsm"]["tokens"].size(), 1u);
+  EXPECT_EQ(Run({"config", "validate"}).code, 0);
+  // The tenant's secrets are gone with it.
+  EXPECT_FALSE(
+      std::filesystem::exists(acme_before["credentials"][0]["secret"]["file"].get<std::string>()));
+
+  // The HSM no longer has any of the keys (checked with the token's own PIN and URI).
+  json acme_token;
+  {
+    json full = json::parse(before);
+    for (const auto& t : full["hsm"]["tokens"]) {
+      if (t["id"] == acme_before["token"]) acme_token = t;
+    }
+  }
+  auto m = xks::pkcs11::OpenModule(sandbox_->module_config());
+  ASSERT_TRUE(m.ok());
+  xks::pkcs11::TokenConfig tc;
+  tc.token = acme_token["token"];
+  tc.pin = xks::pkcs11::PinSource::File(acme_token["pin"]["file"]);
+  auto token = xks::pkcs11::TokenClient::Open(m.value(), tc);
+  ASSERT_TRUE(token.ok());
+  for (const char* label : {"xks-acme-k1-v1", "xks-acme-k1-v2", "xks-acme-k2-v1"}) {
+    auto d = token.value()->DescribeKey(label, xks::testing::FarDeadline());
+    ASSERT_FALSE(d.ok()) << label;
+    EXPECT_EQ(d.error().kind, xks::pkcs11::HsmErrorKind::kNotFound) << label;
+  }
+  auto all = token.value()->ListKeys(xks::testing::FarDeadline());
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all.value().empty()) << all.value().size() << " objects left";
+  token.value().reset();
+
+  // The certificate: every key, canaries for the encrypt-capable ones, signed with the audit key.
+  json cert = json::parse(ReadFile(cert_path));
+  EXPECT_EQ(cert["tenant"], "acme");
+  EXPECT_TRUE(cert["all_erased"].get<bool>());
+  int tenant_keys = 0, canaries = 0;
+  for (const auto& k : cert["keys"]) {
+    EXPECT_TRUE(k["erased"].get<bool>()) << k.dump();
+    EXPECT_EQ(k["lookup_after"], "NotFound");
+    if (k["role"] == "tenant-key") ++tenant_keys;
+    if (k.contains("canary_decrypt_after")) {
+      ++canaries;
+      EXPECT_EQ(k["canary_decrypt_after"].get<std::string>().rfind("failed", 0), 0u) << k.dump();
+    }
+  }
+  EXPECT_EQ(tenant_keys, 3);
+  EXPECT_EQ(canaries, 3);  // k1 v1, k1 v2 and the health-check key; k2 cannot encrypt
+  ASSERT_TRUE(cert["signature"].contains("value")) << cert["signature"].dump();
+  auto vk =
+      xks::audit::ParseVerificationKey(cert["signature"]["public_key_pem"].get<std::string>());
+  ASSERT_TRUE(vk.ok());
+  json body = cert;
+  body.erase("signature");
+  const std::string payload = body.dump();
+  auto sig = xks::audit::Base64Decode(cert["signature"]["value"].get<std::string>());
+  ASSERT_TRUE(sig.has_value());
+  std::span<const std::uint8_t> msg(reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                    payload.size());
+  EXPECT_TRUE(xks::audit::VerifyCheckpointSignature(vk.value(), msg, *sig));
+  body["tenant"] = "forged";
+  const std::string forged = body.dump();
+  EXPECT_FALSE(xks::audit::VerifyCheckpointSignature(
+      vk.value(),
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(forged.data()),
+                                    forged.size()),
+      *sig));
+  // The admin event is in xksctl's own signed audit chain.
+  ASSERT_TRUE(cert["audit_event"]["recorded"].get<bool>()) << cert["audit_event"].dump();
+  EXPECT_GT(cert["audit_event"]["seq"].get<std::uint64_t>(), 0u);
+  const std::string audit_file = cert["audit_event"]["file"];
+  EXPECT_NE(ReadFile(audit_file).find("tenant.shred"), std::string::npos);
+  const std::string pem_path = dir_ + "/audit-pub.pem";
+  std::ofstream(pem_path) << cert["signature"]["public_key_pem"].get<std::string>();
+  r = Run({"audit", "verify", "--public-key", pem_path, audit_file}, false);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+
+  // A second shred is a clear error, and the other tenant is untouched.
+  r = Run({"tenant", "shred", "acme", "--yes-destroy", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not exist / was already shredded"), std::string::npos) << r.err;
+  r = Run({"key", "list", "other", "--json"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(r.Json()["keys"][0]["versions"][0]["present"], true);
+}
+
+TEST_F(XksctlTest, KeyShredDestroysEveryVersionOfOneKey) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  ASSERT_EQ(Run({"key", "create", "acme", "k1"}).code, 0);
+  ASSERT_EQ(Run({"key", "rotate", "acme", "k1"}).code, 0);
+  ASSERT_EQ(Run({"key", "create", "acme", "keep"}).code, 0);
+  RunResult r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "keep"});
+  EXPECT_EQ(r.code, 1);
+  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cert = r.Json()["certificate_body"];
+  EXPECT_EQ(cert["keys"].size(), 2u);
+  EXPECT_TRUE(cert["all_erased"].get<bool>());
+  EXPECT_TRUE(std::filesystem::exists(r.Json()["certificate"].get<std::string>()));
+  EXPECT_FALSE(Config()["tenants"][0]["keys"].contains("k1"));
+  auto token = OpenToken("acme");
+  ASSERT_NE(token, nullptr);
+  for (const char* label : {"xks-acme-k1-v1", "xks-acme-k1-v2"}) {
+    auto d = token->DescribeKey(label, xks::testing::FarDeadline());
+    ASSERT_FALSE(d.ok());
+    EXPECT_EQ(d.error().kind, xks::pkcs11::HsmErrorKind::kNotFound);
+  }
+  EXPECT_TRUE(token->DescribeKey("xks-acme-keep-v1", xks::testing::FarDeadline()).ok());
+  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("already shredded"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,215 @@
+// `xksctl config ...`: create a minimal configuration and validate one with the proxy's own
+// validator (offline).
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "proxy/tenant/config.h"
+#include "tools/xksctl/commands.h"
+#include "tools/xksctl/secrets.h"
+
+namespace xks::xksctl {
+namespace {
+
+// "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT".
+std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen) {
+  std::string host = "0.0.0.0", port;
+  if (!listen.empty() && listen[0] == '[') {
+    auto close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+      throw UsageError("--listen: expected [IPv6]:PORT, got " + listen);
+    }
+    host = listen.substr(1, close - 1);
+    port = listen.substr(close + 2);
+  } else if (auto colon = listen.rfind(':'); colon != std::string::npos) {
+    if (colon > 0) host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+  } else {
+    port = listen;
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+    throw UsageError("--listen: expected HOST:PORT with a port 0..65535, got " + listen);
+  }
+  return {host, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+// A P-256 private key as PKCS#8 PEM, for the audit checkpoint signer (type "file").
+void WriteAuditSignerKey(const std::string& path) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_secmem()), BIO_free);
+  if (!key || !bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw OperationError("cannot generate the audit signing key (OpenSSL)");
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  WriteNewSecretFile(path, std::string_view(data, static_cast<std::size_t>(len)));
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "xks-proxy";
+  return buf;
+}
+
+int RunConfigInit(Context& ctx, const ParsedArgs& args) {
+  const std::string path = std::filesystem::absolute(ctx.RequireConfigPath()).string();
+  const bool insecure = args.Has("insecure");
+  if (insecure && (args.Has("tls-cert") || args.Has("tls-key"))) {
+    throw UsageError("give either --insecure or --tls-cert/--tls-key, not both");
+  }
+  if (!insecure && !(args.Has("tls-cert") && args.Has("tls-key"))) {
+    throw UsageError("give --tls-cert FILE and --tls-key FILE (or --insecure for local tests)");
+  }
+  auto [host, port] = ParseListen(args.GetOr("listen", "0.0.0.0:8443"));
+  nlohmann::json server = {{"listen_address", host}, {"port", port}};
+  if (insecure) {
+    server["insecure"] = true;
+  } else {
+    server["tls"] = {
+        {"certificate_chain_file", std::filesystem::absolute(args.Require("tls-cert")).string()},
+        {"private_key_file", std::filesystem::absolute(args.Require("tls-key")).string()}};
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  nlohmann::json audit = nlohmann::json::object();
+  std::string signer_key;
+  if (!args.Has("no-audit")) {
+    const std::string audit_dir =
+        std::filesystem::absolute(args.GetOr("audit-dir", dir + "/audit")).string();
+    signer_key =
+        std::filesystem::absolute(args.GetOr("audit-key", dir + "/audit-signer.pem")).string();
+    audit = {{"directory", audit_dir},
+             {"instance_id", args.GetOr("instance-id", Hostname())},
+             {"signer", {{"type", "file"}, {"key_file", signer_key}}}};
+  }
+  nlohmann::json doc = {
+      {"server", server},
+      {"hsm", {{"modules", nlohmann::json::array()}, {"tokens", nlohmann::json::array()}}},
+      {"audit", audit},
+      {"tenants", nlohmann::json::array()}};
+  auto store = ConfigStore::Create(path, std::move(doc));
+  bool key_created = false;
+  if (!signer_key.empty() && !FileExists(signer_key)) {
+    WriteAuditSignerKey(signer_key);
+    key_created = true;
+  }
+  try {
+    store->Save();
+  } catch (...) {
+    if (key_created) std::filesystem::remove(signer_key);
+    throw;
+  }
+  nlohmann::json data = {{"config", path}};
+  std::string text = "created " + path + "\n";
+  if (!signer_key.empty()) {
+    data["audit_signer_key"] = signer_key;
+    data["audit_signer_key_created"] = key_created;
+    text +=
+        "  audit signer key: " + signer_key + (key_created ? " (new, 0600)\n" : " (existing)\n");
+  }
+  text += "next: xksctl tenant add NAME --prefix /PREFIX --init-token --pin-file FILE\n";
+  return Emit(ctx, std::move(data), text);
+}
+
+int RunConfigValidate(Context& ctx, const ParsedArgs&) {
+  const std::string& path = ctx.RequireConfigPath();
+  auto cfg = tenant::LoadConfigFile(path);
+  if (cfg.ok()) {
+    return Emit(ctx, {{"config", path}, {"valid", true}, {"problems", nlohmann::json::array()}},
+                path + ": valid (" + std::to_string(cfg.value().tenants.size()) + " tenant(s))\n");
+  }
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : cfg.error()) problems.push_back({{"path", p.path}, {"message", p.message}});
+  if (ctx.json) {
+    *ctx.out << nlohmann::json{{"ok", false},
+                               {"config", path},
+                               {"valid", false},
+                               {"problems", problems}}
+                    .dump()
+             << "\n";
+  } else {
+    *ctx.out << path << ": " << cfg.error().size() << " problem(s):\n"
+             << tenant::FormatProblems(cfg.error());
+  }
+  return kExitFailed;
+}
+
+int RunConfigShow(Context& ctx, const ParsedArgs&) {
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  // The file holds only references to secrets ({"file": ...}), never secret values.
+  if (ctx.json) return Emit(ctx, {{"config", store->doc()}}, "");
+  return Emit(ctx, {}, store->doc().dump(2) + "\n");
+}
+
+}  // namespace
+
+bool IsValidName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+const nlohmann::json& KeysOf(const nlohmann::json& tenant) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  auto it = tenant.find("keys");
+  return it != tenant.end() && it->is_object() ? *it : kEmpty;
+}
+
+nlohmann::json SaveAndReload(Context& ctx, ConfigStore& store) {
+  store.Save();
+  return SignalReload(ctx);
+}
+
+std::vector<Command> ConfigCommands() {
+  std::vector<Command> cmds;
+  cmds.push_back(
+      {"config",
+       "init",
+       "[--listen HOST:PORT] (--tls-cert F --tls-key F | --insecure) [--audit-dir D] "
+       "[--audit-key F] [--instance-id ID] [--no-audit]",
+       "Creates a minimal configuration file at --config (which must not exist): the listener, "
+       "empty hsm/tenant lists and an audit section with a new P-256 checkpoint signing key "
+       "(0600). Add tenants with `tenant add`.",
+       {{"listen", "HOST:PORT", "listener address (default 0.0.0.0:8443)"},
+        {"tls-cert", "F", "PEM certificate chain file"},
+        {"tls-key", "F", "PEM private key file (mode 0600)"},
+        {"insecure", "", "plain HTTP (local tests only)"},
+        {"audit-dir", "D", "audit log directory (default <config dir>/audit)"},
+        {"audit-key", "F", "audit signer key (default <config dir>/audit-signer.pem; created)"},
+        {"instance-id", "ID", "audit instance id (default: host name)"},
+        {"no-audit", "", "write \"audit\": {} (configure audit by hand)"}},
+       0,
+       0,
+       RunConfigInit});
+  cmds.push_back({"config",
+                  "validate",
+                  "",
+                  "Validates the configuration with the proxy's own validator (offline) and lists "
+                  "every problem with its JSON path. Exit 1 when invalid.",
+                  {},
+                  0,
+                  0,
+                  RunConfigValidate});
+  cmds.push_back({"config",
+                  "show",
+                  "",
+                  "Prints the configuration (it holds no secret values).",
+                  {},
+                  0,
+                  0,
+                  RunConfigShow});
+  return cmds;
+}
+
+}  // namespace xks::xksctl

@@ -1,0 +1,44 @@
+#pragma once
+// Crypto-shredding (`tenant shred`, `key shred`) and the evidence it leaves: canary ciphertexts
+// made before destruction that must no longer decrypt, an erasure certificate signed with the
+// audit signing key, and an admin record in xksctl's own signed audit log.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tools/xksctl/cli.h"
+
+namespace xks::xksctl {
+
+/// Confirms the destruction of `name` (a tenant or key id): --yes-destroy must equal `name`, or,
+/// without it, `name` must be typed on the terminal. Throws OperationError "refused: ..." (exit 1)
+/// on a mismatch or when there is no terminal.
+void ConfirmDestroy(const ParsedArgs& args, const std::string& name, const std::string& what);
+
+/// `tenant shred NAME`. Throws OperationError when the tenant does not exist (or was already
+/// shredded), on a refused confirmation, or when any key survives.
+int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant);
+
+/// `key shred TENANT KEYID`: the same for every version of one key.
+int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
+             const std::string& key_id);
+
+/// Signs `document` (its compact dump without a "signature" member) with the audit signer key
+/// named in the configuration's audit section (type "file"). Returns the signature object
+/// {"algorithm","key_id","public_key_pem","value"} or {"unsigned": reason}.
+nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::string& base_dir,
+                                const nlohmann::json& document);
+
+/// Appends an admin event to xksctl's own audit chain (files "<audit dir>/xksctl-*.jsonl", signed
+/// with the audit key; the proxy's chain is never written by a second process). Returns
+/// {"recorded": true, "seq": N, "file": ...} or {"recorded": false, "reason": ...}.
+nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::string& operation,
+                                const std::string& tenant, const std::string& key_id,
+                                const nlohmann::json& details);
+
+/// Counts audit request records with operation Encrypt for tenant/key id/key label in the proxy's
+/// audit files. Returns {"ok": n, "failed": m, "files": k} or {"unavailable": reason}.
+nlohmann::json CountAuditedEncrypts(const nlohmann::json& audit_section, const std::string& tenant,
+                                    const std::string& key_id, const std::string& key_label);
+
+}  // namespace xks::xksctl

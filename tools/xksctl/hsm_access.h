@@ -1,0 +1,42 @@
+#pragma once
+// Opening the HSM the way the proxy would: a module and a tenant's token as named in the
+// configuration document, with the tenant's own PIN source. Failures throw OperationError with the
+// PKCS#11 layer's operator-safe message (never a PIN).
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pkcs11/hsm.h"
+
+namespace xks::xksctl {
+
+/// Deadline for one administrative HSM call (generous: key generation on a busy HSM is slow).
+pkcs11::Deadline AdminDeadline();
+
+/// Throws OperationError "<what>: <HSM error>".
+[[noreturn]] void ThrowHsm(const std::string& what, const pkcs11::HsmError& error);
+
+/// Loads a module by path or p11-kit name. Throws OperationError.
+std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
+                                                  bool generate_iv_in_hsm = false);
+
+/// A tenant's token, opened with the module and PIN source from the configuration.
+struct TenantHsm {
+  std::string token_id;  ///< hsm.tokens[].id
+  std::string token;     ///< its label or URI
+  std::string health_check_key;
+  std::shared_ptr<pkcs11::Module> module;
+  std::unique_ptr<pkcs11::TokenClient> client;
+  pkcs11::TokenConfig config;  ///< how `client` was opened (to open a fresh one)
+};
+
+/// Opens the token of tenant object `tenant` (an element of doc["tenants"]). `base_dir` resolves
+/// relative PIN file paths. Throws OperationError when the token entry, module or login fails.
+TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
+                        const std::string& base_dir);
+
+/// "encrypt,decrypt", "encrypt", "decrypt" or "none" (wrap/unwrap appended when set).
+std::string UsageString(const pkcs11::KeyUsage& usage);
+
+}  // namespace xks::xksctl

@@ -1,0 +1,334 @@
+// `xksctl tenant ...`: add, inspect, disable and crypto-shred tenants.
+
+#include <filesystem>
+#include <sstream>
+
+#include "proxy/tenant/config.h"
+#include "tools/xksctl/commands.h"
+#include "tools/xksctl/erasure.h"
+#include "tools/xksctl/hsm_access.h"
+#include "tools/xksctl/secrets.h"
+
+namespace xks::xksctl {
+namespace {
+
+// The hsm.modules id for `module` (path or p11-kit name): an existing entry with the same module,
+// else a new entry whose id is derived from the module's file name.
+std::string EnsureModuleEntry(ConfigStore& store, const std::string& module, bool& added) {
+  added = false;
+  nlohmann::json& modules = store.doc()["hsm"]["modules"];
+  for (const auto& m : modules) {
+    if (m.value("module", "") == module) return m.value("id", "");
+  }
+  std::string base = std::filesystem::path(module).stem().string();
+  std::string id;
+  for (char c : base) {
+    if (IsValidName(std::string(1, c))) id.push_back(c);
+  }
+  if (id.empty()) id = "module";
+  std::string unique = id;
+  for (int n = 2;; ++n) {
+    bool used = false;
+    for (const auto& m : modules) used = used || m.value("id", "") == unique;
+    if (!used) break;
+    unique = id + "-" + std::to_string(n);
+  }
+  modules.push_back({{"id", unique}, {"module", module}});
+  added = true;
+  return unique;
+}
+
+std::string DefaultModule(ConfigStore& store) {
+  const auto& modules = store.doc()["hsm"]["modules"];
+  if (modules.is_array() && modules.size() == 1) return modules[0].value("module", "softhsm2");
+  return "softhsm2";
+}
+
+int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
+  const std::string name = args.Positional(0);
+  const std::string prefix = args.Require("prefix");
+  const std::string pin_file = std::filesystem::absolute(args.Require("pin-file")).string();
+  const int token_choices = int{args.Has("init-token")} + int{args.Has("token-uri")} +
+                            int{args.Has("token-label") && !args.Has("init-token")};
+  if (token_choices != 1) {
+    throw UsageError(
+        "choose the token: --init-token [--token-label L] (new token in a free slot), or "
+        "--token-label L / --token-uri U (an existing token)");
+  }
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& doc = store->doc();
+  if (!doc["tenants"].is_array()) doc["tenants"] = nlohmann::json::array();
+  if (!doc["hsm"]["modules"].is_array()) doc["hsm"]["modules"] = nlohmann::json::array();
+  if (!doc["hsm"]["tokens"].is_array()) doc["hsm"]["tokens"] = nlohmann::json::array();
+
+  // Check everything the config can tell before touching the HSM, so a refused tenant leaves no
+  // initialized token behind.
+  if (!IsValidName(name)) throw UsageError("tenant name must be 1..64 of A-Z a-z 0-9 . - _");
+  if (!tenant::IsValidPathPrefix(prefix)) {
+    throw UsageError(
+        "--prefix must be \"\" or like /tenants/acme: '/'-separated segments of "
+        "a-z A-Z 0-9 - _, no trailing '/', not containing kms/xks/v1");
+  }
+  const std::string token_id = args.GetOr("token-id", name);
+  if (!IsValidName(token_id)) throw UsageError("--token-id must be 1..64 of A-Z a-z 0-9 . - _");
+  for (const auto& t : doc["tenants"]) {
+    if (t.value("name", "") == name) throw OperationError("tenant " + name + " already exists");
+    if (t.value("path_prefix", "") == prefix) {
+      throw OperationError("prefix " + prefix + " is already used by tenant " +
+                           t.value("name", ""));
+    }
+  }
+  for (const auto& t : doc["hsm"]["tokens"]) {
+    if (t.value("id", "") == token_id) {
+      throw OperationError("hsm.tokens already has a token with id " + token_id +
+                           " — give --token-id");
+    }
+  }
+
+  const std::string module_name = args.GetOr("module", DefaultModule(*store));
+  bool module_added = false;
+  const std::string module_id = EnsureModuleEntry(*store, module_name, module_added);
+  auto module = OpenModuleOrThrow(module_name);
+
+  nlohmann::json token_json = {{"id", token_id}};
+  std::string token_ref;
+  if (args.Has("init-token")) {
+    std::string label = args.GetOr("token-label", "xks-" + name);
+    if (label.size() > 32) label.resize(32);
+    InitializedToken t = InitTokenInFreeSlot(
+        *module, label, pin_file,
+        std::filesystem::absolute(args.GetOr("so-pin-file", pin_file + ".so")).string());
+    token_ref = t.uri;
+    token_json["initialized"] = true;
+    token_json["serial"] = t.serial;
+    token_json["pin_file_created"] = t.pin_file_created;
+    token_json["so_pin_file"] = t.so_pin_file;
+  } else {
+    token_ref = args.Has("token-uri") ? args.Require("token-uri") : args.Require("token-label");
+    if (!FileExists(pin_file)) {
+      throw OperationError("--pin-file " + pin_file +
+                           " does not exist (an existing token needs "
+                           "its user PIN in a 0600 file)");
+    }
+    token_json["initialized"] = false;
+  }
+  token_json["token"] = token_ref;
+
+  pkcs11::TokenConfig tc;
+  tc.token = token_ref;
+  tc.pin = pkcs11::PinSource::File(pin_file);
+  tc.max_sessions = 1;
+  auto client = pkcs11::TokenClient::Open(module, tc);
+  if (!client.ok()) ThrowHsm("cannot open token " + token_ref, client.error());
+  const std::string health_key = args.GetOr("health-key-label", "xks-" + name + "-health");
+  bool health_created = false;
+  auto existing = client.value()->DescribeKey(health_key, AdminDeadline());
+  if (existing.ok()) {
+    if (existing->key_class != pkcs11::KeyClass::kSecret ||
+        existing->key_type != pkcs11::KeyType::kAes || !existing->usage.encrypt ||
+        !existing->usage.decrypt) {
+      throw OperationError("the token already holds an object labelled " + health_key +
+                           " that is not an AES encrypt/decrypt key — give --health-key-label");
+    }
+  } else {
+    auto created = client.value()->CreateAesKey(
+        pkcs11::AesKeySpec{health_key, {}, true, true, false, false}, AdminDeadline());
+    if (!created.ok())
+      ThrowHsm("cannot create the health-check key " + health_key, created.error());
+    health_created = true;
+  }
+  token_json["health_check_key"] = health_key;
+  token_json["health_check_key_created"] = health_created;
+
+  doc["hsm"]["tokens"].push_back({{"id", token_id},
+                                  {"module", module_id},
+                                  {"token", token_ref},
+                                  {"pin", {{"file", pin_file}}},
+                                  {"health_check_key", health_key}});
+  const std::string out_dir = args.Has("out-dir")
+                                  ? std::filesystem::absolute(args.Require("out-dir")).string()
+                                  : DefaultCredentialDir(*store, name);
+  NewCredential cred = WriteNewCredential(prefix, out_dir, nullptr);
+  doc["tenants"].push_back({{"name", name},
+                            {"path_prefix", prefix},
+                            {"token", token_id},
+                            {"credentials", nlohmann::json::array({cred.config_entry})},
+                            {"keys", nlohmann::json::object()}});
+  try {
+    store->Save();
+  } catch (const OperationError&) {
+    std::filesystem::remove(cred.secret_file);
+    std::filesystem::remove(cred.console_file);
+    throw;
+  }
+  nlohmann::json reload = SignalReload(ctx);
+  nlohmann::json data = {
+      {"tenant", name},
+      {"path_prefix", prefix},
+      {"uri_path", prefix + std::string(tenant::kXksApiPath)},
+      {"module", {{"id", module_id}, {"module", module_name}, {"added", module_added}}},
+      {"token", token_json},
+      {"credential",
+       {{"access_key_id", cred.access_key_id},
+        {"secret_file", cred.secret_file},
+        {"console_file", cred.console_file}}},
+      {"reload", reload}};
+  std::ostringstream text;
+  text << "added tenant " << name << " (XksProxyUriPath " << prefix << tenant::kXksApiPath << ")\n"
+       << "  token:         " << token_id << " = " << token_ref
+       << (args.Has("init-token") ? " (initialized)" : "") << "\n"
+       << "  health key:    " << health_key << (health_created ? " (created)" : " (existing)")
+       << "\n"
+       << "  access key id: " << cred.access_key_id << "\n"
+       << "  secret file:   " << cred.secret_file << "\n"
+       << "  KMS console configuration file: " << cred.console_file << "\n";
+  return Emit(ctx, std::move(data), text.str());
+}
+
+nlohmann::json TenantSummary(ConfigStore& store, const nlohmann::json& t, bool detailed) {
+  const std::string prefix = t.value("path_prefix", "");
+  nlohmann::json out = {{"name", t.value("name", "")},
+                        {"path_prefix", prefix},
+                        {"uri_path", prefix + std::string(tenant::kXksApiPath)},
+                        {"token", t.value("token", "")},
+                        {"disabled", t.value("disabled", false)},
+                        {"credentials", t.value("credentials", nlohmann::json::array()).size()},
+                        {"keys", t.value("keys", nlohmann::json::object()).size()}};
+  if (!detailed) return out;
+  nlohmann::json akids = nlohmann::json::array();
+  for (const auto& c : t.value("credentials", nlohmann::json::array())) {
+    akids.push_back(c.value("access_key_id", ""));
+  }
+  out["access_key_ids"] = akids;
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& [id, k] : KeysOf(t).items()) {
+    std::size_t versions = k.contains("versions") ? k["versions"].size() : 1;
+    keys.push_back({{"external_key_id", id},
+                    {"disabled", k.value("disabled", false)},
+                    {"versions", versions}});
+  }
+  out["key_list"] = keys;
+  try {
+    const nlohmann::json& token = store.Token(t.value("token", ""));
+    nlohmann::json pin = token.value("pin", nlohmann::json::object());
+    out["token_detail"] = {{"module", token.value("module", "")},
+                           {"token", token.value("token", "")},
+                           {"pin", pin.contains("file")  ? "file:" + pin["file"].get<std::string>()
+                                   : pin.contains("env") ? "env:" + pin["env"].get<std::string>()
+                                                         : ""},
+                           {"health_check_key", token.value("health_check_key", "")}};
+  } catch (const OperationError&) {
+    out["token_detail"] = nullptr;
+  }
+  return out;
+}
+
+int RunTenantList(Context& ctx, const ParsedArgs&) {
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json list = nlohmann::json::array();
+  std::ostringstream text;
+  for (const auto& t : store->doc().value("tenants", nlohmann::json::array())) {
+    nlohmann::json s = TenantSummary(*store, t, false);
+    text << s["name"].get<std::string>() << "  " << s["uri_path"].get<std::string>()
+         << "  token=" << s["token"].get<std::string>() << "  keys=" << s["keys"].get<std::size_t>()
+         << "  credentials=" << s["credentials"].get<std::size_t>()
+         << (s["disabled"].get<bool>() ? "  DISABLED" : "") << "\n";
+    list.push_back(std::move(s));
+  }
+  return Emit(ctx, {{"tenants", list}}, text.str());
+}
+
+int RunTenantShow(Context& ctx, const ParsedArgs& args) {
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json s = TenantSummary(*store, store->Tenant(args.Positional(0)), true);
+  return Emit(ctx, {{"tenant", s}}, s.dump(2) + "\n");
+}
+
+int SetTenantDisabled(Context& ctx, const ParsedArgs& args, bool disabled) {
+  const std::string name = args.Positional(0);
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& t = store->Tenant(name);
+  if (disabled) {
+    t["disabled"] = true;
+  } else {
+    t.erase("disabled");
+  }
+  nlohmann::json reload = SaveAndReload(ctx, *store);
+  return Emit(ctx, {{"tenant", name}, {"disabled", disabled}, {"reload", reload}},
+              "tenant " + name + (disabled ? " disabled\n" : " enabled\n"));
+}
+
+int RunTenantShred(Context& ctx, const ParsedArgs& args) {
+  const std::string name = args.Positional(0);
+  return ShredTenant(ctx, args, name);
+}
+
+}  // namespace
+
+std::vector<Command> TenantCommands() {
+  std::vector<Command> cmds;
+  cmds.push_back(
+      {"tenant",
+       "add",
+       "NAME --prefix /P --pin-file F (--init-token [--token-label L] | --token-label L | "
+       "--token-uri U) [--token-id ID] [--module softhsm2|PATH] [--so-pin-file F] [--out-dir DIR] "
+       "[--health-key-label L]",
+       "Adds a tenant: its hsm.tokens entry (and module entry if needed), a token initialized in "
+       "a free slot (--init-token) or an existing one bound by label or PKCS#11 URI, the token's "
+       "dedicated AES-256 health-check key, and its first SigV4 credential (as `credential new`).",
+       {{"prefix", "/P", "URI path prefix; XksProxyUriPath = /P/kms/xks/v1 (required)"},
+        {"pin-file", "F", "user PIN file (0600; created with a random PIN with --init-token)"},
+        {"init-token", "", "initialize a new token in a free slot"},
+        {"token-label", "L", "token label (new token: default xks-NAME; else an existing token)"},
+        {"token-uri", "U", "an existing token's PKCS#11 URI, e.g. pkcs11:token=acme"},
+        {"token-id", "ID", "hsm.tokens id (default NAME)"},
+        {"module", "M", "PKCS#11 module (default: the configured one, else softhsm2)"},
+        {"so-pin-file", "F", "SO PIN file for --init-token (default <pin-file>.so)"},
+        {"out-dir", "DIR", "credential files directory (default <config dir>/credentials/NAME)"},
+        {"health-key-label", "L", "health-check key label (default xks-NAME-health)"}},
+       1,
+       1,
+       RunTenantAdd});
+  cmds.push_back({"tenant", "list", "", "Lists tenants (never secrets).", {}, 0, 0, RunTenantList});
+  cmds.push_back({"tenant",
+                  "show",
+                  "NAME",
+                  "Shows one tenant: prefix, token, credential ids, keys (never secrets).",
+                  {},
+                  1,
+                  1,
+                  RunTenantShow});
+  cmds.push_back({"tenant",
+                  "disable",
+                  "NAME",
+                  "Disables the tenant: every request answers InvalidStateException.",
+                  {},
+                  1,
+                  1,
+                  [](Context& c, const ParsedArgs& a) { return SetTenantDisabled(c, a, true); }});
+  cmds.push_back({"tenant",
+                  "enable",
+                  "NAME",
+                  "Re-enables a disabled tenant.",
+                  {},
+                  1,
+                  1,
+                  [](Context& c, const ParsedArgs& a) { return SetTenantDisabled(c, a, false); }});
+  cmds.push_back(
+      {"tenant",
+       "shred",
+       "NAME [--yes-destroy NAME] [--certificate FILE]",
+       "Crypto-shredding: removes the tenant (and its token entry) from the configuration, "
+       "reloads the proxy, destroys every key object in its token, proves the keys are gone "
+       "(lookup fails, a canary encrypted before no longer decrypts) and writes a signed erasure "
+       "certificate. Asks to type NAME on the terminal unless --yes-destroy NAME is given.",
+       {{"yes-destroy", "NAME", "confirm without a terminal; must equal NAME"},
+        {"certificate", "FILE",
+         "erasure certificate path (default <config dir>/erasure-certificates/...)"}},
+       1,
+       1,
+       RunTenantShred});
+  return cmds;
+}
+
+}  // namespace xks::xksctl
