@@ -379,7 +379,6 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
   c.CheckKnown(h, p, {"modules", "tokens"});
   std::set<std::string> module_ids;
   if (const json* mods = c.Array(h, "modules", p, true)) {
-    if (mods->empty()) c.Add(Join(p, "modules"), "empty — add at least one PKCS#11 module");
     for (std::size_t i = 0; i < mods->size(); ++i) {
       const std::string mp = Index(Join(p, "modules"), i);
       const json& m = (*mods)[i];
@@ -419,7 +418,6 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
   }
   std::set<std::string> token_ids;
   if (const json* toks = c.Array(h, "tokens", p, true)) {
-    if (toks->empty()) c.Add(Join(p, "tokens"), "empty — add at least one token");
     for (std::size_t i = 0; i < toks->size(); ++i) {
       const std::string tp = Index(Join(p, "tokens"), i);
       const json& t = (*toks)[i];
@@ -559,7 +557,8 @@ std::optional<KeyConfig> ParseKey(const std::string& key_id, const json& k, cons
 
 void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checker& c) {
   const std::string p = "tenants";
-  if (ts.empty()) c.Add(p, "empty — add at least one tenant");
+  // No tenants is a valid (if idle) proxy: it is what remains after the last tenant is
+  // crypto-shredded, and refusing it would keep the shredded tenant's configuration in force.
   std::map<std::string, std::string> names, prefixes, token_users, access_keys;
   for (std::size_t i = 0; i < ts.size(); ++i) {
     const std::string tp = Index(p, i);
