@@ -42,6 +42,11 @@ struct ModuleConfig {
   /// C_Decrypt reports a failed GCM tag check as CKR_GENERAL_ERROR instead of
   /// CKR_ENCRYPTED_DATA_INVALID (SoftHSMv2 2.6 does). Unset: on when C_GetInfo names SoftHSM.
   std::optional<bool> decrypt_general_error_is_bad_ciphertext;
+  /// Passed to C_Initialize as CK_C_INITIALIZE_ARGS.pReserved (a NUL-terminated string) when not
+  /// empty. PKCS#11 reserves the field, but some modules take their configuration there: NSS's
+  /// softokn (libsoftokn3.so) needs "configdir='sql:DIR' certPrefix='' keyPrefix='' ...". Leave
+  /// empty for every module whose documentation does not ask for it.
+  std::string initialize_parameters;
 };
 
 /// A loaded, initialized module. Opaque to the proxy (defined in pkcs11/module.h).
@@ -53,6 +58,9 @@ class Module;
 /// Errors: kNotFound (no such file or p11-kit module name), kUnavailable (dlopen or C_Initialize
 /// failed), kInternal.
 HsmResult<std::shared_ptr<Module>> OpenModule(const ModuleConfig& config);
+
+/// The configuration `module` was opened with.
+const ModuleConfig& ConfigOf(const Module& module);
 
 /// Re-initializes the module (C_Finalize + C_Initialize) so that tokens created since it was
 /// initialized become visible: some modules (SoftHSMv2) enumerate tokens only in C_Initialize.
@@ -141,6 +149,16 @@ struct EcPublicKey {
   std::vector<std::uint8_t> ec_params;  ///< CKA_EC_PARAMS (DER OID of the curve)
 };
 
+/// An RSA public key as stored in the token (big-endian unsigned integers).
+struct RsaPublicKey {
+  std::vector<std::uint8_t> modulus;          ///< CKA_MODULUS
+  std::vector<std::uint8_t> public_exponent;  ///< CKA_PUBLIC_EXPONENT
+};
+
+/// The OAEP hash (and MGF1 hash) of a wrapped key. SHA-256 is the default; SHA-1 exists because
+/// some modules unwrap only with it (SoftHSMv2 2.6 refuses any other hash with CKR_ARGUMENTS_BAD).
+enum class OaepHash { kSha256, kSha1 };
+
 /// One logged-in token: a bounded session pool and a key-handle cache. Thread-safe.
 /// Keys are named by label ("k1") or by a PKCS#11 URI with object= ("pkcs11:object=k1").
 class TokenClient {
@@ -194,6 +212,31 @@ class TokenClient {
   /// Errors: kInvalidArgument (empty or used label), kTimeout, kUnavailable, kInternal.
   HsmResult<EcPublicKey> GenerateEcP256KeyPair(std::string_view label,
                                                std::span<const std::uint8_t> id, Deadline deadline);
+
+  /// Generates an RSA key pair (public exponent 65537, `bits` 2048..4096) for importing key
+  /// material: private key sensitive, non-extractable, CKA_UNWRAP true, CKA_DECRYPT and CKA_SIGN
+  /// false; public key CKA_WRAP and CKA_ENCRYPT; both carry the label and id. Returns the public
+  /// key. Errors: kInvalidArgument (empty or used label, bits out of range), kTimeout,
+  /// kUnavailable, kInternal.
+  HsmResult<RsaPublicKey> GenerateRsaWrappingKeyPair(std::string_view label,
+                                                     std::span<const std::uint8_t> id,
+                                                     unsigned bits, Deadline deadline);
+
+  /// Unwraps `wrapped` (RSA-OAEP, `hash` with MGF1-`hash`, empty label) with the private key
+  /// `wrapping_key` (C_UnwrapKey) into a sensitive, non-extractable AES token key with the label,
+  /// id and usage of `spec`. The plaintext key never leaves the HSM. Returns the new key's info.
+  /// The length is checked through CKA_VALUE_LEN: a key that does not report 32 bytes is destroyed
+  /// again, including on a module that leaves it unset on unwrapped keys (SoftHSMv2 2.6).
+  /// SoftHSMv2 2.6 also unwraps OAEP only with OaepHash::kSha1 (CKR_ARGUMENTS_BAD otherwise).
+  /// Tested on NSS softokn, which does both. Errors: kInvalidArgument (empty or used label, the
+  /// unwrapped key is not 32 bytes, or the module refused the parameters), kKeyUsageNotPermitted
+  /// (the module does not report the unwrapped key's length, or the wrapping key may not unwrap),
+  /// kNotFound (no such wrapping key), kBadCiphertext or kInvalidArgument (bad wrapped data, per
+  /// the CK_RV table), kTimeout, kUnavailable, kInternal.
+  HsmResult<KeyInfo> UnwrapAesKeyRsaOaep(std::string_view wrapping_key,
+                                         std::span<const std::uint8_t> wrapped,
+                                         const AesKeySpec& spec, Deadline deadline,
+                                         OaepHash hash = OaepHash::kSha256);
 
   /// CKM_ECDSA over a caller-computed digest (e.g. SHA-256, 32 bytes) with the private key `key`.
   /// Returns the raw r||s signature (64 bytes for P-256).

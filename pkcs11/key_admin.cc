@@ -46,6 +46,18 @@ struct AesTemplate {
   }
 };
 
+// C_GenerateKeyPair with `mechanism` (no parameters); returns {public, private}.
+HsmResult<std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE>> GenerateKeyPair(
+    Module& module, CK_SESSION_HANDLE session, CK_MECHANISM_TYPE mechanism_type,
+    std::span<CK_ATTRIBUTE> pub, std::span<CK_ATTRIBUTE> priv) {
+  CK_MECHANISM mechanism{mechanism_type, nullptr, 0};
+  CK_OBJECT_HANDLE pub_key = CK_INVALID_HANDLE, priv_key = CK_INVALID_HANDLE;
+  auto r = XKS_CK(module, C_GenerateKeyPair, session, &mechanism, pub.data(), pub.size(),
+                  priv.data(), priv.size(), &pub_key, &priv_key);
+  if (!r.ok()) return Fail(std::move(r).error());
+  return std::make_pair(pub_key, priv_key);
+}
+
 }  // namespace
 
 std::span<const std::uint8_t> P256EcParams() { return kP256Oid; }
@@ -105,12 +117,63 @@ HsmResult<std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE>> GenerateEcP256(
       {CKA_LABEL, Ptr(label), label.size()},
       {CKA_ID, Ptr(id), id.size()},
   };
-  CK_MECHANISM mechanism{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
-  CK_OBJECT_HANDLE pub_key = CK_INVALID_HANDLE, priv_key = CK_INVALID_HANDLE;
-  auto r = XKS_CK(module, C_GenerateKeyPair, session, &mechanism, pub, std::size(pub), priv,
-                  std::size(priv), &pub_key, &priv_key);
+  return GenerateKeyPair(module, session, CKM_EC_KEY_PAIR_GEN, pub, priv);
+}
+
+HsmResult<std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE>> GenerateRsaWrappingPair(
+    Module& module, CK_SESSION_HANDLE session, std::span<const std::uint8_t> label,
+    std::span<const std::uint8_t> id, CK_ULONG bits) {
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  CK_KEY_TYPE type = CKK_RSA;
+  CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
+  std::array<std::uint8_t, 3> exponent = {0x01, 0x00, 0x01};
+  CK_ATTRIBUTE pub[] = {
+      {CKA_CLASS, &pub_class, sizeof pub_class},
+      {CKA_KEY_TYPE, &type, sizeof type},
+      {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_WRAP, &yes, sizeof yes},
+      {CKA_ENCRYPT, &yes, sizeof yes},
+      {CKA_VERIFY, &no, sizeof no},
+      {CKA_MODULUS_BITS, &bits, sizeof bits},
+      {CKA_PUBLIC_EXPONENT, exponent.data(), exponent.size()},
+      {CKA_LABEL, Ptr(label), label.size()},
+      {CKA_ID, Ptr(id), id.size()},
+  };
+  CK_ATTRIBUTE priv[] = {
+      {CKA_CLASS, &priv_class, sizeof priv_class},
+      {CKA_KEY_TYPE, &type, sizeof type},
+      {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_PRIVATE, &yes, sizeof yes},
+      {CKA_SENSITIVE, &yes, sizeof yes},
+      {CKA_EXTRACTABLE, &no, sizeof no},
+      {CKA_UNWRAP, &yes, sizeof yes},
+      {CKA_DECRYPT, &no, sizeof no},
+      {CKA_SIGN, &no, sizeof no},
+      {CKA_DERIVE, &no, sizeof no},
+      {CKA_LABEL, Ptr(label), label.size()},
+      {CKA_ID, Ptr(id), id.size()},
+  };
+  return GenerateKeyPair(module, session, CKM_RSA_PKCS_KEY_PAIR_GEN, pub, priv);
+}
+
+HsmResult<CK_OBJECT_HANDLE> UnwrapAesKeyOaep(Module& module, CK_SESSION_HANDLE session,
+                                             CK_OBJECT_HANDLE unwrapping_key,
+                                             std::span<const std::uint8_t> wrapped,
+                                             const AesKeySpec& spec, OaepHash hash) {
+  AesTemplate t(spec);
+  // No CKA_VALUE_LEN in the template: the length comes from the material (SoftHSM refuses it
+  // with CKR_ATTRIBUTE_READ_ONLY); the caller checks it afterwards.
+  const bool sha1 = hash == OaepHash::kSha1;
+  CK_RSA_PKCS_OAEP_PARAMS params{sha1 ? CKM_SHA_1 : CKM_SHA256,
+                                 sha1 ? CKG_MGF1_SHA1 : CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED,
+                                 nullptr, 0};
+  CK_MECHANISM mechanism{CKM_RSA_PKCS_OAEP, &params, sizeof params};
+  CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+  auto r = XKS_CK(module, C_UnwrapKey, session, &mechanism, unwrapping_key,
+                  const_cast<std::uint8_t*>(wrapped.data()), wrapped.size(), t.attrs.data(),
+                  t.attrs.size(), &key);
   if (!r.ok()) return Fail(std::move(r).error());
-  return std::make_pair(pub_key, priv_key);
+  return key;
 }
 
 HsmResult<std::vector<std::uint8_t>> SignEcdsaRaw(Module& module, CK_SESSION_HANDLE session,

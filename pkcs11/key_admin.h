@@ -25,6 +25,19 @@ HsmResult<std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE>> GenerateEcP256(
     Module& module, CK_SESSION_HANDLE session, std::span<const std::uint8_t> label,
     std::span<const std::uint8_t> id);
 
+/// CKM_RSA_PKCS_KEY_PAIR_GEN of an RSA wrapping pair (exponent 65537): private key sensitive,
+/// non-extractable, CKA_UNWRAP only; public key CKA_WRAP/CKA_ENCRYPT. Returns {public, private}.
+HsmResult<std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE>> GenerateRsaWrappingPair(
+    Module& module, CK_SESSION_HANDLE session, std::span<const std::uint8_t> label,
+    std::span<const std::uint8_t> id, CK_ULONG bits);
+
+/// C_UnwrapKey with CKM_RSA_PKCS_OAEP (`hash`, MGF1 with `hash`, no label) of `wrapped` under the
+/// private key `unwrapping_key` into an AES token key with the attributes of GenerateAesKey.
+HsmResult<CK_OBJECT_HANDLE> UnwrapAesKeyOaep(Module& module, CK_SESSION_HANDLE session,
+                                             CK_OBJECT_HANDLE unwrapping_key,
+                                             std::span<const std::uint8_t> wrapped,
+                                             const AesKeySpec& spec, OaepHash hash);
+
 /// CKM_ECDSA over `digest`; the raw r||s signature. `session_dirty` as in aes_gcm.h.
 HsmResult<std::vector<std::uint8_t>> SignEcdsaRaw(Module& module, CK_SESSION_HANDLE session,
                                                   CK_OBJECT_HANDLE key,

@@ -65,6 +65,8 @@ T Symbol(void* library, const char* name) {
 
 }  // namespace
 
+const ModuleConfig& ConfigOf(const Module& module) { return module.config(); }
+
 HsmResult<void> RescanTokens(Module& module) {
   return module.Reinitialize(module.generation());
 }
@@ -91,7 +93,11 @@ HsmResult<std::shared_ptr<Module>> Module::Load(const ModuleConfig& config) {
   std::shared_ptr<Module> module(new Module());
   module->config_ = config;
   module->path_ = path;
-  module->library_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: a module is finalized when unused but its code stays mapped. Modules may leave
+  // helper threads or atexit handlers behind (NSS's softokn and NSPR do), which would run unmapped
+  // code after an unload; and leak checkers can only attribute a module's allocations while its
+  // symbols are still there.
+  module->library_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (module->library_ == nullptr) {
     const char* why = dlerror();
     return Fail(MakeHsmError(HsmErrorKind::kUnavailable,
@@ -145,6 +151,10 @@ HsmResult<std::shared_ptr<Module>> Module::Load(const ModuleConfig& config) {
 HsmResult<void> Module::InitializeLocked() {
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
+  // The module reads the string during C_Initialize only; config_ outlives the call.
+  if (!config_.initialize_parameters.empty()) {
+    args.pReserved = const_cast<char*>(config_.initialize_parameters.c_str());
+  }
   const CK_RV rv = functions_->C_Initialize(&args);
   if (rv == CKR_OK) {
     initialized_by_us_ = true;

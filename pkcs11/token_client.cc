@@ -410,6 +410,67 @@ HsmResult<EcPublicKey> TokenClient::GenerateEcP256KeyPair(std::string_view label
   });
 }
 
+HsmResult<RsaPublicKey> TokenClient::GenerateRsaWrappingKeyPair(std::string_view label,
+                                                                std::span<const std::uint8_t> id,
+                                                                unsigned bits, Deadline deadline) {
+  auto label_bytes = LabelBytes(label);
+  if (!label_bytes.ok()) return Fail(std::move(label_bytes).error());
+  if (bits < 2048 || bits > 4096) {
+    return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "RSA key size must be 2048..4096"));
+  }
+  return impl_->Run<RsaPublicKey>(deadline, [&](Lease& lease) -> HsmResult<RsaPublicKey> {
+    Module& m = *impl_->module_;
+    if (auto r = CheckLabelUnused(m, lease.handle(), label); !r.ok()) return Fail(r.error());
+    auto pair = GenerateRsaWrappingPair(m, lease.handle(), label_bytes.value(), id,
+                                        static_cast<CK_ULONG>(bits));
+    if (!pair.ok()) return Fail(std::move(pair).error());
+    auto modulus = ReadBytesAttribute(m, lease.handle(), pair->first, CKA_MODULUS);
+    if (!modulus.ok()) return Fail(std::move(modulus).error());
+    auto exponent = ReadBytesAttribute(m, lease.handle(), pair->first, CKA_PUBLIC_EXPONENT);
+    if (!exponent.ok()) return Fail(std::move(exponent).error());
+    return RsaPublicKey{std::move(modulus).value(), std::move(exponent).value()};
+  });
+}
+
+HsmResult<KeyInfo> TokenClient::UnwrapAesKeyRsaOaep(std::string_view wrapping_key,
+                                                    std::span<const std::uint8_t> wrapped,
+                                                    const AesKeySpec& spec, Deadline deadline,
+                                                    OaepHash hash) {
+  auto selector = ParseObjectSelector(wrapping_key);
+  if (!selector.ok()) return Fail(std::move(selector).error());
+  if (spec.label.empty()) {
+    return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "empty label"));
+  }
+  if (wrapped.empty()) {
+    return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "empty wrapped key"));
+  }
+  return impl_->Run<KeyInfo>(deadline, [&](Lease& lease) -> HsmResult<KeyInfo> {
+    Module& m = *impl_->module_;
+    if (auto r = CheckLabelUnused(m, lease.handle(), spec.label); !r.ok()) return Fail(r.error());
+    auto unwrapping = FindOneKey(m, lease.handle(), selector.value(), CKO_PRIVATE_KEY);
+    if (!unwrapping.ok()) return Fail(std::move(unwrapping).error());
+    auto key = UnwrapAesKeyOaep(m, lease.handle(), unwrapping.value(), wrapped, spec, hash);
+    if (!key.ok()) return Fail(std::move(key).error());
+    auto info = DescribeObject(m, lease.handle(), key.value());
+    if (!info.ok() || info->value_len != 32) {
+      // Never leave behind a key whose size is wrong or unknown: the proxy serves only keys that
+      // report AES-256. 0 is what a module that leaves CKA_VALUE_LEN unset on unwrapped keys
+      // reports (SoftHSMv2 2.6).
+      (void)XKS_CK(m, C_DestroyObject, lease.handle(), key.value());
+      if (!info.ok()) return Fail(std::move(info).error());
+      if (info->value_len == 0) {
+        return Fail(MakeHsmError(HsmErrorKind::kKeyUsageNotPermitted,
+                                 "the module does not report CKA_VALUE_LEN of unwrapped keys, so "
+                                 "the key cannot be verified as AES-256 (SoftHSMv2 2.6); the "
+                                 "unwrapped key was destroyed"));
+      }
+      return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument,
+                               "unwrapped key material is not 32 bytes (AES-256)"));
+    }
+    return info;
+  });
+}
+
 HsmResult<std::vector<std::uint8_t>> TokenClient::SignEcdsa(std::string_view key,
                                                             std::span<const std::uint8_t> digest,
                                                             Deadline deadline) {

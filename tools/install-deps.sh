@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libboost1.81-dev libssl-dev openssl
   libp11-kit-dev p11-kit softhsm2 opensc gnutls-bin
+  # NSS's software PKCS#11 token and certutil: the second module of the suite (key import).
+  libnss3 libnss3-tools
   nlohmann-json3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl jq python3 python3-botocore
   # ccache: only speeds up rebuilds; the build works without it.

@@ -12,7 +12,8 @@ namespace {
 constexpr std::uint8_t kHealthPattern[32] = {'x', 'k', 's', '-', 'h', 'e', 'a', 'l', 't', 'h'};
 
 std::string Fingerprint(const tenant::ModuleConfig& module, const tenant::TokenConfig& token) {
-  return module.module + "|" + (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" +
+  return module.module + "|" + module.initialize_parameters + "|" +
+         (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" +
          token.token + "|" + token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
          (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key;
 }
@@ -82,10 +83,19 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::
       continue;
     }
     auto& module = modules[module_config->module];
+    if (module && pkcs11::ConfigOf(*module).initialize_parameters != module_config->initialize_parameters) {
+      // The loaded module keeps the parameters of its C_Initialize (a second one in the same
+      // process is refused as already initialized), so new ones need a new process.
+      problems.push_back("hsm.modules " + module_config->id +
+                         ": initialize_parameters changed while the module is loaded — restart "
+                         "the proxy to apply them");
+      continue;
+    }
     if (!module) {
       pkcs11::ModuleConfig module_options;
       module_options.module = module_config->module;
       module_options.hsm_generates_gcm_iv = module_config->generate_iv_in_hsm;
+      module_options.initialize_parameters = module_config->initialize_parameters;
       auto opened = pkcs11::OpenModule(module_options);
       if (!opened.ok()) {
         problems.push_back("hsm.modules " + module_config->id + ": " + opened.error().ToLogString());

@@ -386,7 +386,7 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
         c.Add(mp, "must be a JSON object");
         continue;
       }
-      c.CheckKnown(m, mp, {"id", "module", "generate_iv_in_hsm"});
+      c.CheckKnown(m, mp, {"id", "module", "generate_iv_in_hsm", "initialize_parameters"});
       ModuleConfig mc;
       if (auto v = c.String(m, "id", mp, true, "give a short module id, e.g. softhsm")) {
         if (!IsValidId(*v)) {
@@ -413,6 +413,23 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
         }
       }
       if (auto v = c.Bool(m, "generate_iv_in_hsm", mp)) mc.generate_iv_in_hsm = *v;
+      if (auto v = c.String(m, "initialize_parameters", mp, false)) {
+        if (v->find('\0') != std::string::npos) {
+          c.Add(Join(mp, "initialize_parameters"), "must not contain a NUL character");
+        }
+        mc.initialize_parameters = *v;
+      }
+      // A module file is initialized once per process (a second C_Initialize answers
+      // CKR_CRYPTOKI_ALREADY_INITIALIZED and keeps the first parameters), so two entries for one
+      // file cannot differ in them.
+      for (const auto& other : cfg.hsm.modules) {
+        if (!mc.module.empty() && other.module == mc.module &&
+            other.initialize_parameters != mc.initialize_parameters) {
+          c.Add(Join(mp, "initialize_parameters"),
+                "differs from module " + other.id + ", which loads the same file — a module is " +
+                    "initialized once per process: use one entry");
+        }
+      }
       cfg.hsm.modules.push_back(std::move(mc));
     }
   }

@@ -82,6 +82,8 @@ struct ModuleConfig {
   std::string id;
   std::string module;  ///< file path (contains '/') or p11-kit module name, e.g. "softhsm2"
   bool generate_iv_in_hsm = false;  ///< module generates the GCM IV in C_EncryptInit
+  /// C_Initialize's pReserved string, for modules configured that way (NSS softokn); usually empty.
+  std::string initialize_parameters;
 };
 
 /// `hsm.tokens[]`: one token (maps onto pkcs11::TokenConfig).

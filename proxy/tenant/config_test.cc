@@ -182,6 +182,34 @@ TEST_F(ConfigTest, HsmModuleAndTokenRules) {
                 "hsm.tokens[0].health_check_key");
 }
 
+TEST_F(ConfigTest, ModuleInitializeParameters) {
+  json doc = doc_;
+  doc["hsm"]["modules"][0]["initialize_parameters"] = "configdir='sql:/x' flags=";
+  auto cfg = ParseConfig(doc, dir_.path());
+  ASSERT_TRUE(cfg.ok()) << FormatProblems(cfg.error());
+  EXPECT_EQ(cfg->hsm.modules[0].initialize_parameters, "configdir='sql:/x' flags=");
+  ExpectProblem([](json& d) { d["hsm"]["modules"][0]["initialize_parameters"] = 7; },
+                "hsm.modules[0].initialize_parameters", "string");
+  ExpectProblem(
+      [](json& d) { d["hsm"]["modules"][0]["initialize_parameters"] = std::string("a\0b", 3); },
+      "hsm.modules[0].initialize_parameters", "NUL");
+  // One module file, two entries: the same parameters are fine, different ones are not (a module
+  // is initialized once per process).
+  doc = doc_;
+  json second = doc["hsm"]["modules"][0];
+  second["id"] = "soft-2";
+  doc["hsm"]["modules"].push_back(second);
+  EXPECT_TRUE(ParseConfig(doc, dir_.path()).ok());
+  ExpectProblem(
+      [&](json& d) {
+        json other = d["hsm"]["modules"][0];
+        other["id"] = "soft-2";
+        other["initialize_parameters"] = "configdir='sql:/y'";
+        d["hsm"]["modules"].push_back(other);
+      },
+      "hsm.modules[1].initialize_parameters", "once per process");
+}
+
 TEST_F(ConfigTest, PinRules) {
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0]["pin"] = "1234"; }, "hsm.tokens[0].pin",
                 "inline secrets are not allowed");

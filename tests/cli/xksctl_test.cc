@@ -22,28 +22,15 @@
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/tenant/config.h"
+#include "tests/cli/subprocess.h"
 #include "tests/support/softhsm_sandbox.h"
 
 namespace {
 
 using nlohmann::json;
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-  json Json() const {
-    json j = json::parse(out, nullptr, false);
-    return j;
-  }
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using RunResult = xks::testing::ProcessResult;
+using xks::testing::ReadFile;
 
 // True when `s` has min..max characters, each in `allowed` (std::regex trips a GCC 12
 // -Wmaybe-uninitialized false positive in the sanitizer build).
@@ -76,32 +63,8 @@ class XksctlTest : public ::testing::Test {
   // Runs the built binary with `args`; stdin is /dev/null (no terminal for confirmations).
   RunResult Run(std::vector<std::string> args, bool with_config = true) {
     if (with_config) args.insert(args.begin(), {"--config", config_});
-    const std::string out_path = dir_ + "/stdout.txt", err_path = dir_ + "/stderr.txt";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      // No controlling terminal either, so /dev/tty cannot be opened for a confirmation.
-      ::setsid();
-      std::vector<char*> argv;
-      std::string bin = XKSCTL_BINARY;
-      argv.push_back(bin.data());
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    RunResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(out_path);
-    r.err = ReadFile(err_path);
-    return r;
+    args.insert(args.begin(), XKSCTL_BINARY);
+    return xks::testing::RunProcess(args, dir_);
   }
 
   json Config() { return json::parse(ReadFile(config_)); }
@@ -660,6 +623,34 @@ TEST_F(XksctlTest, KeyShredDestroysEveryVersionOfOneKey) {
   r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("already shredded"), std::string::npos);
+}
+
+// SoftHSMv2 2.6 cannot import (OAEP with SHA-1 only; unwrapped keys do not report their length):
+// the import must be refused with a pointer to the documentation, and change nothing. The working
+// path is tested on NSS softokn in xksctl_byok_test.cc.
+TEST_F(XksctlTest, KeyImportOnSoftHsmIsRefusedCleanly) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  const std::string pem = dir_ + "/wrap.pem", raw = dir_ + "/known.bin",
+                    wrapped = dir_ + "/wrapped.bin";
+  RunResult r = Run({"key", "import-params", "acme", "byok", "--out", pem, "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::ofstream(raw, std::ios::binary) << std::string(32, '\x17');
+  r = xks::testing::RunProcess({"openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", pem, "-in",
+                                raw, "-out", wrapped, "-pkeyopt", "rsa_padding_mode:oaep",
+                                "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256"},
+                               dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string before = ReadFile(config_);
+  r = Run({"key", "import", "acme", "byok", "--wrapped-key", wrapped});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("docs/xksctl.md"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(config_), before);
+  auto token = OpenToken("acme");
+  ASSERT_NE(token, nullptr);
+  auto key = token->DescribeKey("xks-acme-byok-v1", xks::testing::FarDeadline());
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().kind, xks::pkcs11::HsmErrorKind::kNotFound);
 }
 
 }  // namespace

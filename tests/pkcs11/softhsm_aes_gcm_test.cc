@@ -1,4 +1,5 @@
-// AES-256-GCM through the PKCS#11 layer on SoftHSMv2: round trips, tampering, key protection.
+// AES-256-GCM through the PKCS#11 layer on SoftHSMv2: round trips, tampering, key protection,
+// key import.
 
 #include <gtest/gtest.h>
 
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "pkcs11/hsm.h"
+#include "tests/support/openssl_crypto.h"
 #include "tests/support/softhsm_sandbox.h"
 
 namespace xks::pkcs11 {
@@ -263,6 +265,56 @@ TEST(SoftHsmIvGenerationTest, MisconfiguredHsmGeneratedIvIsRefused) {
   auto sealed = client.value()->Encrypt("k", Bytes("x"), {}, FarDeadline());
   ASSERT_FALSE(sealed.ok());
   EXPECT_EQ(sealed.error().kind, HsmErrorKind::kInternal);
+}
+
+// Bring your own key. SoftHSMv2 2.6 cannot import safely: its C_UnwrapKey accepts RSA-OAEP only
+// with SHA-1, and the keys it unwraps do not report CKA_VALUE_LEN, so they cannot be verified as
+// AES-256. The layer must then refuse cleanly and leave no key behind; a SoftHSM that can do it
+// must produce a key that works like the known one. (The import path itself is proven on NSS
+// softokn in nss_softoken_test.cc.)
+TEST_F(SoftHsmAesGcmTest, ImportEitherWorksLikeTheKnownKeyOrIsRefusedWithNothingKept) {
+  auto pub = client_->GenerateRsaWrappingKeyPair("wrap-1", Bytes("w1"), 2048, FarDeadline());
+  ASSERT_TRUE(pub.ok()) << pub.error().ToLogString();
+  EXPECT_EQ(pub->modulus.size(), 256u);
+  auto wrap_info = client_->DescribeKey("wrap-1", FarDeadline());
+  ASSERT_TRUE(wrap_info.ok());
+  EXPECT_TRUE(wrap_info->usage.unwrap);
+  EXPECT_FALSE(wrap_info->usage.decrypt);
+  EXPECT_TRUE(wrap_info->sensitive);
+  EXPECT_FALSE(wrap_info->extractable);
+  auto pkey = testing::RsaPublicKey(pub->modulus, pub->public_exponent);
+  ASSERT_TRUE(pkey);
+
+  const std::vector<std::uint8_t> known = PatternBytes(32, 42);
+  for (OaepHash hash : {OaepHash::kSha256, OaepHash::kSha1}) {
+    SCOPED_TRACE(hash == OaepHash::kSha256 ? "SHA-256" : "SHA-1");
+    const std::string label = hash == OaepHash::kSha256 ? "imported-256" : "imported-1";
+    AesKeySpec spec;
+    spec.label = label;
+    const auto wrapped = testing::WrapRsaOaep(
+        pkey.get(), known, hash == OaepHash::kSha256 ? EVP_sha256() : EVP_sha1());
+    auto info = client_->UnwrapAesKeyRsaOaep("wrap-1", wrapped, spec, FarDeadline(), hash);
+    if (!info.ok()) {
+      // SoftHSMv2 2.6: SHA-256 -> CKR_ARGUMENTS_BAD; SHA-1 -> unwrapped but CKA_VALUE_LEN unset.
+      EXPECT_TRUE(info.error().kind == HsmErrorKind::kInvalidArgument ||
+                  info.error().kind == HsmErrorKind::kKeyUsageNotPermitted)
+          << info.error().ToLogString();
+      auto described = client_->DescribeKey(label, FarDeadline());
+      ASSERT_FALSE(described.ok()) << "a refused import left a key behind";
+      EXPECT_EQ(described.error().kind, HsmErrorKind::kNotFound);
+      continue;
+    }
+    EXPECT_EQ(info->value_len, 32u);
+    EXPECT_TRUE(info->sensitive);
+    EXPECT_FALSE(info->extractable);
+    const std::vector<std::uint8_t> iv = PatternBytes(12, 1), plain = Bytes("softhsm byok");
+    auto sealed = client_->EncryptWithExplicitIvForTesting(label, iv, plain, {}, FarDeadline());
+    ASSERT_TRUE(sealed.ok()) << sealed.error().ToLogString();
+    auto expected = testing::AesGcmSeal(known, iv, plain, {});
+    ASSERT_TRUE(expected.has_value());
+    EXPECT_EQ(sealed->ciphertext, expected->ciphertext);
+    EXPECT_EQ(sealed->tag, expected->tag);
+  }
 }
 
 }  // namespace

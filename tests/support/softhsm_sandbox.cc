@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <random>
 
+#include "tests/support/temp_dir.h"
+
 namespace xks::testing {
 namespace {
 
@@ -19,25 +21,6 @@ std::string RandomHex(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += kHex[rd() & 15];
   return out;
-}
-
-bool WriteWholeFile(const std::string& path, std::string_view content, unsigned mode) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return false;
-  bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ok = (fchmod(fd, mode) == 0) && ok;  // umask must not weaken or strengthen the test's mode
-  return (close(fd) == 0) && ok;
-}
-
-// SoftHSM rewrites token files on every object change; on a disk shared with busy builds that costs
-// up to ~100 ms per key import, on tmpfs well under 1 ms.
-std::string BaseDir() {
-  for (const char* var : {"XKS_TEST_TMPDIR"}) {
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
-  }
-  if (access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
-  if (const char* v = std::getenv("TMPDIR"); v != nullptr && *v != '\0') return v;
-  return "/tmp";
 }
 
 }  // namespace
@@ -51,9 +34,8 @@ std::unique_ptr<SoftHsmSandbox> SoftHsmSandbox::Create(const std::vector<std::st
     return nullptr;
   };
   std::unique_ptr<SoftHsmSandbox> sandbox(new SoftHsmSandbox());
-  std::string pattern = BaseDir() + "/xks-softhsm-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) return fail("mkdtemp failed");
-  sandbox->dir_ = pattern;
+  sandbox->dir_ = MakeTempTestDir("xks-softhsm");
+  if (sandbox->dir_.empty()) return fail("mkdtemp failed");
   const std::string token_dir = sandbox->dir_ + "/tokens";
   if (mkdir(token_dir.c_str(), 0700) != 0) return fail("mkdir tokens failed");
   const std::string conf = sandbox->dir_ + "/softhsm2.conf";

@@ -15,10 +15,12 @@ void ThrowHsm(const std::string& what, const pkcs11::HsmError& error) {
 }
 
 std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
-                                                  bool generate_iv_in_hsm) {
+                                                  bool generate_iv_in_hsm,
+                                                  const std::string& initialize_parameters) {
   pkcs11::ModuleConfig config;
   config.module = module;
   config.hsm_generates_gcm_iv = generate_iv_in_hsm;
+  config.initialize_parameters = initialize_parameters;
   auto m = pkcs11::OpenModule(config);
   if (!m.ok()) ThrowHsm("cannot load PKCS#11 module " + module, m.error());
   return std::move(m).value();
@@ -47,7 +49,8 @@ TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
   }
   std::string module_name = module->value("module", "");
   if (module_name.find('/') != std::string::npos) module_name = ResolvePath(base_dir, module_name);
-  out.module = OpenModuleOrThrow(module_name, module->value("generate_iv_in_hsm", false));
+  out.module = OpenModuleOrThrow(module_name, module->value("generate_iv_in_hsm", false),
+                                 module->value("initialize_parameters", ""));
   out.token = token->value("token", "");
   out.health_check_key = token->value("health_check_key", "");
 

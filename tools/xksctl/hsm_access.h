@@ -17,9 +17,11 @@ pkcs11::Deadline AdminDeadline();
 /// Throws OperationError "<what>: <HSM error>".
 [[noreturn]] void ThrowHsm(const std::string& what, const pkcs11::HsmError& error);
 
-/// Loads a module by path or p11-kit name. Throws OperationError.
+/// Loads a module by path or p11-kit name; `initialize_parameters` as hsm.modules[] has them
+/// (C_Initialize's pReserved, for NSS softokn). Throws OperationError.
 std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
-                                                  bool generate_iv_in_hsm = false);
+                                                  bool generate_iv_in_hsm = false,
+                                                  const std::string& initialize_parameters = "");
 
 /// A tenant's token, opened with the module and PIN source from the configuration.
 struct TenantHsm {

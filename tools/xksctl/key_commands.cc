@@ -1,5 +1,14 @@
 // `xksctl key ...`: tenant keys in the HSM and their externalKeyId mapping in the configuration.
 
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <sstream>
 
 #include "proxy/tenant/config.h"
@@ -50,15 +59,50 @@ nlohmann::json& FindKey(ConfigStore& store, const std::string& tenant, const std
   return t["keys"][key_id];
 }
 
-// Creates an AES-256 key (sensitive, non-extractable) with the given usage; returns its info.
-pkcs11::KeyInfo CreateKey(TenantHsm& hsm, const std::string& label, Usage usage) {
+// The attributes of a new key version: `label`, a random CKA_ID, the given usage.
+pkcs11::AesKeySpec NewKeySpec(const std::string& label, Usage usage) {
   pkcs11::AesKeySpec spec;
   spec.label = label;
   SecretBytes id = RandomBytes(16);
   spec.id.assign(id.data(), id.data() + id.size());
   spec.encrypt = usage.encrypt;
   spec.decrypt = usage.decrypt;
-  auto created = hsm.client->CreateAesKey(spec, AdminDeadline());
+  return spec;
+}
+
+// The next version number of `key` (normalized to the versions form) and the newest version's
+// label. Throws OperationError at the 16-bit limit of ciphertextMetadata.
+struct NextVersion {
+  int version = 1;
+  std::string latest_label;
+};
+NextVersion NextVersionOf(nlohmann::json& key, const std::string& key_id) {
+  NormalizeToVersions(key);
+  NextVersion next;
+  int latest = 0;
+  for (const auto& v : key["versions"]) {
+    if (v.value("version", 0) > latest) {
+      latest = v.value("version", 0);
+      next.latest_label = v.value("label", "");
+    }
+  }
+  if (latest >= 65535) throw OperationError("key " + key_id + " has reached version 65535");
+  next.version = latest + 1;
+  return next;
+}
+
+// --usage if given; else a new version keeps the usage of the newest one (encrypt,decrypt for a
+// first version).
+Usage UsageForNewVersion(const ParsedArgs& args, TenantHsm& hsm, const std::string& latest_label) {
+  if (auto u = args.Get("usage")) return ParseUsage(*u);
+  if (latest_label.empty()) return Usage{true, true};
+  auto info = hsm.client->DescribeKey(latest_label, AdminDeadline());
+  return info.ok() ? Usage{info->usage.encrypt, info->usage.decrypt} : Usage{true, true};
+}
+
+// Creates an AES-256 key (sensitive, non-extractable) with the given usage; returns its info.
+pkcs11::KeyInfo CreateKey(TenantHsm& hsm, const std::string& label, Usage usage) {
+  auto created = hsm.client->CreateAesKey(NewKeySpec(label, usage), AdminDeadline());
   if (!created.ok()) ThrowHsm("cannot create HSM key " + label, created.error());
   return created.value();
 }
@@ -206,26 +250,10 @@ int RunKeyRotate(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0), key_id = args.Positional(1);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
   nlohmann::json& key = FindKey(*store, tenant, key_id);
-  NormalizeToVersions(key);
-  int latest = 0;
-  std::string latest_label;
-  for (const auto& v : key["versions"]) {
-    if (v.value("version", 0) > latest) {
-      latest = v.value("version", 0);
-      latest_label = v.value("label", "");
-    }
-  }
-  if (latest >= 65535) throw OperationError("key " + key_id + " has reached version 65535");
+  const NextVersion next = NextVersionOf(key, key_id);
   TenantHsm hsm = OpenTenantHsm(store->doc(), store->Tenant(tenant), store->BaseDir());
-  // The new version keeps the usage of the newest one, unless --usage says otherwise.
-  Usage usage{true, true};
-  if (auto u = args.Get("usage")) {
-    usage = ParseUsage(*u);
-  } else {
-    auto info = hsm.client->DescribeKey(latest_label, AdminDeadline());
-    if (info.ok()) usage = {info->usage.encrypt, info->usage.decrypt};
-  }
-  const int version = latest + 1;
+  const Usage usage = UsageForNewVersion(args, hsm, next.latest_label);
+  const int version = next.version;
   const std::string label = KeyLabel(tenant, key_id, version);
   pkcs11::KeyInfo info = CreateKey(hsm, label, usage);
   const std::string created = NowUtc();
@@ -326,6 +354,183 @@ int RunKeyRetireVersion(Context& ctx, const ParsedArgs& args) {
               text);
 }
 
+// ---- Bring your own key: import-params / import ----
+
+constexpr unsigned kWrappingKeyBits = 3072;
+
+std::string WrappingKeyLabel(const std::string& tenant, const std::string& key_id) {
+  return "xks-" + tenant + "-" + key_id + "-wrap";
+}
+
+pkcs11::OaepHash ParseWrappingAlgorithm(const std::string& text) {
+  if (text == "RSAES_OAEP_SHA_256") return pkcs11::OaepHash::kSha256;
+  if (text == "RSAES_OAEP_SHA_1") return pkcs11::OaepHash::kSha1;
+  throw UsageError("--wrapping-algorithm must be RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1");
+}
+
+void CheckKeyId(const std::string& key_id) {
+  if (!tenant::IsValidExternalKeyId(key_id)) {
+    throw UsageError("EXTERNAL_KEY_ID must be 1..128 of A-Z a-z 0-9 . - _");
+  }
+}
+
+// SubjectPublicKeyInfo PEM of an RSA public key given as big-endian modulus and exponent.
+std::string RsaPublicKeyPem(const pkcs11::RsaPublicKey& key) {
+  struct BnFree {
+    void operator()(BIGNUM* b) const { BN_free(b); }
+  };
+  struct BldFree {
+    void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+  };
+  struct ParamFree {
+    void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+  };
+  struct CtxFree {
+    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+  };
+  struct PkeyFree {
+    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+  };
+  struct BioFree {
+    void operator()(BIO* b) const { BIO_free(b); }
+  };
+  std::unique_ptr<BIGNUM, BnFree> n(
+      BN_bin2bn(key.modulus.data(), static_cast<int>(key.modulus.size()), nullptr));
+  std::unique_ptr<BIGNUM, BnFree> e(
+      BN_bin2bn(key.public_exponent.data(), static_cast<int>(key.public_exponent.size()), nullptr));
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!n || !e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+    throw OperationError("cannot encode the wrapping public key (OpenSSL param build)");
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    throw OperationError("cannot encode the wrapping public key (OpenSSL fromdata)");
+  }
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(raw);
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey.get()) != 1) {
+    throw OperationError("cannot encode the wrapping public key (PEM)");
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+int RunKeyImportParams(Context& ctx, const ParsedArgs& args) {
+  const std::string tenant = args.Positional(0), key_id = args.Positional(1);
+  CheckKeyId(key_id);
+  const std::string algorithm = args.GetOr("wrapping-algorithm", "RSAES_OAEP_SHA_256");
+  (void)ParseWrappingAlgorithm(algorithm);
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  const nlohmann::json& t = store->Tenant(tenant);
+  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  const std::string label = WrappingKeyLabel(tenant, key_id);
+  bool replaced = false;
+  if (args.Has("replace")) {
+    // Both halves carry the label, so this destroys the whole earlier pair.
+    auto destroyed = hsm.client->DestroyKey(label, AdminDeadline());
+    if (!destroyed.ok() && destroyed.error().kind != pkcs11::HsmErrorKind::kNotFound) {
+      ThrowHsm("cannot destroy the earlier wrapping key pair " + label, destroyed.error());
+    }
+    replaced = destroyed.ok();
+  }
+  SecretBytes id = RandomBytes(16);
+  auto pub = hsm.client->GenerateRsaWrappingKeyPair(
+      label, std::span<const std::uint8_t>(id.data(), id.size()), kWrappingKeyBits,
+      AdminDeadline());
+  if (!pub.ok()) {
+    ThrowHsm("cannot create wrapping key pair " + label +
+                 " (a pair from an earlier import-params may exist: import with it, or give "
+                 "--replace)",
+             pub.error());
+  }
+  const std::string pem = RsaPublicKeyPem(pub.value());
+  const auto out = args.Get("out");
+  if (out) WriteFileAtomic(*out, pem, 0644);
+  nlohmann::json data = {{"tenant", tenant},
+                         {"external_key_id", key_id},
+                         {"wrapping_key_label", label},
+                         {"wrapping_algorithm", algorithm},
+                         {"key_bits", kWrappingKeyBits},
+                         {"replaced", replaced},
+                         {"public_key_pem", pem}};
+  if (out) data["out"] = *out;
+  std::string text = out ? "wrote the RSA-" + std::to_string(kWrappingKeyBits) +
+                               " wrapping public key (" + label + ") to " + *out + "\n"
+                         : pem;
+  return Emit(ctx, std::move(data), text);
+}
+
+std::vector<std::uint8_t> ReadBinaryFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw OperationError(path + ": cannot read");
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in),
+                                   std::istreambuf_iterator<char>());
+}
+
+int RunKeyImport(Context& ctx, const ParsedArgs& args) {
+  const std::string tenant = args.Positional(0), key_id = args.Positional(1);
+  CheckKeyId(key_id);
+  const pkcs11::OaepHash hash =
+      ParseWrappingAlgorithm(args.GetOr("wrapping-algorithm", "RSAES_OAEP_SHA_256"));
+  const auto wrapped_path = args.Get("wrapped-key");
+  if (!wrapped_path) throw UsageError("--wrapped-key FILE is required");
+  const std::vector<std::uint8_t> wrapped = ReadBinaryFile(*wrapped_path);
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& t = store->Tenant(tenant);
+  if (!t["keys"].is_object()) t["keys"] = nlohmann::json::object();
+  const bool rotation = t["keys"].contains(key_id);
+  const NextVersion next = rotation ? NextVersionOf(t["keys"][key_id], key_id) : NextVersion{};
+  const int version = next.version;
+  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  const Usage usage = UsageForNewVersion(args, hsm, next.latest_label);
+  const std::string wrap_label = WrappingKeyLabel(tenant, key_id);
+  const std::string label = KeyLabel(tenant, key_id, version);
+  auto imported = hsm.client->UnwrapAesKeyRsaOaep(wrap_label, wrapped, NewKeySpec(label, usage),
+                                                  AdminDeadline(), hash);
+  if (!imported.ok()) {
+    ThrowHsm("cannot import the wrapped key with " + wrap_label +
+                 " (run `xksctl key import-params` first; the material must be 32 bytes wrapped "
+                 "with RSAES-OAEP as --wrapping-algorithm says; the wrapping pair is kept for a "
+                 "retry; SoftHSMv2 2.6 cannot import: see docs/xksctl.md)",
+             imported.error());
+  }
+  const std::string created = NowUtc();
+  nlohmann::json entry = {
+      {"version", version}, {"label", label}, {"_created", created}, {"_origin", "EXTERNAL"}};
+  if (rotation) {
+    t["keys"][key_id]["versions"].push_back(entry);
+  } else {
+    t["keys"][key_id] = {{"versions", nlohmann::json::array({entry})}};
+  }
+  nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
+  // The wrapping pair is single-use: once the key is mapped it has no further purpose.
+  auto destroyed = hsm.client->DestroyKey(wrap_label, AdminDeadline());
+  std::string text = std::string(rotation ? "imported a new version of" : "imported") + " key " +
+                     key_id + " for tenant " + tenant + ": version " + std::to_string(version) +
+                     " = HSM key " + label + " (AES-256, " + UsageString(imported->usage) +
+                     ", sensitive, non-extractable)\n";
+  if (!destroyed.ok()) {
+    text += "warning: could not destroy the wrapping key pair " + wrap_label + ": " +
+            destroyed.error().message + "\n";
+  }
+  return Emit(ctx,
+              {{"tenant", tenant},
+               {"external_key_id", key_id},
+               {"label", label},
+               {"version", version},
+               {"rotation", rotation},
+               {"usage", UsageString(imported->usage)},
+               {"created", created},
+               {"wrapping_key_destroyed", destroyed.ok()},
+               {"reload", reload}},
+              text);
+}
+
 }  // namespace
 
 std::vector<Command> KeyCommands() {
@@ -392,6 +597,39 @@ std::vector<Command> KeyCommands() {
                   3,
                   3,
                   RunKeyRetireVersion});
+  cmds.push_back(
+      {"key",
+       "import-params",
+       "TENANT EXTERNAL_KEY_ID [--out FILE] [--wrapping-algorithm A] [--replace]",
+       "Bring your own key, step 1: generates a one-time RSA-3072 wrapping key pair "
+       "xks-TENANT-KEYID-wrap in the tenant's token (private key sensitive, non-extractable, "
+       "unwrap only) and prints its public key as PEM (SubjectPublicKeyInfo). Wrap the 32-byte "
+       "AES-256 key material with RSAES-OAEP (SHA-256, MGF1-SHA256, no label), then run `key "
+       "import`.",
+       {{"out", "FILE", "write the PEM public key to FILE instead of standard output"},
+        {"wrapping-algorithm", "A",
+         "RSAES_OAEP_SHA_256 (default) | RSAES_OAEP_SHA_1: reported for the wrapping tool"},
+        {"replace", "", "destroy a wrapping key pair left by an earlier import-params first"}},
+       2,
+       2,
+       RunKeyImportParams});
+  cmds.push_back(
+      {"key",
+       "import",
+       "TENANT EXTERNAL_KEY_ID --wrapped-key FILE [--wrapping-algorithm A] [--usage U]",
+       "Bring your own key, step 2: unwraps FILE (raw RSA-OAEP ciphertext) inside the HSM "
+       "(C_UnwrapKey) into a sensitive, non-extractable AES-256 key xks-TENANT-KEYID-vN: version "
+       "1 for a new EXTERNAL_KEY_ID, the next version (a rotation) for an existing one. Maps it "
+       "like `key create`, then destroys the wrapping key pair (it is single-use: run "
+       "import-params again for the next import) and reloads the proxy.",
+       {{"wrapped-key", "FILE", "the wrapped key material (binary)"},
+        {"wrapping-algorithm", "A",
+         "RSAES_OAEP_SHA_256 (default; OAEP and MGF1 with SHA-256, empty label) | "
+         "RSAES_OAEP_SHA_1 (OAEP and MGF1 with SHA-1)"},
+        {"usage", "U", "encrypt,decrypt (default; a rotation keeps the newest version's) | ..."}},
+       2,
+       2,
+       RunKeyImport});
   cmds.push_back(
       {"key",
        "shred",

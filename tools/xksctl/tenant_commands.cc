@@ -1,6 +1,7 @@
 // `xksctl tenant ...`: add, inspect, disable and crypto-shred tenants.
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "proxy/tenant/config.h"
@@ -14,11 +15,22 @@ namespace {
 
 // The hsm.modules id for `module` (path or p11-kit name): an existing entry with the same module,
 // else a new entry whose id is derived from the module's file name.
-std::string EnsureModuleEntry(ConfigStore& store, const std::string& module, bool& added) {
+// The hsm.modules entry for `module`, added when missing. `parameters` (C_Initialize's pReserved)
+// is set on a new entry; for an existing one it is taken from the entry (nullopt) or must match.
+std::string EnsureModuleEntry(ConfigStore& store, const std::string& module,
+                              std::optional<std::string>& parameters, bool& added) {
   added = false;
   nlohmann::json& modules = store.doc()["hsm"]["modules"];
   for (const auto& m : modules) {
-    if (m.value("module", "") == module) return m.value("id", "");
+    if (m.value("module", "") != module) continue;
+    const std::string configured = m.value("initialize_parameters", "");
+    if (parameters && *parameters != configured) {
+      throw OperationError("module " + m.value("id", "") + " (" + module +
+                           ") is configured with other initialize_parameters; a module is "
+                           "initialized once per process — leave out --module-parameters");
+    }
+    parameters = configured;
+    return m.value("id", "");
   }
   std::string base = std::filesystem::path(module).stem().string();
   std::string id;
@@ -33,7 +45,9 @@ std::string EnsureModuleEntry(ConfigStore& store, const std::string& module, boo
     if (!used) break;
     unique = id + "-" + std::to_string(n);
   }
-  modules.push_back({{"id", unique}, {"module", module}});
+  nlohmann::json entry = {{"id", unique}, {"module", module}};
+  if (parameters && !parameters->empty()) entry["initialize_parameters"] = *parameters;
+  modules.push_back(std::move(entry));
   added = true;
   return unique;
 }
@@ -87,8 +101,10 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
 
   const std::string module_name = args.GetOr("module", DefaultModule(*store));
   bool module_added = false;
-  const std::string module_id = EnsureModuleEntry(*store, module_name, module_added);
-  auto module = OpenModuleOrThrow(module_name);
+  std::optional<std::string> module_parameters = args.Get("module-parameters");
+  const std::string module_id =
+      EnsureModuleEntry(*store, module_name, module_parameters, module_added);
+  auto module = OpenModuleOrThrow(module_name, false, module_parameters.value_or(""));
 
   nlohmann::json token_json = {{"id", token_id}};
   std::string token_ref;
@@ -271,7 +287,8 @@ std::vector<Command> TenantCommands() {
       {"tenant",
        "add",
        "NAME --prefix /P --pin-file F (--init-token [--token-label L] | --token-label L | "
-       "--token-uri U) [--token-id ID] [--module softhsm2|PATH] [--so-pin-file F] [--out-dir DIR] "
+       "--token-uri U) [--token-id ID] [--module softhsm2|PATH [--module-parameters P]] "
+       "[--so-pin-file F] [--out-dir DIR] "
        "[--health-key-label L]",
        "Adds a tenant: its hsm.tokens entry (and module entry if needed), a token initialized in "
        "a free slot (--init-token) or an existing one bound by label or PKCS#11 URI, the token's "
@@ -283,6 +300,9 @@ std::vector<Command> TenantCommands() {
         {"token-uri", "U", "an existing token's PKCS#11 URI, e.g. pkcs11:token=acme"},
         {"token-id", "ID", "hsm.tokens id (default NAME)"},
         {"module", "M", "PKCS#11 module (default: the configured one, else softhsm2)"},
+        {"module-parameters", "P",
+         "C_Initialize parameters of a newly added module entry (NSS softokn: "
+         "\"configdir='sql:DIR' certPrefix='' keyPrefix='' secmod='secmod.db' flags=\")"},
         {"so-pin-file", "F", "SO PIN file for --init-token (default <pin-file>.so)"},
         {"out-dir", "DIR", "credential files directory (default <config dir>/credentials/NAME)"},
         {"health-key-label", "L", "health-check key label (default xks-NAME-health)"}},

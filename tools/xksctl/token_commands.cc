@@ -26,7 +26,7 @@ int RunTokenInit(Context& ctx, const ParsedArgs& args) {
   const std::string pin_file = std::filesystem::absolute(args.Require("pin-file")).string();
   const std::string so_pin_file =
       std::filesystem::absolute(args.GetOr("so-pin-file", pin_file + ".so")).string();
-  auto module = OpenModuleOrThrow(module_name);
+  auto module = OpenModuleOrThrow(module_name, false, args.GetOr("module-parameters", ""));
   InitializedToken t = InitTokenInFreeSlot(*module, label, pin_file, so_pin_file);
   nlohmann::json data = {
       {"module", module_name},        {"label", t.label},
@@ -44,7 +44,7 @@ int RunTokenInit(Context& ctx, const ParsedArgs& args) {
 
 int RunTokenList(Context& ctx, const ParsedArgs& args) {
   const std::string module_name = args.GetOr("module", "softhsm2");
-  auto module = OpenModuleOrThrow(module_name);
+  auto module = OpenModuleOrThrow(module_name, false, args.GetOr("module-parameters", ""));
   auto slots = pkcs11::ListSlots(*module);
   if (!slots.ok()) ThrowHsm("cannot list slots", slots.error());
   nlohmann::json list = nlohmann::json::array();
@@ -126,6 +126,7 @@ std::vector<Command> TokenCommands() {
        "are created with mode 0600 and a fresh 128-bit random PIN (32 hex characters); existing "
        "ones are used. The SO PIN file defaults to <pin-file>.so.",
        {{"module", "M", "PKCS#11 module: p11-kit name or library path (default softhsm2)"},
+        {"module-parameters", "P", "C_Initialize parameters (NSS softokn; see tenant add)"},
         {"label", "L", "token label, 1..32 bytes (required)"},
         {"pin-file", "F", "user PIN file (required; created if missing)"},
         {"so-pin-file", "F",
@@ -133,14 +134,16 @@ std::vector<Command> TokenCommands() {
        0,
        0,
        RunTokenInit});
-  cmds.push_back({"token",
-                  "list",
-                  "[--module softhsm2|PATH]",
-                  "Lists the module's slots and their tokens (initialized or free).",
-                  {{"module", "M", "PKCS#11 module (default softhsm2)"}},
-                  0,
-                  0,
-                  RunTokenList});
+  cmds.push_back(
+      {"token",
+       "list",
+       "[--module softhsm2|PATH]",
+       "Lists the module's slots and their tokens (initialized or free).",
+       {{"module", "M", "PKCS#11 module (default softhsm2)"},
+        {"module-parameters", "P", "C_Initialize parameters (NSS softokn; see tenant add)"}},
+       0,
+       0,
+       RunTokenList});
   return cmds;
 }
 
