@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
+  # ninja-build and lld: faster builds (tools/test.sh, CMakeLists.txt); both are optional.
+  ninja-build lld
   libboost1.81-dev libssl-dev openssl
   libp11-kit-dev p11-kit softhsm2 opensc gnutls-bin
   # NSS's software PKCS#11 token and certutil: the second module of the suite (key import).

@@ -17,7 +17,11 @@ status=0
 run_config() {
   local name="$1"; shift
   echo "=== [$name] configure + build ==="
-  cmake -S "$root" -B "$root/build/$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  # Ninja (package ninja-build) schedules the -j jobs across targets better than recursive make;
+  # an existing build directory keeps the generator it was configured with.
+  local gen=()
+  if [ ! -f "$root/build/$name/CMakeCache.txt" ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
+  cmake -S "$root" -B "$root/build/$name" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$root/build/$name" -j "$jobs"
   echo "=== [$name] test ==="
   if ! ctest --test-dir "$root/build/$name" --output-on-failure -j "$jobs" --timeout 900; then
