@@ -67,6 +67,14 @@ json KeyUsage(const KeyAttributes& a) {
 
 bool IsAes256(const KeyAttributes& a) { return a.key_type == "AES" && a.bits == 256; }
 
+// InvalidKeyUsage unless the key is AES-256 and may encrypt (or decrypt).
+ProxyResult<void> RequireAes256For(const KeyAttributes& a, bool encrypt) {
+  if (IsAes256(a) && (encrypt ? a.encrypt : a.decrypt)) return {};
+  return Fail(MakeError(ErrorName::kInvalidKeyUsage,
+                        encrypt ? "The external key is not an AES-256 key permitted to encrypt."
+                                : "The external key is not an AES-256 key permitted to decrypt."));
+}
+
 bool IsJsonContentType(std::string_view value) {
   std::string_view media = value.substr(0, value.find(';'));
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
@@ -328,9 +336,8 @@ ProxyResult<HttpResponse> XksService::Encrypt(Context& ctx) {
   const KeyLocation location{tenant.token_id, version->label};
   auto attrs = Attributes(ctx, location);
   if (!attrs.ok()) return Fail(std::move(attrs).error());
-  if (!IsAes256(*attrs) || !attrs->encrypt) {
-    return Fail(MakeError(ErrorName::kInvalidKeyUsage,
-                          "The external key is not an AES-256 key permitted to encrypt."));
+  if (auto usable = RequireAes256For(*attrs, true); !usable.ok()) {
+    return Fail(std::move(usable).error());
   }
 
   const std::vector<std::uint8_t> metadata =
@@ -401,10 +408,9 @@ ProxyResult<HttpResponse> XksService::Decrypt(Context& ctx) {
   }
   auto current_attrs = Attributes(ctx, KeyLocation{tenant.token_id, current->label});
   if (!current_attrs.ok()) return Fail(std::move(current_attrs).error());
-  if (!IsAes256(*current_attrs) || !current_attrs->decrypt) {
+  if (auto usable = RequireAes256For(*current_attrs, false); !usable.ok()) {
     ctx.event.key_label = current->label;
-    return Fail(MakeError(ErrorName::kInvalidKeyUsage,
-                          "The external key is not an AES-256 key permitted to decrypt."));
+    return Fail(std::move(usable).error());
   }
 
   // Every ciphertext this proxy makes carries our metadata; without it (or with a foreign tenant
@@ -434,9 +440,8 @@ ProxyResult<HttpResponse> XksService::Decrypt(Context& ctx) {
   const KeyLocation location{tenant.token_id, version->label};
   auto attrs = Attributes(ctx, location);
   if (!attrs.ok()) return Fail(std::move(attrs).error());
-  if (!IsAes256(*attrs) || !attrs->decrypt) {
-    return Fail(MakeError(ErrorName::kInvalidKeyUsage,
-                          "The external key is not an AES-256 key permitted to decrypt."));
+  if (auto usable = RequireAes256For(*attrs, false); !usable.ok()) {
+    return Fail(std::move(usable).error());
   }
 
   const SecretBytes hsm_aad = BuildHsmAad(in.aad.span(), in.metadata);

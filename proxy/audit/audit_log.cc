@@ -106,17 +106,9 @@ Result<void, std::string> AuditLog::Recover() {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return Fail("audit: cannot open " + path + ": " + std::strerror(errno));
   std::string data;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return Fail("audit: cannot read " + path + ": " + std::strerror(e));
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
+  if (int rc = ReadAll(fd, data); rc < 0) {
+    ::close(fd);
+    return Fail("audit: cannot read " + path + ": " + std::strerror(-rc));
   }
   // A last line without '\n' is a write that never completed, so it was never acknowledged:
   // dropping it keeps the chain made only of acknowledged records.

@@ -42,20 +42,10 @@ bool ReadWholeFile(const std::string& path, std::string& out, std::string& error
     error = std::strerror(errno);
     return false;
   }
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  const int rc = ReadAll(fd, out);
   ::close(fd);
-  return true;
+  if (rc < 0) error = std::strerror(-rc);
+  return rc == 0;
 }
 
 bool GetSeq(const nlohmann::json& j, std::uint64_t& seq) {

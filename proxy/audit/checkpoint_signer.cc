@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proxy/audit/file_ops.h"
+
 namespace xks::audit {
 namespace {
 
@@ -140,23 +142,13 @@ Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner:
                 "); run chmod 600 " + path);
   }
   std::string pem;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return Fail(path + ": read failed: " + std::strerror(e));
-    }
-    if (n == 0) break;
-    pem.append(buf, static_cast<std::size_t>(n));
-    if (pem.size() > 64 * 1024) {
-      ::close(fd);
-      return Fail(path + ": too large for a PEM key");
-    }
-  }
+  const int rc = ReadAll(fd, pem, 64 * 1024);
   ::close(fd);
+  if (rc < 0) {
+    OPENSSL_cleanse(pem.data(), pem.size());
+    if (rc == -EFBIG) return Fail(path + ": too large for a PEM key");
+    return Fail(path + ": read failed: " + std::strerror(-rc));
+  }
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   OPENSSL_cleanse(pem.data(), pem.size());
