@@ -25,6 +25,9 @@ struct ConnectionInfo {
   bool tls = false;          ///< false only with the explicit `insecure` listener setting
   /// Subject of the verified TLS client certificate (mTLS), e.g. "CN=cks.kms.us-east-1.amazonaws.com".
   std::optional<std::string> client_cert_subject;
+  /// True once an earlier request on this connection was answered with
+  /// HttpResponse::authenticated set: the connection has proven it holds a tenant's credentials.
+  bool authenticated = false;
 };
 
 struct HttpRequest {
@@ -49,6 +52,11 @@ struct HttpResponse {
   std::string body;
   /// True when the connection should close after this response.
   bool close_connection = false;
+  /// Set by the handler when the request's credentials were verified (SigV4 with one of the
+  /// routed tenant's keys), whatever the outcome after that. From then on the server trusts the
+  /// connection: it gets the full idle timeout, is never evicted to make room for a newcomer, and
+  /// its requests are classified with ConnectionInfo::authenticated set.
+  bool authenticated = false;
 };
 
 /// ASCII case-insensitive equality, as HTTP header names require.

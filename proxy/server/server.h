@@ -29,6 +29,15 @@ struct TlsOptions {
   std::vector<std::string> allowed_client_common_names;
 };
 
+/// The lane a request waits in for a worker. Workers always take kNormal work first; kLow work
+/// has its own (small) queue and may occupy at most half of the workers, so a flood of requests
+/// that cannot be authenticated never delays those that can.
+enum class RequestPriority { kNormal, kLow };
+
+/// Runs on an I/O thread for every request bound for the handler (never for pings), before it is
+/// queued. Must be cheap, must not block and must not throw. Thread-safe (called concurrently).
+using Classifier = std::function<RequestPriority(const HttpRequest&)>;
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  ///< 0 = ephemeral (tests); see Server::port()
@@ -50,8 +59,18 @@ struct ServerOptions {
   /// GET or HEAD to exactly this target → 200 with a constant body, answered on the I/O thread
   /// without calling the handler (load balancer health checks). Empty disables it.
   std::string ping_path = "/ping";
-  /// Connections beyond this are closed right after accept.
+  /// Connections beyond this are closed right after accept, unless an idle connection that never
+  /// authenticated can be closed to make room (a valid client still gets through a full server).
   std::size_t max_connections = 4096;
+  /// Idle limit (after the handshake, and between requests) for a connection on which no request
+  /// has been authenticated yet; once one has, idle_timeout applies.
+  std::chrono::milliseconds unauthenticated_idle_timeout{10000};
+  /// Open connections per client IP address; more are closed right after accept. 0: no cap.
+  std::size_t max_connections_per_address = 256;
+  /// kLow requests waiting for a worker; beyond it they are answered 429 at once.
+  std::size_t low_priority_queue_limit = 32;
+  /// Empty: every request is kNormal.
+  Classifier classifier;
 };
 
 /// Runs on a worker thread. Must not throw. Gets the request with received_at set. May be called
