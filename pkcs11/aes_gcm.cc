@@ -72,8 +72,10 @@ HsmResult<GcmSealed> GcmEncrypt(Module& module, CK_SESSION_HANDLE session, CK_OB
     // A module that ignores the request encrypts under the all-zero IV we passed in: refuse to
     // hand out such a ciphertext (a misconfigured flag would otherwise reuse one IV forever).
     if (std::all_of(sealed.iv.begin(), sealed.iv.end(), [](std::uint8_t b) { return b == 0; })) {
+      // The message names the configuration field an operator can change (hsm.modules[]).
       return Fail(MakeHsmError(HsmErrorKind::kInternal,
-                               "module did not generate a GCM IV; unset hsm_generates_gcm_iv"));
+                               "module did not generate a GCM IV; set generate_iv_in_hsm to "
+                               "false for this module in hsm.modules[]"));
     }
   } else {
     sealed.iv.assign(iv.begin(), iv.end());

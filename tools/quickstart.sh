@@ -44,9 +44,11 @@ build="${XKS_BUILD_DIR:-$root/build/release}"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$build" -j "$(nproc)" --target xks-proxy xksctl
+# xks-conformance too: the closing message tells the user to run it against the demo tenant.
+cmake --build "$build" -j "$(nproc)" --target xks-proxy xksctl xks-conformance
 proxy="$build/proxy/runtime/xks-proxy"
 xksctl_bin="$build/tools/xksctl/xksctl"
+conformance_bin="$build/conformance/xks-conformance"
 
 if [[ -f "$state/proxy.pid" ]] && kill -0 "$(cat "$state/proxy.pid")" 2>/dev/null; then
   echo "quickstart: a demo proxy is already running (pid $(cat "$state/proxy.pid")); stop it first:" >&2
@@ -82,6 +84,10 @@ else
 fi
 
 rm -f "$state/proxy.port"
+# The log is the operator's (mode 0600, like the audit files the proxy writes under its umask 077):
+# it names tenants, keys and client addresses, never secrets.
+(umask 077 && touch "$state/proxy.log")
+chmod 600 "$state/proxy.log"
 "$proxy" --config "$XKS_CONFIG" --port-file "$state/proxy.port" --pid-file "$state/proxy.pid" \
   >>"$state/proxy.log" 2>&1 &
 proxy_pid=$!
@@ -126,7 +132,7 @@ The demo tenant's settings are in $env_file. Try an Encrypt call:
     -d '{"requestMetadata":{"awsPrincipalArn":"arn:aws:iam::111122223333:user/demo","kmsKeyArn":"arn:aws:kms:us-east-1:111122223333:key/demo","kmsOperation":"Encrypt","kmsRequestId":"quickstart-1"},"plaintext":"SGVsbG8gV29ybGQh","encryptionAlgorithm":"AES_GCM"}' \\
     "\$XKS_ENDPOINT\$XKS_URI_PREFIX/kms/xks/v1/keys/\$XKS_KEY_ID/encrypt"
 
-Check it against the spec:  $build/conformance/xks-conformance --env-file $env_file
+Check it against the spec:  $conformance_bin --env-file $env_file
 Operate it:                 $xksctl_bin --config $XKS_CONFIG --help
 MSG
 

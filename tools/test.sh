@@ -21,7 +21,8 @@ run_config() {
   # an existing build directory keeps the generator it was configured with.
   local gen=()
   if [ ! -f "$root/build/$name/CMakeCache.txt" ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
-  cmake -S "$root" -B "$root/build/$name" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S "$root" -B "$root/build/$name" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DXKS_WERROR=ON "$@" >/dev/null
   cmake --build "$root/build/$name" -j "$jobs"
   echo "=== [$name] test ==="
   if ! ctest --test-dir "$root/build/$name" --output-on-failure -j "$jobs" --timeout 900; then

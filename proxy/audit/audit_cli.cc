@@ -154,8 +154,12 @@ int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, s
     err << "error: " << signer.error() << "\n";
     return kExitUsage;
   }
-  const auto& s = *signer.value();
-  if (a.Has("--json")) {
+  PrintSignerPublicKey(*signer.value(), a.Has("--json"), out);
+  return kExitOk;
+}
+
+void PrintSignerPublicKey(const CheckpointSigner& s, bool json, std::ostream& out) {
+  if (json) {
     out << nlohmann::json{{"keyId", s.key_id()},
                           {"algorithm", s.algorithm()},
                           {"publicKeyPem", s.PublicKeyPem()}}
@@ -165,7 +169,6 @@ int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, s
     out << s.PublicKeyPem() << "# key id: " << s.key_id() << "\n# algorithm: " << s.algorithm()
         << "\n";
   }
-  return kExitOk;
 }
 
 int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

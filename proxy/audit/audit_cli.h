@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "proxy/audit/checkpoint_signer.h"
+
 namespace xks::audit {
 
 inline constexpr int kExitOk = 0;
@@ -21,6 +23,10 @@ int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std:
 
 /// public-key --key-file KEY [--json]: prints the PEM public key and its key id.
 int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+/// What `public-key` prints for `signer`: the PEM with "# key id" and "# algorithm" comment lines,
+/// or with `json` one object {"keyId","algorithm","publicKeyPem"}.
+void PrintSignerPublicKey(const CheckpointSigner& signer, bool json, std::ostream& out);
 
 /// export --tenant T -o OUT [--json] FILE...: per-tenant export (see ExportTenant).
 int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -193,7 +193,8 @@ bool AuditLog::OpenNewFile() {
   // earlier attempt for the same sequence number that failed before holding any record.
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
   flags |= (name == failed_new_file_) ? O_TRUNC : O_EXCL;
-  int fd = ops_->Open(path, flags, 0640);
+  // Owner only (docs/audit-format.md): the records name tenants, keys and clients.
+  int fd = ops_->Open(path, flags, 0600);
   if (fd < 0) {
     last_errno_ = -fd;
     io_ok_ = false;

@@ -504,7 +504,7 @@ Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& 
     }
   }
   PosixFileOps ops;
-  int fd = ops.Open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  int fd = ops.Open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Fail(out_path + ": cannot create: " + std::strerror(-fd));
   int rc = WriteAll(ops, fd, out.data(), out.size());
   if (rc == 0) rc = ops.Fsync(fd);

@@ -66,7 +66,7 @@ struct ExportSummary {
   std::uint64_t checkpoints = 0;
 };
 
-/// Writes to `out_path` (created or truncated, mode 0640) one file holding, in order, the
+/// Writes to `out_path` (created or truncated, mode 0600) one file holding, in order, the
 /// tenant's records and every checkpoint and file-start record verbatim, and for every other
 /// record only {"digest","seq","type":"redacted"}. Incomplete final lines are skipped.
 /// Errors: text (unreadable input, unparseable line, cannot write output).

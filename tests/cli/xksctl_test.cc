@@ -628,6 +628,67 @@ TEST_F(XksctlTest, KeyShredDestroysEveryVersionOfOneKey) {
 // SoftHSMv2 2.6 cannot import (OAEP with SHA-1 only; unwrapped keys do not report their length):
 // the import must be refused with a pointer to the documentation, and change nothing. The working
 // path is tested on NSS softokn in xksctl_byok_test.cc.
+// With --config at hand, `audit public-key` needs no --key-file: it prints the key of the signer
+// that audit.signer names, a key file or a P-256 key pair in an HSM token.
+TEST_F(XksctlTest, AuditPublicKeyComesFromTheConfiguredSigner) {
+  InitConfig();
+  json cfg = Config();
+  const std::string key_file = cfg["audit"]["signer"]["key_file"];
+  RunResult by_file = Run({"audit", "public-key", "--key-file", key_file, "--json"}, false);
+  ASSERT_EQ(by_file.code, 0) << by_file.out << by_file.err;
+  RunResult by_config = Run({"audit", "public-key", "--json"});
+  ASSERT_EQ(by_config.code, 0) << by_config.out << by_config.err;
+  EXPECT_EQ(by_config.Json(), by_file.Json());
+  RunResult text = Run({"audit", "public-key"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("# key id: " + by_file.Json()["keyId"].get<std::string>()),
+            std::string::npos)
+      << text.out;
+
+  // An HSM-held signer: the key pair is made in-process in the sandbox token, the configuration
+  // names that token, and the printed key must verify a signature the token makes.
+  auto module = xks::pkcs11::OpenModule(sandbox_->module_config());
+  ASSERT_TRUE(module.ok()) << module.error().ToLogString();
+  auto token =
+      xks::pkcs11::TokenClient::Open(module.value(), sandbox_->token_config("preexisting"));
+  ASSERT_TRUE(token.ok()) << token.error().ToLogString();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const std::uint8_t id[] = {7};
+  ASSERT_TRUE(token.value()->GenerateEcP256KeyPair("audit-signer", id, deadline).ok());
+  cfg["hsm"]["modules"].push_back({{"id", "audit-module"}, {"module", module_}});
+  cfg["hsm"]["tokens"].push_back(
+      {{"id", "audit-token"},
+       {"module", "audit-module"},
+       {"token", "preexisting"},
+       {"pin", {{"file", sandbox_->token("preexisting").user_pin_file}}}});
+  cfg["audit"]["signer"] = {
+      {"type", "pkcs11"}, {"token", "audit-token"}, {"key_label", "audit-signer"}};
+  { std::ofstream(config_) << cfg.dump(2); }
+  RunResult hsm = Run({"audit", "public-key", "--json"});
+  ASSERT_EQ(hsm.code, 0) << hsm.out << hsm.err;
+  auto key = xks::audit::ParseVerificationKey(hsm.Json()["publicKeyPem"].get<std::string>());
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(key->key_id, hsm.Json()["keyId"]);
+  EXPECT_EQ(hsm.Json()["algorithm"].get<std::string>(), std::string(xks::audit::kAlgEcdsaP256));
+  const std::string message = "xksctl audit public-key";
+  const xks::audit::Digest digest = xks::audit::Sha256(message);
+  auto signature = token.value()->SignEcdsa("audit-signer", digest, deadline);
+  ASSERT_TRUE(signature.ok()) << signature.error().ToLogString();
+  EXPECT_TRUE(xks::audit::VerifyCheckpointSignature(
+      *key,
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(message.data()),
+                                    message.size()),
+      *signature));
+
+  // A key the token does not hold is named in a clear error (exit 1), never with the PIN.
+  cfg["audit"]["signer"]["key_label"] = "no-such-signer";
+  { std::ofstream(config_) << cfg.dump(2); }
+  RunResult missing = Run({"audit", "public-key"});
+  EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
+  EXPECT_NE(missing.err.find("no-such-signer"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find(sandbox_->token("preexisting").user_pin), std::string::npos);
+}
+
 TEST_F(XksctlTest, KeyImportOnSoftHsmIsRefusedCleanly) {
   InitConfig();
   AddTenant("acme", "/tenants/acme");

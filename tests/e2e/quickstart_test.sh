@@ -38,6 +38,24 @@ dec="$(call decrypt "$(jq -c --argjson md "$md" '{requestMetadata:$md,encryption
 [[ "$(jq -r .plaintext <<<"$dec")" == "SGVsbG8gV29ybGQh" ]] || fail "decrypt: $dec"
 echo "ok - quickstart proxy answers encrypt and decrypt from its env file"
 
+# The conformance command the quickstart prints must work as printed (it once named a binary the
+# quickstart had not built).
+conformance_cmd="$(sed -n 's/^Check it against the spec: *//p' "$work/out")"
+[[ -n "$conformance_cmd" ]] || fail "quickstart printed no conformance command"
+read -r -a conformance_argv <<<"$conformance_cmd"
+[[ -x "${conformance_argv[0]}" ]] \
+  || fail "the printed conformance binary does not exist: $conformance_cmd"
+"${conformance_argv[@]}" > "$work/conformance.out" 2>&1 \
+  || { tail -n 30 "$work/conformance.out"; fail "the printed conformance command failed"; }
+echo "ok - the printed xks-conformance command passes against the demo tenant"
+
+# Files that name tenants, keys and clients are the operator's alone.
+[[ "$(stat -c %a "$work/qs/proxy.log")" == 600 ]] || fail "proxy.log is not 0600"
+for f in "$work/qs/audit"/*.jsonl; do
+  [[ "$(stat -c %a "$f")" == 600 ]] || fail "audit file $f is $(stat -c %a "$f"), not 0600"
+done
+echo "ok - proxy.log and audit files are 0600"
+
 first_pid="$(cat "$work/qs/proxy.pid")"
 kill -TERM "$first_pid"
 for _ in $(seq 1 100); do kill -0 "$first_pid" 2>/dev/null || break; sleep 0.05; done

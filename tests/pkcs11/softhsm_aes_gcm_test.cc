@@ -1,6 +1,7 @@
 // AES-256-GCM through the PKCS#11 layer on SoftHSMv2: round trips, tampering, key protection,
 // key import.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -265,6 +266,9 @@ TEST(SoftHsmIvGenerationTest, MisconfiguredHsmGeneratedIvIsRefused) {
   auto sealed = client.value()->Encrypt("k", Bytes("x"), {}, FarDeadline());
   ASSERT_FALSE(sealed.ok());
   EXPECT_EQ(sealed.error().kind, HsmErrorKind::kInternal);
+  // The hint names the configuration field an operator can actually change.
+  EXPECT_THAT(sealed.error().message, ::testing::HasSubstr("generate_iv_in_hsm"));
+  EXPECT_THAT(sealed.error().message, ::testing::Not(::testing::HasSubstr("hsm_generates")));
 }
 
 // Bring your own key. SoftHSMv2 2.6 cannot import safely: its C_UnwrapKey accepts RSA-OAEP only

@@ -4,7 +4,10 @@
 #include "tools/xksctl/commands.h"
 
 #ifdef XKSCTL_HAVE_AUDIT
+#include <algorithm>
+
 #include "proxy/audit/audit_cli.h"
+#include "tools/xksctl/audit_signer.h"
 #endif
 
 namespace xks::xksctl {
@@ -27,6 +30,33 @@ Command Forward(std::string name, std::string synopsis, std::string description,
   return c;
 }
 
+// With --key-file (or --help) it is the audit CLI's own command. Without, the signer that the
+// configuration's audit.signer names (a key file or an HSM key), so an operator with --config at
+// hand need not repeat where the key lives.
+Command PublicKeyCommand() {
+  Command c = Forward("public-key", "[--key-file KEY]",
+                      "Prints the audit signing key's public key (PEM) and key id: of KEY, or of "
+                      "the configuration's audit.signer (file or pkcs11).",
+                      audit::RunAuditPublicKey);
+  c.run = [forward = c.run](Context& ctx, const ParsedArgs& args) {
+    const auto& raw = args.positionals_;
+    const bool own_key = std::any_of(raw.begin(), raw.end(), [](const std::string& a) {
+      return a == "--key-file" || a.rfind("--key-file=", 0) == 0 || a == "--help" || a == "-h";
+    });
+    if (own_key || ctx.config_path.empty()) return forward(ctx, args);
+    bool json = ctx.json;  // raw arguments: a --json after the command words arrives here
+    for (const std::string& arg : raw) {
+      if (arg != "--json") throw UsageError("unexpected argument " + arg);
+      json = true;
+    }
+    auto store = ConfigStore::Open(ctx.config_path);
+    auto signer = OpenConfiguredAuditSigner(store->doc(), store->BaseDir());
+    audit::PrintSignerPublicKey(*signer, json, *ctx.out);
+    return kExitOk;
+  };
+  return c;
+}
+
 }  // namespace
 
 std::vector<Command> AuditCommands() {
@@ -35,9 +65,7 @@ std::vector<Command> AuditCommands() {
               "Verifies audit files (hash chain, checkpoint signatures, gaps). Exit 1 on any "
               "finding.",
               audit::RunAuditVerify),
-      Forward("public-key", "--key-file KEY",
-              "Prints the audit signing key's public key (PEM) and key id.",
-              audit::RunAuditPublicKey),
+      PublicKeyCommand(),
       Forward("export", "--tenant T -o OUT FILE...",
               "Writes a per-tenant export (other tenants' records redacted, still verifiable).",
               audit::RunAuditExport),

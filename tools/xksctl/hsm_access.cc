@@ -4,6 +4,18 @@
 #include "tools/xksctl/config_store.h"
 
 namespace xks::xksctl {
+namespace {
+
+// doc["hsm"][name] when it is an array, else an empty one: operator[] on a const json with a
+// missing key is undefined behaviour, and an unvalidated document may lack either level.
+const nlohmann::json& HsmList(const nlohmann::json& doc, const char* name) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  if (!doc.is_object() || !doc.contains("hsm") || !doc["hsm"].is_object()) return kEmpty;
+  const nlohmann::json& hsm = doc["hsm"];
+  return hsm.contains(name) && hsm[name].is_array() ? hsm[name] : kEmpty;
+}
+
+}  // namespace
 
 pkcs11::Deadline AdminDeadline() {
   return std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -28,19 +40,25 @@ std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
 
 TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
                         const std::string& base_dir) {
+  return OpenConfiguredToken(doc, tenant.value("token", ""), base_dir,
+                             "tenant " + tenant.value("name", ""));
+}
+
+TenantHsm OpenConfiguredToken(const nlohmann::json& doc, const std::string& token_id,
+                              const std::string& base_dir, const std::string& named_by) {
   TenantHsm out;
-  out.token_id = tenant.value("token", "");
+  out.token_id = token_id;
   const nlohmann::json* token = nullptr;
-  for (const auto& t : doc["hsm"]["tokens"]) {
+  for (const auto& t : HsmList(doc, "tokens")) {
     if (t.value("id", "") == out.token_id) token = &t;
   }
   if (token == nullptr) {
-    throw OperationError("tenant " + tenant.value("name", "") + " names token " + out.token_id +
+    throw OperationError(named_by + " names token " + out.token_id +
                          ", which hsm.tokens does not define");
   }
   const std::string module_id = token->value("module", "");
   const nlohmann::json* module = nullptr;
-  for (const auto& m : doc["hsm"]["modules"]) {
+  for (const auto& m : HsmList(doc, "modules")) {
     if (m.value("id", "") == module_id) module = &m;
   }
   if (module == nullptr) {

@@ -38,6 +38,11 @@ struct TenantHsm {
 TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
                         const std::string& base_dir);
 
+/// Opens hsm.tokens entry `token_id` with its module and PIN source; `named_by` says who named it
+/// (for the error text, e.g. "audit.signer"). Throws OperationError like OpenTenantHsm.
+TenantHsm OpenConfiguredToken(const nlohmann::json& doc, const std::string& token_id,
+                              const std::string& base_dir, const std::string& named_by);
+
 /// "encrypt,decrypt", "encrypt", "decrypt" or "none" (wrap/unwrap appended when set).
 std::string UsageString(const pkcs11::KeyUsage& usage);
 
