@@ -569,11 +569,20 @@ Result<void, std::string> ServerImpl::Start() {
   const int threads = std::max(1, options_.io_threads);
   for (int i = 0; i < threads; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
   started_ = true;
-  LogInfo(kComponent, std::string("listening on ") +
-                          PeerAddress(tcp::endpoint(address, port_.load())) +
-                          (options_.insecure ? " (plain HTTP)" : " (TLS)") +
-                          ", io_threads=" + std::to_string(threads) +
-                          ", worker_threads=" + std::to_string(options_.worker_threads));
+  // The limits in force, so an operator (and the end-to-end test) can see what was configured.
+  const auto ms = [](std::chrono::milliseconds value) { return std::to_string(value.count()); };
+  LogInfo(
+      kComponent,
+      std::string("listening on ") + PeerAddress(tcp::endpoint(address, port_.load())) +
+          (options_.insecure ? " (plain HTTP)" : " (TLS)") + ", io_threads=" +
+          std::to_string(threads) + ", worker_threads=" + std::to_string(options_.worker_threads) +
+          ", queue_limit=" + std::to_string(options_.queue_limit) +
+          ", low_priority_queue_limit=" + std::to_string(options_.low_priority_queue_limit) +
+          ", max_connections=" + std::to_string(options_.max_connections) +
+          ", max_connections_per_address=" + std::to_string(options_.max_connections_per_address) +
+          ", max_handshakes_in_progress=" + std::to_string(options_.max_handshakes_in_progress) +
+          ", idle_timeout_ms=" + ms(options_.idle_timeout) +
+          ", unauthenticated_idle_timeout_ms=" + ms(options_.unauthenticated_idle_timeout));
   return {};
 }
 
