@@ -37,10 +37,15 @@ server::ServerOptions ToServerOptions(const tenant::ServerConfig& config) {
   options.io_threads = static_cast<int>(config.io_threads);
   options.worker_threads = static_cast<int>(config.worker_threads);
   options.queue_limit = config.queue_limit;
+  options.low_priority_queue_limit = config.low_priority_queue_limit;
   options.time_budget = config.hsm_time_budget;
   options.read_timeout = config.read_timeout;
   options.write_timeout = config.write_timeout;
   options.idle_timeout = config.idle_timeout;
+  options.unauthenticated_idle_timeout = config.unauthenticated_idle_timeout;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
+  options.max_handshakes_in_progress = config.max_handshakes_in_progress;
   options.max_body_bytes = config.max_body_bytes;
   options.ping_path = config.ping_path;
   return options;
@@ -57,10 +62,15 @@ api::HealthMonitorOptions ToHealthOptions(const tenant::ApiConfig& config) {
 bool SameStartupSettings(const tenant::ServerConfig& a, const tenant::ServerConfig& b) {
   return a.listen_address == b.listen_address && a.port == b.port && a.insecure == b.insecure &&
          a.io_threads == b.io_threads && a.worker_threads == b.worker_threads &&
-         a.queue_limit == b.queue_limit && a.hsm_time_budget == b.hsm_time_budget &&
-         a.read_timeout == b.read_timeout && a.write_timeout == b.write_timeout &&
-         a.idle_timeout == b.idle_timeout && a.max_body_bytes == b.max_body_bytes &&
-         a.ping_path == b.ping_path;
+         a.queue_limit == b.queue_limit &&
+         a.low_priority_queue_limit == b.low_priority_queue_limit &&
+         a.hsm_time_budget == b.hsm_time_budget && a.read_timeout == b.read_timeout &&
+         a.write_timeout == b.write_timeout && a.idle_timeout == b.idle_timeout &&
+         a.unauthenticated_idle_timeout == b.unauthenticated_idle_timeout &&
+         a.max_connections == b.max_connections &&
+         a.max_connections_per_address == b.max_connections_per_address &&
+         a.max_handshakes_in_progress == b.max_handshakes_in_progress &&
+         a.max_body_bytes == b.max_body_bytes && a.ping_path == b.ping_path;
 }
 
 std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {

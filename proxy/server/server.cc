@@ -18,18 +18,18 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <condition_variable>
 #include <cstdlib>
 #include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 
 #include "proxy/common/log.h"
+#include "proxy/server/connection_registry.h"
 #include "proxy/server/error_body.h"
+#include "proxy/server/http_framing.h"
 #include "proxy/server/tls_context.h"
 #include "proxy/server/worker_pool.h"
 
@@ -44,7 +44,7 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kComponent = "server";
-constexpr std::string_view kPingBody = "ok\n";
+constexpr std::string_view kPingBody = R"({"status":"OK"})";  // docs/configuration.md
 constexpr std::size_t kReadChunk = 16 * 1024;
 // After refusing a request we read and discard what the client is still sending (up to this
 // much) before closing: closing with unread data makes the kernel send RST, which can destroy
@@ -79,16 +79,9 @@ HttpRequest WithoutBody(const HttpRequest& request) {
 
 }  // namespace
 
-/// A connection as the Impl sees it during shutdown. Both calls are thread-safe (they post to
-/// the connection's strand).
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  /// Closes the connection if it is between requests (or still handshaking).
-  virtual void CloseIfIdle() = 0;
-  /// Closes the connection whatever it is doing.
-  virtual void ForceClose() = 0;
-};
+/// A connection as the Impl and its registry see it. CloseIfIdle and ForceClose post to the
+/// connection's strand.
+using SessionBase = RegisteredConnection;
 
 class ServerImpl {
  public:
@@ -96,6 +89,9 @@ class ServerImpl {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
+        connections_(ConnectionLimits{options_.max_connections,
+                                      options_.max_connections_per_address,
+                                      options_.max_handshakes_in_progress}),
         ioc_(std::max(1, options_.io_threads)),
         acceptor_(net::make_strand(ioc_)) {}
 
@@ -105,8 +101,6 @@ class ServerImpl {
   Server::Stats GetStats() const;
 
   // Used by sessions.
-  void Register(const std::shared_ptr<SessionBase>& session);
-  void Unregister(SessionBase* session);
   void Reject(const HttpRequest& partial, const Error& error, int status) const;
 
   const ServerOptions options_;
@@ -116,19 +110,19 @@ class ServerImpl {
   std::atomic<std::uint64_t> requests_{0}, throttled_{0}, timed_out_{0}, rejected_{0};
   std::atomic<std::uint16_t> port_{0};
   std::unique_ptr<WorkerPool> pool_;
+  ConnectionRegistry connections_;
 
  private:
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  template <typename Session, typename... Args>
+  void Admit(tcp::socket socket, const tcp::endpoint& peer, Args&&... args);
 
   std::mutex lifecycle_mutex_;
   bool started_ = false;
   bool stopped_ = false;
   mutable std::mutex tls_mutex_;
   std::shared_ptr<ssl::context> tls_;
-  mutable std::mutex sessions_mutex_;
-  std::condition_variable sessions_cv_;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
   // Declared after everything sessions touch, so it is destroyed (with any pending handlers and
   // the sessions they own) while those members still exist.
   net::io_context ioc_;
@@ -140,33 +134,39 @@ class ServerImpl {
 
 namespace {
 
-/// One connection: reads a request, hands it to the worker pool (or answers it), writes the
-/// response, repeats. Every step runs on the connection's strand; only the handler runs
-/// elsewhere. At most one request is in flight, so pipelined requests are answered in order.
+/// One connection: reads a request header, checks its framing, reads the body, hands the request
+/// to the worker pool (or answers it), writes the response, repeats. Every step runs on the
+/// connection's strand; only the handler runs elsewhere. At most one request is in flight, so
+/// pipelined requests are answered in order.
 template <bool kTls>
 class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession<kTls>> {
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
   enum class State { kHandshake, kIdle, kReading, kBusy, kClosing };
 
  public:
-  HttpSession(ServerImpl& server, tcp::socket&& socket,
+  HttpSession(ServerImpl& server, tcp::socket&& socket, std::string peer,
               std::shared_ptr<ssl::context> tls) requires kTls : server_(server),
                                                                  tls_(std::move(tls)),
                                                                  stream_(std::move(socket), *tls_),
                                                                  executor_(stream_.get_executor()),
-                                                                 budget_timer_(executor_) {}
-  HttpSession(ServerImpl& server, tcp::socket&& socket) requires(!kTls)
+                                                                 budget_timer_(executor_) {
+    info_.peer_address = std::move(peer);
+  }
+  HttpSession(ServerImpl& server, tcp::socket&& socket, std::string peer) requires(!kTls)
       : server_(server),
         stream_(std::move(socket)),
         executor_(stream_.get_executor()),
-        budget_timer_(executor_) {}
-  ~HttpSession() override { server_.Unregister(this); }
+        budget_timer_(executor_) {
+    info_.peer_address = std::move(peer);
+  }
+  ~HttpSession() override { server_.connections_.Remove(this); }
 
   void Run() { net::dispatch(executor_, beast::bind_front_handler(&HttpSession::OnRun, Self())); }
   void CloseIfIdle() override {
     net::post(executor_, [self = Self()] {
-      if (self->state_ == State::kIdle || self->state_ == State::kHandshake)
-        self->Socket().cancel();
+      if (self->state_ != State::kIdle && self->state_ != State::kHandshake) return;
+      beast::error_code ignored;  // the socket may be closed already (failed handshake)
+      self->Socket().cancel(ignored);
     });
   }
   void ForceClose() override {
@@ -179,9 +179,6 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   tcp::socket& Socket() { return Lowest().socket(); }
 
   void OnRun() {
-    beast::error_code ec;
-    const tcp::endpoint peer = Socket().remote_endpoint(ec);
-    if (!ec) info_.peer_address = PeerAddress(peer);
     info_.tls = kTls;
     if constexpr (kTls) {
       Lowest().expires_after(server_.options_.read_timeout);
@@ -193,25 +190,35 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void OnHandshake(beast::error_code ec) {
-    if (ec) return OnHandshakeFailed();
+    server_.connections_.HandshakeFinished(this);
+    if (ec) return OnHandshakeFailed(ec);
     if constexpr (kTls) info_.client_cert_subject = PeerCertificateSubject(stream_.native_handle());
     DoRead();
   }
 
-  void OnHandshakeFailed() {
+  void OnHandshakeFailed(beast::error_code ec) {
     if constexpr (kTls) {
       // A refused client certificate is a security event; other failures (scanners, protocol or
-      // cipher mismatch, timeouts) are routine noise and not logged.
-      const long verify = SSL_get_verify_result(stream_.native_handle());
-      if (verify != X509_V_OK) {
-        const std::string reason = verify == X509_V_ERR_APPLICATION_VERIFICATION
-                                       ? "subject CN not in allowed_client_common_names"
-                                       : X509_verify_cert_error_string(verify);
+      // cipher mismatch, timeouts) are routine noise and not logged. The client was told only
+      // handshake_failure; the log gets the real reason.
+      const unsigned long code = ec.category() == net::error::get_ssl_category()
+                                     ? static_cast<unsigned long>(static_cast<unsigned>(ec.value()))
+                                     : 0;
+      if (auto reason = ClientCertificateRefusal(stream_.native_handle(), code)) {
         LogWarning(kComponent,
-                   "client certificate rejected from " + info_.peer_address + ": " + reason);
+                   "client certificate rejected from " + info_.peer_address + ": " + *reason);
       }
     }
+    state_ = State::kClosing;
     Lowest().close();
+  }
+
+  // Connections that have not proven credentials get the shorter idle limit: holding a slot
+  // must cost an attacker more than a TCP connection and a ping now and then.
+  std::chrono::milliseconds IdleLimit() const {
+    const auto& options = server_.options_;
+    if (info_.authenticated) return options.idle_timeout;
+    return std::min(options.idle_timeout, options.unauthenticated_idle_timeout);
   }
 
   // Waiting for the first byte of a request is the idle phase; from then on the whole request
@@ -219,31 +226,75 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void DoRead() {
     if (server_.draining_.load()) return DoClose();
     state_ = State::kIdle;
-    if (buffer_.size() > 0) return DoReadRequest();
-    Lowest().expires_after(server_.options_.idle_timeout);
+    if (buffer_.size() > 0) return DoReadHeader();
+    set_waiting_for_request(true);
+    Lowest().expires_after(IdleLimit());
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&HttpSession::OnFirstBytes, Self()));
   }
 
   void OnFirstBytes(beast::error_code ec, std::size_t bytes) {
+    set_waiting_for_request(false);
     buffer_.commit(bytes);
     if (ec) return DoClose();
-    DoReadRequest();
+    DoReadHeader();
   }
 
-  void DoReadRequest() {
+  void DoReadHeader() {
     state_ = State::kReading;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(server_.options_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(static_cast<std::uint64_t>(server_.options_.max_body_bytes));
     Lowest().expires_after(server_.options_.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::OnRead, Self()));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::OnHeader, Self()));
   }
 
-  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
-    if (!ec) return OnRequest();
+  // The body is read only once the header's framing is known to be sound: Beast alone would take
+  // e.g. `Transfer-Encoding: identity` as "no body" and the body as the next request.
+  void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadFailed(ec);
+    request_ = std::make_shared<HttpRequest>(ToRequest(parser_->get()));
+    auto framing = CheckRequestFraming(request_->version, request_->headers);
+    if (!framing.ok()) {
+      const FramingRefusal& refusal = framing.error();
+      return RejectAndClose(refusal.status, refusal.message, refusal.drain_by_silence);
+    }
+    // Oversized declared bodies were refused by the parser already (413 above, no 100). A client
+    // that sent the body without waiting needs no 100.
+    if (framing->expects_continue && !parser_->is_done() && buffer_.size() == 0) {
+      return WriteContinue();
+    }
+    DoReadBody();
+  }
+
+  void WriteContinue() {
+    continue_.emplace(http::status::continue_, 11);
+    Lowest().expires_after(server_.options_.write_timeout);
+    http::async_write(stream_, *continue_,
+                      beast::bind_front_handler(&HttpSession::OnContinueWritten, Self()));
+  }
+
+  void OnContinueWritten(beast::error_code ec, std::size_t /*bytes*/) {
+    continue_.reset();
+    if (ec) return Lowest().close();
+    Lowest().expires_after(server_.options_.read_timeout);  // the client waited for us
+    DoReadBody();
+  }
+
+  void DoReadBody() {
+    if (parser_->is_done()) return OnRequest();
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::OnBody, Self()));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadFailed(ec);
+    OnRequest();
+  }
+
+  void OnReadFailed(beast::error_code ec) {
     const auto& http_category = http::make_error_code(http::error::end_of_stream).category();
     if (ec == http::error::end_of_stream || ec.category() != http_category) {
       return DoClose();  // peer went away, timed out, or we cancelled: nobody to answer
@@ -257,16 +308,28 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       return RejectAndClose(
           431, "request header exceeds " + std::to_string(options.max_header_bytes) + " bytes");
     }
+    // Framing Beast refuses itself, named as CheckRequestFraming names what it refuses.
+    if (ec == http::error::bad_transfer_encoding) {
+      return RejectAndClose(400, "the only Transfer-Encoding accepted is chunked", true);
+    }
+    if (ec == http::error::bad_content_length || ec == http::error::multiple_content_length) {
+      // Beast also reports a Content-Length after Transfer-Encoding: chunked this way.
+      return RejectAndClose(
+          400, "Content-Length must be one decimal number, without Transfer-Encoding", true);
+    }
     RejectAndClose(400, "malformed HTTP request");
   }
 
-  void RejectAndClose(int status, std::string message) {
+  void RejectAndClose(int status, std::string message, bool drain_by_silence = false) {
     // The parser keeps whatever it parsed before the error (request line, fields), even when the
     // error came while finishing the header; an empty target means nothing usable was parsed.
     HttpRequest partial;
     if (parser_ && !parser_->get().target().empty()) {
-      partial = ToRequest(parser_->get(), false);
-      drain_remaining_ = RemainingBody(parser_->get());
+      partial = ToRequest(parser_->get());
+      // A client that announced its body with Expect may withhold it once it has our answer.
+      if (!drain_by_silence && partial.HeaderCount("Expect") == 0) {
+        drain_remaining_ = RemainingBody(parser_->get());
+      }
     }
     partial.connection = info_;
     partial.received_at = Clock::now();
@@ -291,7 +354,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     return length > buffer_.size() ? length - buffer_.size() : 0;
   }
 
-  HttpRequest ToRequest(http::request<http::string_body>& message, bool take_body) {
+  // Everything but the body, which is read later.
+  HttpRequest ToRequest(const http::request<http::string_body>& message) {
     HttpRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -299,7 +363,6 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     for (const auto& field : message) {
       request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
-    if (take_body) request.body = std::move(message.body());
     request.connection = info_;
     return request;
   }
@@ -308,7 +371,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     server_.requests_.fetch_add(1);
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
-    auto request = std::make_shared<HttpRequest>(ToRequest(message, true));
+    std::shared_ptr<HttpRequest> request = std::move(request_);
+    request->body = std::move(message.body());
     request->received_at = Clock::now();
     keep_alive_ = message.keep_alive();
     version_ = request->version;
@@ -317,7 +381,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     if (!options.ping_path.empty() && request->target == options.ping_path &&
         (head_ || message.method() == http::verb::get)) {
       HttpResponse pong;
-      pong.headers.push_back({"Content-Type", "text/plain"});
+      pong.headers.push_back({"Content-Type", "application/json"});
       pong.body = std::string(kPingBody);
       return WriteResponse(std::move(pong));
     }
@@ -331,6 +395,9 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     const std::uint64_t seq = ++seq_;
     answered_ = false;
     const Clock::time_point deadline = request->received_at + server_.options_.time_budget;
+    const RequestPriority priority = server_.options_.classifier
+                                         ? server_.options_.classifier(*request)
+                                         : RequestPriority::kNormal;
     auto abandoned = std::make_shared<std::atomic<bool>>(false);
     auto job = [self = Self(), request, seq, deadline, abandoned] {
       // A job that waited past its budget has already been answered 503 (or soon will be).
@@ -340,7 +407,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         self->OnHandlerDone(seq, std::move(response));
       });
     };
-    if (!server_.pool_->TrySubmit(std::move(job))) {
+    if (!server_.pool_->TrySubmit(std::move(job), priority)) {
       server_.throttled_.fetch_add(1);
       const Error error = MakeError(ErrorName::kThrottling, "too many requests in progress");
       server_.Reject(WithoutBody(*request), error, 429);
@@ -381,6 +448,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       if (!IsServerSetHeader(header.name)) out.insert(header.name, header.value);
     }
     close_after_write_ = !keep_alive_ || response.close_connection || server_.draining_.load();
+    authenticates_ = response.authenticated;
     out.keep_alive(!close_after_write_);
     if (head_) {
       out.content_length(response.body.size());  // what a GET would have sent, no body
@@ -395,6 +463,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
     response_.reset();
     if (ec) return Lowest().close();
+    if (authenticates_ && !info_.authenticated) {
+      // From now on: the full idle timeout, never evicted, classified as authenticated.
+      info_.authenticated = true;
+      server_.connections_.MarkAuthenticated(this);
+    }
     if (drain_after_write_) return DoDrain();
     if (close_after_write_) return DoClose();
     DoRead();
@@ -441,6 +514,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   net::steady_timer budget_timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<HttpRequest> request_;  // the request being read, from its header on
+  std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> response_;
   ConnectionInfo info_;
   State state_ = State::kHandshake;
@@ -453,6 +528,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   unsigned version_ = 11;
   bool close_after_write_ = false;
   bool drain_after_write_ = false;
+  bool authenticates_ = false;  // the response being written carries proven credentials
   std::size_t drained_ = 0;
   std::optional<std::uint64_t> drain_remaining_;
 };
@@ -486,17 +562,27 @@ Result<void, std::string> ServerImpl::Start() {
   if (acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) return fail("listen");
   port_.store(acceptor_.local_endpoint(ec).port());
 
-  pool_ = std::make_unique<WorkerPool>(options_.worker_threads, options_.queue_limit);
+  pool_ = std::make_unique<WorkerPool>(options_.worker_threads, options_.queue_limit,
+                                       options_.low_priority_queue_limit);
   work_.emplace(net::make_work_guard(ioc_));
   DoAccept();  // no thread runs yet, so this is on the acceptor's strand in effect
   const int threads = std::max(1, options_.io_threads);
   for (int i = 0; i < threads; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
   started_ = true;
-  LogInfo(kComponent, std::string("listening on ") +
-                          PeerAddress(tcp::endpoint(address, port_.load())) +
-                          (options_.insecure ? " (plain HTTP)" : " (TLS)") +
-                          ", io_threads=" + std::to_string(threads) +
-                          ", worker_threads=" + std::to_string(options_.worker_threads));
+  // The limits in force, so an operator (and the end-to-end test) can see what was configured.
+  const auto ms = [](std::chrono::milliseconds value) { return std::to_string(value.count()); };
+  LogInfo(
+      kComponent,
+      std::string("listening on ") + PeerAddress(tcp::endpoint(address, port_.load())) +
+          (options_.insecure ? " (plain HTTP)" : " (TLS)") + ", io_threads=" +
+          std::to_string(threads) + ", worker_threads=" + std::to_string(options_.worker_threads) +
+          ", queue_limit=" + std::to_string(options_.queue_limit) +
+          ", low_priority_queue_limit=" + std::to_string(options_.low_priority_queue_limit) +
+          ", max_connections=" + std::to_string(options_.max_connections) +
+          ", max_connections_per_address=" + std::to_string(options_.max_connections_per_address) +
+          ", max_handshakes_in_progress=" + std::to_string(options_.max_handshakes_in_progress) +
+          ", idle_timeout_ms=" + ms(options_.idle_timeout) +
+          ", unauthenticated_idle_timeout_ms=" + ms(options_.unauthenticated_idle_timeout));
   return {};
 }
 
@@ -517,44 +603,33 @@ void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  bool full = false;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    full = sessions_.size() >= options_.max_connections;
-  }
-  if (full) {
-    socket.close(ec);
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) {
+    socket.close(ec);  // reset before we got to it
     return DoAccept();
   }
   socket.set_option(tcp::no_delay(true), ec);
   if (options_.insecure) {
-    auto session = std::make_shared<HttpSession<false>>(*this, std::move(socket));
-    Register(session);
-    session->Run();
+    Admit<HttpSession<false>>(std::move(socket), peer);
   } else {
     std::shared_ptr<ssl::context> tls;
     {
       std::lock_guard lock(tls_mutex_);
       tls = tls_;
     }
-    auto session = std::make_shared<HttpSession<true>>(*this, std::move(socket), std::move(tls));
-    Register(session);
-    session->Run();
+    Admit<HttpSession<true>>(std::move(socket), peer, std::move(tls));
   }
   DoAccept();
 }
 
-void ServerImpl::Register(const std::shared_ptr<SessionBase>& session) {
-  std::lock_guard lock(sessions_mutex_);
-  sessions_.emplace(session.get(), session);
-}
-
-void ServerImpl::Unregister(SessionBase* session) {
-  {
-    std::lock_guard lock(sessions_mutex_);
-    sessions_.erase(session);
-  }
-  sessions_cv_.notify_all();
+// A refused newcomer is simply dropped: its destructor closes the socket before it read a byte.
+template <typename Session, typename... Args>
+void ServerImpl::Admit(tcp::socket socket, const tcp::endpoint& peer, Args&&... args) {
+  auto session = std::make_shared<Session>(*this, std::move(socket), PeerAddress(peer),
+                                           std::forward<Args>(args)...);
+  const auto admission =
+      connections_.Admit(session, peer.address().to_string(), !options_.insecure);
+  if (admission == ConnectionRegistry::Admission::kAdmitted) session->Run();
 }
 
 void ServerImpl::Reject(const HttpRequest& partial, const Error& error, int status) const {
@@ -575,23 +650,10 @@ void ServerImpl::Shutdown(std::chrono::milliseconds grace) {
   });
   closed.get_future().wait();
 
-  const auto snapshot = [this] {
-    std::vector<std::shared_ptr<SessionBase>> live;
-    std::lock_guard sessions_lock(sessions_mutex_);
-    for (auto& [raw, weak] : sessions_) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
-    }
-    return live;
-  };
-  for (auto& session : snapshot()) session->CloseIfIdle();
-  bool drained = false;
-  {
-    std::unique_lock sessions_lock(sessions_mutex_);
-    drained = sessions_cv_.wait_for(sessions_lock, grace, [this] { return sessions_.empty(); });
-  }
-  if (!drained) {
+  for (auto& session : connections_.Snapshot()) session->CloseIfIdle();
+  if (!connections_.WaitUntilEmpty(grace)) {
     LogWarning(kComponent, "shutdown grace expired; closing remaining connections");
-    for (auto& session : snapshot()) session->ForceClose();
+    for (auto& session : connections_.Snapshot()) session->ForceClose();
   }
   pool_->Stop();  // waits for running handlers; queued ones still see their deadline
   work_.reset();
@@ -620,10 +682,11 @@ Server::Stats ServerImpl::GetStats() const {
   stats.throttled = throttled_.load();
   stats.timed_out = timed_out_.load();
   stats.rejected = rejected_.load();
-  {
-    std::lock_guard lock(sessions_mutex_);
-    stats.connections_open = sessions_.size();
-  }
+  const ConnectionRegistry::Counts connections = connections_.counts();
+  stats.connections_open = connections.open;
+  stats.connections_refused = connections.refused;
+  stats.connections_evicted = connections.evicted;
+  stats.handshakes_in_progress = connections.handshaking;
   stats.queued = pool_ ? pool_->queued() : 0;
   return stats;
 }

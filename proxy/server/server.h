@@ -15,6 +15,7 @@
 #include "pkcs11/result.h"
 #include "proxy/common/error.h"
 #include "proxy/common/http_message.h"
+#include "proxy/server/request_priority.h"  // RequestPriority
 
 namespace xks::server {
 
@@ -29,13 +30,10 @@ struct TlsOptions {
   std::vector<std::string> allowed_client_common_names;
 };
 
-/// The lane a request waits in for a worker. Workers always take kNormal work first; kLow work
-/// has its own (small) queue and may occupy at most half of the workers, so a flood of requests
-/// that cannot be authenticated never delays those that can.
-enum class RequestPriority { kNormal, kLow };
-
 /// Runs on an I/O thread for every request bound for the handler (never for pings), before it is
 /// queued. Must be cheap, must not block and must not throw. Thread-safe (called concurrently).
+/// The request carries ConnectionInfo::authenticated when an earlier response on its connection
+/// was authenticated; the classifier decides what that is worth.
 using Classifier = std::function<RequestPriority(const HttpRequest&)>;
 
 struct ServerOptions {
@@ -44,7 +42,9 @@ struct ServerOptions {
   /// Plain HTTP, for local tests only. Start() logs a loud warning.
   bool insecure = false;
   TlsOptions tls;
-  int io_threads = 1;
+  /// Threads running sockets, TLS handshakes and HTTP parsing. More than one, so that a burst of
+  /// handshakes (CPU work on these threads) cannot stall requests on established connections.
+  int io_threads = 2;
   int worker_threads = 2;
   /// Requests waiting for a worker (not counting those running). A full queue answers 429.
   std::size_t queue_limit = 256;
@@ -60,16 +60,24 @@ struct ServerOptions {
   /// without calling the handler (load balancer health checks). Empty disables it.
   std::string ping_path = "/ping";
   /// Connections beyond this are closed right after accept, unless an idle connection that never
-  /// authenticated can be closed to make room (a valid client still gets through a full server).
+  /// authenticated can be closed to make room (a valid client still gets through a full server):
+  /// the oldest such connection, idle between requests or still in its TLS handshake.
   std::size_t max_connections = 4096;
-  /// Idle limit (after the handshake, and between requests) for a connection on which no request
-  /// has been authenticated yet; once one has, idle_timeout applies.
+  /// Idle limit (after the handshake, and between requests) for a connection on which no
+  /// response with HttpResponse::authenticated has been written yet (pings never count); once
+  /// one has, idle_timeout applies. Never more than idle_timeout.
   std::chrono::milliseconds unauthenticated_idle_timeout{10000};
-  /// Open connections per client IP address; more are closed right after accept. 0: no cap.
+  /// Open connections per client IP address (any port); more are closed right after accept.
+  /// 0: no cap.
   std::size_t max_connections_per_address = 256;
-  /// kLow requests waiting for a worker; beyond it they are answered 429 at once.
+  /// TLS handshakes in progress. A newcomer beyond it closes the oldest handshake still in
+  /// progress: the handshake CPU work queued ahead of requests on the I/O threads stays bounded,
+  /// and connections that stall mid-handshake cannot lock newcomers out. 0: no cap.
+  std::size_t max_handshakes_in_progress = 64;
+  /// kLow requests waiting for a worker; beyond it they are answered 429 at once. At most half
+  /// of the workers (at least one) run kLow requests at a time; kNormal ones are taken first.
   std::size_t low_priority_queue_limit = 32;
-  /// Empty: every request is kNormal.
+  /// Picks each request's lane. Empty: every request is kNormal.
   Classifier classifier;
 };
 
@@ -80,8 +88,8 @@ using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
 /// Called (on an I/O thread; must not block or throw) for every request the server answers itself
 /// without the handler: throttled (429), timed out (503), too large (413/431), malformed HTTP
-/// (400). `partial_request` holds whatever was parsed (possibly only the connection info; the body
-/// is never included). `error` is what was sent.
+/// (400, 417). `partial_request` holds whatever was parsed (possibly only the connection info; the
+/// body is never included). `error` is what was sent.
 using RejectionObserver =
     std::function<void(const HttpRequest& partial_request, const Error& error, int http_status)>;
 
@@ -121,9 +129,12 @@ class Server {
     std::uint64_t requests;   ///< complete requests read (pings included)
     std::uint64_t throttled;  ///< 429: worker queue full
     std::uint64_t timed_out;  ///< 503: time budget exceeded (queued or running)
-    std::uint64_t rejected;   ///< 400/413/431: malformed or over a limit
+    std::uint64_t rejected;   ///< 400/413/417/431: malformed or over a limit
     std::uint64_t connections_open;
-    std::uint64_t queued = 0;  ///< requests waiting for a worker right now
+    std::uint64_t queued = 0;  ///< requests waiting for a worker right now (both lanes)
+    std::uint64_t connections_refused = 0;  ///< closed at accept: per-address or global cap
+    std::uint64_t connections_evicted = 0;  ///< closed to make room for a newcomer
+    std::uint64_t handshakes_in_progress = 0;
   };
   /// A snapshot; counters are read independently (not one atomic view).
   Stats stats() const;

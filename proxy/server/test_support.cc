@@ -131,9 +131,17 @@ std::optional<std::string> ClientResponse::Header(const std::string& name) const
   return std::nullopt;
 }
 
+void TestClient::OnTlsInfo(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_READ_ALERT) == 0) return;
+  auto* client = static_cast<TestClient*>(SSL_get_app_data(ssl));
+  if (client != nullptr) client->received_alert_ = ret & 0xff;  // low byte: the description
+}
+
 std::unique_ptr<TestClient> TestClient::Connect(std::uint16_t port, const ClientOptions& options,
-                                                std::string* error) {
+                                                std::string* error, std::optional<int>* alert) {
+  std::unique_ptr<TestClient> client(new TestClient());
   const auto fail = [&](std::string text) -> std::unique_ptr<TestClient> {
+    if (alert) *alert = client->received_alert_;
     unsigned long code = 0;
     while ((code = ERR_get_error()) != 0) {
       char buf[256];
@@ -147,7 +155,6 @@ std::unique_ptr<TestClient> TestClient::Connect(std::uint16_t port, const Client
   // body) would otherwise kill the test process with SIGPIPE.
   static const bool ignore_sigpipe = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
   (void)ignore_sigpipe;
-  std::unique_ptr<TestClient> client(new TestClient());
   client->fd_ = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -172,6 +179,10 @@ std::unique_ptr<TestClient> TestClient::Connect(std::uint16_t port, const Client
       SSL_CTX_set_cipher_list(ctx, options.cipher_list.c_str()) != 1) {
     return fail("cipher list");
   }
+  if (!options.groups.empty() && SSL_CTX_set1_groups_list(ctx, options.groups.c_str()) != 1) {
+    return fail("groups");
+  }
+  SSL_CTX_set_info_callback(ctx, &TestClient::OnTlsInfo);
   if (!options.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
       return fail("CA file");
@@ -185,6 +196,7 @@ std::unique_ptr<TestClient> TestClient::Connect(std::uint16_t port, const Client
     }
   }
   client->ssl_ = SSL_new(ctx);
+  SSL_set_app_data(client->ssl_, client.get());
   X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(client->ssl_), "127.0.0.1");
   SSL_set_fd(client->ssl_, client->fd_);
   if (SSL_connect(client->ssl_) != 1) return fail("handshake");

@@ -58,6 +58,7 @@ struct ClientOptions {
   int max_version = 0;
   std::string ciphersuites;  ///< TLS 1.3 suites; empty = default
   std::string cipher_list;   ///< TLS 1.2 and below; empty = default
+  std::string groups;        ///< key exchange groups offered, e.g. "ffdhe8192"; empty = default
 };
 
 struct ClientResponse {
@@ -70,9 +71,11 @@ struct ClientResponse {
 /// One blocking connection to 127.0.0.1:port.
 class TestClient {
  public:
-  /// Connects and (with TLS) completes the handshake; nullopt-like error text on failure.
+  /// Connects and (with TLS) completes the handshake; nullptr and error text on failure, and the
+  /// TLS alert the server sent (SSL_AD_* value, e.g. SSL_AD_HANDSHAKE_FAILURE) if there was one.
   static std::unique_ptr<TestClient> Connect(std::uint16_t port, const ClientOptions& options,
-                                             std::string* error = nullptr);
+                                             std::string* error = nullptr,
+                                             std::optional<int>* alert = nullptr);
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
@@ -90,15 +93,21 @@ class TestClient {
   std::string ServerCommonName() const;
   /// The negotiated cipher, e.g. "TLS_AES_256_GCM_SHA384".
   std::string Cipher() const;
+  /// The last TLS alert received from the server (SSL_AD_* value), if any. TLS 1.3 servers
+  /// refuse a client certificate after the client's handshake is done: the alert then arrives
+  /// with the first read.
+  std::optional<int> received_alert() const { return received_alert_; }
 
  private:
   TestClient() = default;
   int Read(char* data, int size);
+  static void OnTlsInfo(const SSL* ssl, int where, int ret);
 
   int fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
   std::string pending_;  // bytes read past the previous response
+  std::optional<int> received_alert_;
 };
 
 /// True when a plain TCP connect to 127.0.0.1:port is refused (the listener is closed).

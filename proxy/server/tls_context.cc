@@ -6,7 +6,9 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace xks::server {
@@ -41,34 +43,72 @@ Result<SslCtxPtr, std::string> Failure(const std::string& what) {
   return Fail(what + ": " + OpenSslErrors());
 }
 
-// Exactly one CN, and it must be listed: a certificate with two CNs could otherwise smuggle an
-// allowed name past a check that looks only at the first.
-bool CommonNameAllowed(X509* cert, const CnList& allowed) {
+// Exactly one CN, else nullopt: a certificate with two CNs could otherwise smuggle an allowed
+// name past a check that looks only at the first.
+std::optional<std::string> SoleCommonName(X509* cert) {
   X509_NAME* subject = X509_get_subject_name(cert);
-  if (subject == nullptr) return false;
+  if (subject == nullptr) return std::nullopt;
   int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (index < 0) return false;
-  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return false;
+  if (index < 0) return std::nullopt;
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return std::nullopt;
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
   unsigned char* utf8 = nullptr;
   const int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) return false;
+  if (length < 0) return std::nullopt;
   std::string cn(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
   OPENSSL_free(utf8);
-  return std::find(allowed.begin(), allowed.end(), cn) != allowed.end();
+  return cn;
+}
+
+// What the verify callback found, kept on the SSL for OnHandshakeFailed's log line: OpenSSL
+// itself only keeps the error code we replace (see Refuse).
+struct Refusal {
+  int error = X509_V_OK;
+  int depth = 0;
+  bool common_name = false;                 ///< the chain was fine; the subject CN is not allowed
+  std::optional<std::string> presented_cn;  ///< with common_name: the leaf's sole CN, if any
+};
+
+void FreeRefusal(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
+                 void* /*argp*/) {
+  delete static_cast<Refusal*>(ptr);
+}
+
+int RefusalIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeRefusal);
+  return index;
+}
+
+// Records the real reason, then reports X509_V_ERR_APPLICATION_VERIFICATION instead: OpenSSL maps
+// the verify error to the alert it sends (ssl_x509err2alert), and that one maps to
+// handshake_failure. Every refusal thus looks the same to the client (certificate_expired or
+// unknown_ca would tell a prober which part of its forgery to fix).
+int Refuse(X509_STORE_CTX* store, SSL* ssl, bool common_name,
+           std::optional<std::string> presented_cn = std::nullopt) {
+  if (RefusalIndex() >= 0) {
+    auto refusal = std::make_unique<Refusal>();
+    refusal->error = X509_STORE_CTX_get_error(store);
+    refusal->depth = X509_STORE_CTX_get_error_depth(store);
+    refusal->common_name = common_name;
+    refusal->presented_cn = std::move(presented_cn);
+    delete static_cast<Refusal*>(SSL_get_ex_data(ssl, RefusalIndex()));
+    if (SSL_set_ex_data(ssl, RefusalIndex(), refusal.get()) == 1) refusal.release();
+  }
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
 }
 
 int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) {
-  if (preverify_ok != 1) return 0;
-  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
   auto* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr) return 0;
+  if (preverify_ok != 1) return Refuse(store, ssl, false);
+  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
   auto* allowed = static_cast<CnList*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), CnListIndex()));
   if (allowed == nullptr || allowed->empty()) return 1;
-  if (CommonNameAllowed(X509_STORE_CTX_get_current_cert(store), *allowed)) return 1;
-  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-  return 0;
+  auto cn = SoleCommonName(X509_STORE_CTX_get_current_cert(store));
+  if (cn && std::find(allowed->begin(), allowed->end(), *cn) != allowed->end()) return 1;
+  return Refuse(store, ssl, true, std::move(cn));
 }
 
 }  // namespace
@@ -84,6 +124,7 @@ Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls) {
   }
   if (SSL_CTX_set_ciphersuites(raw, kTls13CipherSuites) != 1) return Failure("TLS 1.3 suites");
   if (SSL_CTX_set_cipher_list(raw, kTls12CipherList) != 1) return Failure("TLS 1.2 ciphers");
+  if (SSL_CTX_set1_groups_list(raw, kKeyExchangeGroups) != 1) return Failure("key exchange groups");
   SSL_CTX_set_options(
       raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
@@ -115,7 +156,7 @@ Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls) {
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
     if (names == nullptr) return Failure("client CA names " + tls.client_ca_file);
     SSL_CTX_set_client_CA_list(raw, names);
-    if (CnListIndex() < 0) return Failure("ex_data index");
+    if (CnListIndex() < 0 || RefusalIndex() < 0) return Failure("ex_data index");
     auto allowed = std::make_unique<CnList>(tls.allowed_client_common_names);
     if (SSL_CTX_set_ex_data(raw, CnListIndex(), allowed.get()) != 1) {
       return Failure("storing the client CN list");
@@ -128,6 +169,24 @@ Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls) {
     SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
   }
   return ctx;
+}
+
+std::optional<std::string> ClientCertificateRefusal(SSL* ssl, unsigned long handshake_error) {
+  const auto* refusal = static_cast<const Refusal*>(SSL_get_ex_data(ssl, RefusalIndex()));
+  if (refusal != nullptr && refusal->common_name) {
+    const std::string presented =
+        refusal->presented_cn ? "\"" + *refusal->presented_cn + "\"" : "(none or several)";
+    return "subject CN " + presented + " not in allowed_client_common_names";
+  }
+  if (refusal != nullptr) {
+    return std::string(X509_verify_cert_error_string(refusal->error)) + " (depth " +
+           std::to_string(refusal->depth) + ")";
+  }
+  if (ERR_GET_LIB(handshake_error) == ERR_LIB_SSL &&
+      ERR_GET_REASON(handshake_error) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+    return "no client certificate presented";
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> PeerCertificateSubject(SSL* ssl) {

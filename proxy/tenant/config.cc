@@ -253,10 +253,12 @@ std::optional<std::chrono::milliseconds> Millis(Checker& c, const json& obj, std
 
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c) {
   const std::string p = "server";
-  c.CheckKnown(s, p,
-               {"listen_address", "port", "insecure", "tls", "io_threads", "worker_threads",
-                "queue_limit", "hsm_time_budget_ms", "read_timeout_ms", "write_timeout_ms",
-                "idle_timeout_ms", "max_body_bytes", "ping_path"});
+  c.CheckKnown(
+      s, p,
+      {"listen_address", "port", "insecure", "tls", "io_threads", "worker_threads", "queue_limit",
+       "low_priority_queue_limit", "hsm_time_budget_ms", "read_timeout_ms", "write_timeout_ms",
+       "idle_timeout_ms", "unauthenticated_idle_timeout_ms", "max_connections",
+       "max_connections_per_address", "max_handshakes_in_progress", "max_body_bytes", "ping_path"});
   ServerConfig& out = cfg.server;
   if (auto v = c.String(s, "listen_address", p, false)) {
     if (v->empty()) c.Add(Join(p, "listen_address"), "empty — give an IP address, e.g. 0.0.0.0");
@@ -313,11 +315,24 @@ void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker&
   if (auto v = c.Uint(s, "io_threads", p, 1, 256)) out.io_threads = *v;
   if (auto v = c.Uint(s, "worker_threads", p, 1, 1024)) out.worker_threads = *v;
   if (auto v = c.Uint(s, "queue_limit", p, 1, 1000000)) out.queue_limit = *v;
+  if (auto v = c.Uint(s, "low_priority_queue_limit", p, 1, 1000000)) {
+    out.low_priority_queue_limit = *v;
+  }
   // AWS KMS gives up after 250 ms (spec), so a longer budget would only waste HSM capacity.
   if (auto v = Millis(c, s, "hsm_time_budget_ms", p, 1, 249)) out.hsm_time_budget = *v;
   if (auto v = Millis(c, s, "read_timeout_ms", p, 1, 600000)) out.read_timeout = *v;
   if (auto v = Millis(c, s, "write_timeout_ms", p, 1, 600000)) out.write_timeout = *v;
   if (auto v = Millis(c, s, "idle_timeout_ms", p, 1, 3600000)) out.idle_timeout = *v;
+  if (auto v = Millis(c, s, "unauthenticated_idle_timeout_ms", p, 1, 3600000)) {
+    out.unauthenticated_idle_timeout = *v;
+  }
+  if (auto v = c.Uint(s, "max_connections", p, 1, 1000000)) out.max_connections = *v;
+  if (auto v = c.Uint(s, "max_connections_per_address", p, 0, 1000000)) {
+    out.max_connections_per_address = *v;
+  }
+  if (auto v = c.Uint(s, "max_handshakes_in_progress", p, 0, 1000000)) {
+    out.max_handshakes_in_progress = *v;
+  }
   if (auto v = c.Uint(s, "max_body_bytes", p, kMinBodyBytes, 16u << 20)) out.max_body_bytes = *v;
   if (auto v = c.String(s, "ping_path", p, false)) {
     if (v->empty() || (*v)[0] != '/' || v->find(kXksApiPath) != std::string::npos) {

@@ -50,13 +50,20 @@ struct ServerConfig {
   std::uint16_t port = 443;
   bool insecure = false;         ///< plain HTTP; for local tests only, refused together with tls
   std::optional<TlsConfig> tls;  ///< required unless insecure
-  std::size_t io_threads = 1;
+  std::size_t io_threads = 2;
   std::size_t worker_threads = 4;
   std::size_t queue_limit = 256;  ///< queued requests beyond the workers before ThrottlingException
+  /// Queued requests the API could not tie to a tenant's credentials (their own lane).
+  std::size_t low_priority_queue_limit = 32;
   std::chrono::milliseconds hsm_time_budget{200};
   std::chrono::milliseconds read_timeout{5000};
   std::chrono::milliseconds write_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};
+  /// Idle limit until a response on the connection was authenticated (at most idle_timeout).
+  std::chrono::milliseconds unauthenticated_idle_timeout{10000};
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_address = 256;  ///< 0: no cap
+  std::size_t max_handshakes_in_progress = 64;    ///< 0: no cap
   std::size_t max_body_bytes = 65536;
   std::string ping_path = "/ping";  ///< unauthenticated load-balancer health check (GET)
 };

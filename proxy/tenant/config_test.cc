@@ -116,6 +116,44 @@ TEST_F(ConfigTest, ServerRules) {
   ExpectProblem([](json& d) { d["server"]["ping_path"] = "/kms/xks/v1/ping"; }, "server.ping_path");
 }
 
+TEST_F(ConfigTest, ServerConnectionLimitsHaveDefaultsAndRanges) {
+  auto defaults = ParseConfig(doc_, dir_.path());
+  ASSERT_TRUE(defaults.ok()) << FormatProblems(defaults.error());
+  const ServerConfig& server = defaults.value().server;
+  EXPECT_EQ(server.io_threads, 2u);
+  EXPECT_EQ(server.max_connections, 4096u);
+  EXPECT_EQ(server.max_connections_per_address, 256u);
+  EXPECT_EQ(server.max_handshakes_in_progress, 64u);
+  EXPECT_EQ(server.unauthenticated_idle_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(server.low_priority_queue_limit, 32u);
+
+  json set = doc_;
+  set["server"]["max_connections"] = 100;
+  set["server"]["max_connections_per_address"] = 0;  // 0 turns the per-address cap off
+  set["server"]["max_handshakes_in_progress"] = 0;
+  set["server"]["unauthenticated_idle_timeout_ms"] = 2500;
+  set["server"]["low_priority_queue_limit"] = 4;
+  auto parsed = ParseConfig(set, dir_.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  EXPECT_EQ(parsed.value().server.max_connections, 100u);
+  EXPECT_EQ(parsed.value().server.max_connections_per_address, 0u);
+  EXPECT_EQ(parsed.value().server.max_handshakes_in_progress, 0u);
+  EXPECT_EQ(parsed.value().server.unauthenticated_idle_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(parsed.value().server.low_priority_queue_limit, 4u);
+
+  ExpectProblem([](json& d) { d["server"]["max_connections"] = 0; }, "server.max_connections",
+                "between 1 and");
+  ExpectProblem([](json& d) { d["server"]["max_connections_per_address"] = -1; },
+                "server.max_connections_per_address", "integer");
+  ExpectProblem([](json& d) { d["server"]["max_handshakes_in_progress"] = "many"; },
+                "server.max_handshakes_in_progress", "integer");
+  ExpectProblem([](json& d) { d["server"]["unauthenticated_idle_timeout_ms"] = 0; },
+                "server.unauthenticated_idle_timeout_ms", "between 1 and");
+  ExpectProblem([](json& d) { d["server"]["low_priority_queue_limit"] = 0; },
+                "server.low_priority_queue_limit", "between 1 and");
+  ExpectProblem([](json& d) { d["server"]["io_threads"] = 0; }, "server.io_threads");
+}
+
 TEST_F(ConfigTest, TlsRules) {
   const std::string cert = dir_.WriteFile("cert.pem", "x", 0644);
   const std::string key = dir_.WriteFile("key.pem", "x", 0600);

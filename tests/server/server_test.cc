@@ -2,131 +2,19 @@
 // by the test. No sleeps decide an outcome: tests wait on latches, condition variables or
 // observable server state.
 
-#include "proxy/server/server.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "proxy/server/test_support.h"
+#include "tests/server/server_fixture.h"
 
 namespace xks::server {
 namespace {
-
-using testing::ClientOptions;
-using testing::ClientResponse;
-using testing::Identity;
-using testing::KeyType;
-using testing::TestClient;
-using testing::TestPki;
-
-// Echoes what the handler saw so tests can check the request crossed intact.
-HttpResponse Echo(const HttpRequest& request) {
-  HttpResponse response;
-  response.headers.push_back({"Content-Type", "application/json"});
-  response.headers.push_back({"X-Method", request.method});
-  response.headers.push_back({"X-Target", request.target});
-  response.headers.push_back({"X-Tls", request.connection.tls ? "1" : "0"});
-  response.headers.push_back(
-      {"X-Subject", request.connection.client_cert_subject.value_or("none")});
-  response.body = request.body;
-  return response;
-}
-
-// A gate handlers block on until the test opens it; counts the handlers that reached it.
-class Gate {
- public:
-  void Wait() {
-    std::unique_lock lock(mutex_);
-    ++waiting_;
-    cv_.notify_all();
-    cv_.wait(lock, [this] { return open_; });
-  }
-  void AwaitWaiting(int count) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return waiting_ >= count; });
-  }
-  void Open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int waiting_ = 0;
-  bool open_ = false;
-};
-
-struct Rejection {
-  std::string target;
-  ErrorName name;
-  int status;
-  bool had_body;
-};
-
-class ServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ca_ = pki_.MakeCa("ca", KeyType::kEc);
-    rsa_server_ = pki_.MakeLeaf("server-rsa", "server-rsa", KeyType::kRsa, &ca_);
-    ec_server_ = pki_.MakeLeaf("server-ec", "server-ec", KeyType::kEc, &ca_);
-  }
-  void TearDown() override {
-    if (server_) server_->Shutdown(std::chrono::milliseconds(1000));
-  }
-
-  ServerOptions Options(const Identity& identity) {
-    ServerOptions options;
-    options.tls.certificate_chain_file = identity.cert_file;
-    options.tls.private_key_file = identity.key_file;
-    options.time_budget = std::chrono::milliseconds(60000);  // tests that need a budget set one
-    return options;
-  }
-
-  void StartServer(ServerOptions options, Handler handler = Echo) {
-    server_ = std::make_unique<Server>(
-        std::move(options), std::move(handler),
-        [this](const HttpRequest& request, const Error& error, int status) {
-          std::lock_guard lock(rejections_mutex_);
-          rejections_.push_back({request.target, error.name, status, !request.body.empty()});
-        });
-    auto started = server_->Start();
-    ASSERT_TRUE(started.ok()) << started.error();
-    ASSERT_NE(server_->port(), 0);
-  }
-
-  ClientOptions Client() {
-    ClientOptions options;
-    options.ca_file = ca_.cert_file;
-    return options;
-  }
-
-  std::unique_ptr<TestClient> Connect(const ClientOptions& options) {
-    std::string error;
-    auto client = TestClient::Connect(server_->port(), options, &error);
-    EXPECT_TRUE(client) << error;
-    return client;
-  }
-
-  std::vector<Rejection> Rejections() {
-    std::lock_guard lock(rejections_mutex_);
-    return rejections_;
-  }
-
-  TestPki pki_;
-  Identity ca_, rsa_server_, ec_server_;
-  std::unique_ptr<Server> server_;
-  std::mutex rejections_mutex_;
-  std::vector<Rejection> rejections_;
-};
 
 TEST_F(ServerTest, EchoOverTlsWithRsaAndEcCertificates) {
   for (const Identity* identity : {&rsa_server_, &ec_server_}) {
@@ -281,11 +169,14 @@ TEST_F(ServerTest, PingIsAnsweredWithoutTheHandler) {
   auto get = client->Request("GET", "/ping");
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 200);
-  EXPECT_EQ(get->body, "ok\n");
+  EXPECT_EQ(get->body, R"({"status":"OK"})");
+  EXPECT_EQ(get->Header("Content-Type"), "application/json");
   auto head = client->Request("HEAD", "/ping");
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
-  EXPECT_EQ(head->Header("Content-Length"), "3");
+  EXPECT_EQ(head->Header("Content-Length"), "15");
+  EXPECT_EQ(head->Header("Content-Type"), "application/json");
+  EXPECT_EQ(head->body, "");
   EXPECT_EQ(calls.load(), 0);
   // Anything else, including other methods on the ping path and GETs elsewhere, is the handler's.
   auto post = client->Request("POST", "/ping", "x");
@@ -577,8 +468,12 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   StartServer(options);
   auto first = Connect(Client());
   ASSERT_TRUE(first);
+  // Authenticated, so it may not be evicted to make room: the newcomer is refused.
+  ASSERT_TRUE(first->Request("POST", "/auth", "", "X-Test-Authenticated: 1\r\n"));
   EXPECT_FALSE(TestClient::Connect(server_->port(), Client()));
   ASSERT_TRUE(first->Request("GET", "/ping"));
+  EXPECT_EQ(server_->stats().connections_refused, 1u);
+  EXPECT_EQ(server_->stats().connections_evicted, 0u);
 }
 
 TEST_F(ServerTest, InsecureModeServesPlainHttp) {
@@ -616,84 +511,10 @@ TEST_F(ServerTest, StartReportsBadCertificateAndBusyPort) {
 
 TEST_F(ServerTest, CurlFetchesPing) {
   StartServer(Options(ec_server_));
-  const std::string command = "curl -sS --max-time 20 --cacert " + ca_.cert_file +
-                              " https://127.0.0.1:" + std::to_string(server_->port()) + "/ping";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0);
-  EXPECT_EQ(output, "ok\n");
-}
-
-class MutualTlsTest : public ServerTest {
- protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    client_ca_ = pki_.MakeCa("client-ca", KeyType::kRsa);
-    ServerOptions options = Options(ec_server_);
-    options.tls.client_ca_file = client_ca_.cert_file;
-    options.tls.allowed_client_common_names = {"cks.kms.us-east-1.amazonaws.com"};
-    StartServer(options);
-  }
-
-  // TLS 1.3 finishes the client's handshake before the server has checked its certificate, so a
-  // refusal may only show on the first read.
-  bool RequestSucceeds(const Identity* identity) {
-    ClientOptions options = Client();
-    if (identity) {
-      options.cert_file = identity->cert_file;
-      options.key_file = identity->key_file;
-    }
-    auto client = TestClient::Connect(server_->port(), options);
-    if (!client) return false;
-    auto response = client->Request("POST", "/x", "m");
-    if (response) last_subject_ = response->Header("X-Subject").value_or("");
-    return response && response->status == 200;
-  }
-
-  Identity client_ca_;
-  std::string last_subject_;
-};
-
-TEST_F(MutualTlsTest, AcceptsAllowedClientAndPassesSubject) {
-  const auto good =
-      pki_.MakeLeaf("good", "cks.kms.us-east-1.amazonaws.com", KeyType::kEc, &client_ca_);
-  EXPECT_TRUE(RequestSucceeds(&good));
-  EXPECT_EQ(last_subject_, "CN=cks.kms.us-east-1.amazonaws.com,O=xks test");
-}
-
-TEST_F(MutualTlsTest, RefusesMissingWrongCnExpiredAndSelfSignedCertificates) {
-  const auto wrong_cn = pki_.MakeLeaf("wrong", "someone-else", KeyType::kEc, &client_ca_);
-  const auto expired = pki_.MakeLeaf("expired", "cks.kms.us-east-1.amazonaws.com", KeyType::kRsa,
-                                     &client_ca_, -7200, -3600);
-  const auto self_signed =
-      pki_.MakeLeaf("self", "cks.kms.us-east-1.amazonaws.com", KeyType::kEc, nullptr);
-  const auto other_ca_leaf =
-      pki_.MakeLeaf("other", "cks.kms.us-east-1.amazonaws.com", KeyType::kEc, &ca_);
-  EXPECT_FALSE(RequestSucceeds(nullptr));
-  EXPECT_FALSE(RequestSucceeds(&wrong_cn));
-  EXPECT_FALSE(RequestSucceeds(&expired));
-  EXPECT_FALSE(RequestSucceeds(&self_signed));
-  EXPECT_FALSE(RequestSucceeds(&other_ca_leaf));
-  EXPECT_EQ(server_->stats().requests, 0u);
-}
-
-TEST_F(MutualTlsTest, ReloadChangesAllowedNamesForNewConnections) {
-  const auto first =
-      pki_.MakeLeaf("first", "cks.kms.us-east-1.amazonaws.com", KeyType::kEc, &client_ca_);
-  const auto second =
-      pki_.MakeLeaf("second", "cks.kms.eu-west-1.amazonaws.com", KeyType::kEc, &client_ca_);
-  EXPECT_TRUE(RequestSucceeds(&first));
-  EXPECT_FALSE(RequestSucceeds(&second));
-  auto reloaded = server_->ReloadTls({ec_server_.cert_file,
-                                      ec_server_.key_file,
-                                      client_ca_.cert_file,
-                                      {"cks.kms.eu-west-1.amazonaws.com"}});
-  ASSERT_TRUE(reloaded.ok()) << reloaded.error();
-  EXPECT_FALSE(RequestSucceeds(&first));
-  EXPECT_TRUE(RequestSucceeds(&second));
+  int exit_status = -1;
+  const std::string output = RunCurl("--max-time 20", "/ping", &exit_status);
+  EXPECT_EQ(exit_status, 0);
+  EXPECT_EQ(output, R"({"status":"OK"})");
 }
 
 }  // namespace

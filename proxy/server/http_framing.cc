@@ -1,0 +1,84 @@
+#include "proxy/server/http_framing.h"
+
+#include <string_view>
+
+namespace xks::server {
+namespace {
+
+std::string_view TrimOws(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+// 1*DIGIT without sign, list or overflow (20 digits could exceed 2^64).
+std::optional<std::uint64_t> ParseContentLength(std::string_view value) {
+  value = TrimOws(value);
+  if (value.empty() || value.size() > 19) return std::nullopt;
+  std::uint64_t length = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    length = length * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return length;
+}
+
+// Transfer codings and expectations are case-insensitive tokens, like header names.
+bool TokenEquals(std::string_view a, std::string_view b) { return HeaderNameEquals(a, b); }
+
+Unexpected<FramingRefusal> Refuse(std::string message, bool drain_by_silence, int status = 400) {
+  return Fail(FramingRefusal{status, std::move(message), drain_by_silence});
+}
+
+}  // namespace
+
+Result<RequestFraming, FramingRefusal> CheckRequestFraming(int version,
+                                                           const std::vector<HttpHeader>& headers) {
+  std::size_t hosts = 0, lengths = 0, encodings = 0, expects = 0;
+  std::string_view length_value, encoding_value, expect_value;
+  for (const auto& header : headers) {
+    if (HeaderNameEquals(header.name, "Host")) {
+      ++hosts;
+    } else if (HeaderNameEquals(header.name, "Content-Length")) {
+      ++lengths;
+      length_value = header.value;
+    } else if (HeaderNameEquals(header.name, "Transfer-Encoding")) {
+      ++encodings;
+      encoding_value = header.value;
+    } else if (HeaderNameEquals(header.name, "Expect")) {
+      ++expects;
+      expect_value = header.value;
+    }
+  }
+  RequestFraming framing;
+  if (encodings > 0) {
+    if (version != 11) return Refuse("Transfer-Encoding is not allowed in HTTP/1.0", true);
+    if (lengths > 0) return Refuse("Transfer-Encoding together with Content-Length", true);
+    if (encodings > 1 || !TokenEquals(TrimOws(encoding_value), "chunked")) {
+      return Refuse("the only Transfer-Encoding accepted is chunked", true);
+    }
+    framing.chunked = true;
+  }
+  if (lengths > 1) return Refuse("Content-Length must be one decimal number", true);
+  if (lengths == 1) {
+    framing.content_length = ParseContentLength(length_value);
+    if (!framing.content_length) return Refuse("Content-Length must be one decimal number", true);
+  }
+
+  if (expects > 0) {
+    if (expects > 1 || !TokenEquals(TrimOws(expect_value), "100-continue")) {
+      return Refuse("the only expectation supported is Expect: 100-continue", true, 417);
+    }
+    // RFC 9110 section 10.1.1: an HTTP/1.0 client cannot handle 100; ignore the expectation.
+    framing.expects_continue = version == 11;
+  }
+  // Checked last: the refusal can then trust the length to drain (unless the client may withhold
+  // the body it announced).
+  if (hosts > 1) return Refuse("more than one Host header", expects > 0);
+  if (version == 11 && hosts == 0) {
+    return Refuse("an HTTP/1.1 request needs a Host header", expects > 0);
+  }
+  return framing;
+}
+
+}  // namespace xks::server

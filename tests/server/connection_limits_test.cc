@@ -1,0 +1,150 @@
+// Connection slots cannot be held without credentials: the shorter idle limit before the first
+// authenticated response, the per-address cap, eviction of idle anonymous connections when the
+// server is full, and the cap on TLS handshakes in progress. Small caps; no timing decides an
+// outcome (see each test for the event it waits on).
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/server/server_fixture.h"
+
+namespace xks::server {
+namespace {
+
+const std::string kAuthenticate = "X-Test-Authenticated: 1\r\n";
+
+ClientOptions Plain() {
+  ClientOptions options;
+  options.tls = false;
+  return options;
+}
+
+TEST_F(ServerTest, UnauthenticatedConnectionsGetTheShortIdleLimitUntilAnAuthenticatedAnswer) {
+  ServerOptions options = Options(ec_server_);
+  options.idle_timeout = std::chrono::minutes(10);
+  options.unauthenticated_idle_timeout = std::chrono::milliseconds(100);
+  StartServer(options);
+
+  auto trusted = Connect(Client());
+  ASSERT_TRUE(trusted);
+  auto first = trusted->Request("POST", "/auth", "", kAuthenticate);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->Header("X-Connection-Authenticated"), "0") << "not before the answer";
+
+  // Opened after `trusted` went idle, so their short limit ends after trusted's would have.
+  auto silent = Connect(Client());
+  auto pinging = Connect(Client());
+  ASSERT_TRUE(silent && pinging);
+  ASSERT_TRUE(pinging->Request("GET", "/ping"));  // pings never count as authenticated
+  auto anonymous = Connect(Client());
+  ASSERT_TRUE(anonymous);
+  auto refused = anonymous->Request("POST", "/x", "");  // answered, but not authenticated
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(silent->PeerClosed());
+  EXPECT_TRUE(pinging->PeerClosed());
+  EXPECT_TRUE(anonymous->PeerClosed());
+
+  // More than the short limit has passed since trusted's last answer: it is still open, and its
+  // requests now carry the flag.
+  auto later = trusted->Request("POST", "/later", "");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200);
+  EXPECT_EQ(later->Header("X-Connection-Authenticated"), "1");
+}
+
+TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
+  ServerOptions options = Options(ec_server_);
+  options.max_connections_per_address = 2;
+  StartServer(options);
+  auto first = Connect(Client());
+  auto second = Connect(Client());
+  ASSERT_TRUE(first && second);
+  // Each connection comes from another port of 127.0.0.1: the cap is per address.
+  EXPECT_FALSE(TestClient::Connect(server_->port(), Client()));
+  EXPECT_EQ(server_->stats().connections_refused, 1u);
+  ASSERT_TRUE(first->Request("GET", "/ping"));
+  first.reset();
+  AwaitStats([](const Server::Stats& stats) { return stats.connections_open == 1; });
+  auto third = Connect(Client());
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->Request("GET", "/ping"));
+  EXPECT_EQ(server_->stats().connections_evicted, 0u);
+}
+
+TEST_F(ServerTest, FullServerClosesTheOldestIdleAnonymousConnectionForANewcomer) {
+  ServerOptions options = Options(ec_server_);
+  options.max_connections = 3;
+  StartServer(options);
+  auto trusted = Connect(Client());
+  ASSERT_TRUE(trusted);
+  ASSERT_TRUE(trusted->Request("POST", "/auth", "", kAuthenticate));
+  auto older = Connect(Client());
+  ASSERT_TRUE(older);
+  ASSERT_TRUE(older->Request("GET", "/ping"));  // idle again, never authenticated
+  auto newer = Connect(Client());
+  ASSERT_TRUE(newer);
+  ASSERT_TRUE(newer->Request("GET", "/ping"));
+
+  // The server is full. A valid client still gets in; the oldest anonymous connection goes.
+  auto valid = Connect(Client());
+  ASSERT_TRUE(valid);
+  auto answer = valid->Request("POST", "/auth", "", kAuthenticate);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_TRUE(older->PeerClosed());
+  EXPECT_EQ(server_->stats().connections_evicted, 1u);
+  ASSERT_TRUE(trusted->Request("GET", "/ping"));
+  ASSERT_TRUE(newer->Request("GET", "/ping"));
+
+  // Once `newer` has authenticated too, nothing can be closed: the next newcomer is refused.
+  ASSERT_TRUE(newer->Request("POST", "/auth", "", kAuthenticate));
+  AwaitStats([](const Server::Stats& stats) { return stats.connections_open == 3; });
+  EXPECT_FALSE(TestClient::Connect(server_->port(), Client()));
+  EXPECT_EQ(server_->stats().connections_refused, 1u);
+  EXPECT_TRUE(valid->Request("GET", "/ping"));
+}
+
+TEST_F(ServerTest, AConnectionInTheMiddleOfARequestIsNotEvicted) {
+  Gate gate;
+  ServerOptions options = Options(ec_server_);
+  options.max_connections = 1;
+  StartServer(options, [&](const HttpRequest& request) {
+    gate.Wait();
+    return Echo(request);
+  });
+  auto busy = Connect(Client());
+  ASSERT_TRUE(busy);
+  ASSERT_TRUE(busy->Send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+  gate.AwaitWaiting(1);
+  EXPECT_FALSE(TestClient::Connect(server_->port(), Client()));
+  gate.Open();
+  auto response = busy->ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(server_->stats().connections_evicted, 0u);
+}
+
+TEST_F(ServerTest, HandshakeCapClosesTheOldestStalledHandshake) {
+  ServerOptions options = Options(ec_server_);
+  options.max_handshakes_in_progress = 2;
+  StartServer(options);
+  // Plain TCP to a TLS listener: a handshake that never gets a ClientHello.
+  auto stalled_first = Connect(Plain());
+  ASSERT_TRUE(stalled_first);
+  AwaitStats([](const Server::Stats& stats) { return stats.handshakes_in_progress == 1; });
+  auto stalled_second = Connect(Plain());
+  ASSERT_TRUE(stalled_second);
+  AwaitStats([](const Server::Stats& stats) { return stats.handshakes_in_progress == 2; });
+
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->Request("GET", "/ping"));
+  EXPECT_TRUE(stalled_first->PeerClosed());
+  EXPECT_EQ(server_->stats().connections_evicted, 1u);
+  AwaitStats([](const Server::Stats& stats) { return stats.handshakes_in_progress == 1; });
+}
+
+}  // namespace
+}  // namespace xks::server
