@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "proxy/api/log.h"
+#include "proxy/api/router.h"
+
 namespace xks::api {
 namespace {
 
@@ -64,6 +67,18 @@ AuditedMetadata AuditedRequestMetadata(const json& request_metadata, std::size_t
   if (!cut_fields.empty()) out.truncated["fields"] = std::move(cut_fields);
   if (dropped > 0) out.truncated["droppedFields"] = dropped;
   return out;
+}
+
+void DescribeRequestForAudit(const HttpRequest& request,
+                             const std::optional<std::string>& presented_access_key_id,
+                             audit::AuditEvent& event) {
+  event.http_method = request.method.substr(0, 16);
+  event.http_path = std::string(PathOfTarget(request.target).substr(0, 256));
+  event.client_address = request.connection.peer_address;
+  event.client_cert_subject = request.connection.client_cert_subject;
+  if (presented_access_key_id) {
+    event.access_key_id = std::string(LoggableToken(*presented_access_key_id, 64));
+  }
 }
 
 }  // namespace xks::api

@@ -5,7 +5,12 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <string_view>
+
+#include "proxy/audit/audit_event.h"
+#include "proxy/common/http_message.h"
 
 namespace xks::api {
 
@@ -32,6 +37,16 @@ struct AuditedMetadata {
 /// string is kept when its compact JSON fits kAuditedStringBytes, else recorded as null.
 AuditedMetadata AuditedRequestMetadata(const nlohmann::json& request_metadata,
                                        std::size_t max_arn_bytes);
+
+/// Fills the fields of `event` that describe the request as received (http_method, http_path,
+/// client_address, client_cert_subject, access_key_id), each bounded as a record keeps it: the
+/// method to 16 bytes, the path (without query) to 256 characters (the spec's URI limit), the
+/// presented access key id (parsed from Authorization by the caller) kept only when it is 1..64
+/// printable characters ("-" otherwise). Used for every request record, including the server's
+/// own refusals, so no client can grow a record through these fields.
+void DescribeRequestForAudit(const HttpRequest& request,
+                             const std::optional<std::string>& presented_access_key_id,
+                             audit::AuditEvent& event);
 
 /// The first at most `max_bytes` bytes of valid UTF-8 `text`, never splitting a character.
 std::string_view Utf8Prefix(std::string_view text, std::size_t max_bytes);

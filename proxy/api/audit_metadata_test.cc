@@ -85,3 +85,28 @@ TEST(AuditedRequestMetadataTest, NonObjectsGiveAnEmptyObject) {
 
 }  // namespace
 }  // namespace xks::api
+
+namespace xks::api {
+namespace {
+
+TEST(DescribeRequestForAuditTest, RequestFieldsAreBounded) {
+  HttpRequest request;
+  request.method = std::string(100, 'M');
+  request.target = "/" + std::string(5000, 'p') + "?query=1";
+  request.connection.peer_address = "192.0.2.1:4000";
+  request.connection.client_cert_subject = "CN=cks.kms.us-east-1.amazonaws.com";
+  audit::AuditEvent event;
+  DescribeRequestForAudit(request, std::string(300, 'A'), event);
+  EXPECT_EQ(event.http_method, std::string(16, 'M'));
+  EXPECT_EQ(event.http_path.size(), 256u);
+  EXPECT_EQ(event.client_address, "192.0.2.1:4000");
+  EXPECT_EQ(event.client_cert_subject, request.connection.client_cert_subject);
+  EXPECT_EQ(event.access_key_id, "-");
+  request.target = "/alpha/kms/xks/v1/health?x=1";
+  DescribeRequestForAudit(request, std::string("AKIAEXAMPLE2345"), event);
+  EXPECT_EQ(event.http_path, "/alpha/kms/xks/v1/health");
+  EXPECT_EQ(event.access_key_id, "AKIAEXAMPLE2345");
+}
+
+}  // namespace
+}  // namespace xks::api

@@ -160,13 +160,7 @@ HttpResponse XksService::Process(const HttpRequest& request, Context& ctx) {
   audit::AuditEvent& ev = ctx.event;
   ev.kind = audit::AuditEvent::Kind::kRequest;
   ev.operation = "Unknown";
-  ev.http_method = request.method.substr(0, 16);
-  ev.http_path = std::string(PathOfTarget(request.target).substr(0, kMaxTargetLength));
-  ev.client_address = request.connection.peer_address;
-  ev.client_cert_subject = request.connection.client_cert_subject;
-  if (auto id = authenticator_.PresentedAccessKeyId(request)) {
-    ev.access_key_id = std::string(LoggableToken(*id, 64));
-  }
+  DescribeRequestForAudit(request, authenticator_.PresentedAccessKeyId(request), ev);
 
   auto result = Dispatch(request, ctx);
   if (result.ok()) {

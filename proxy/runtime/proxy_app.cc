@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "proxy/api/audit_metadata.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/xks_service.h"
 #include "proxy/audit/audit_config.h"
@@ -70,8 +71,6 @@ std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
   for (const auto& problem : problems) lines.push_back(problem.ToString());
   return lines;
 }
-
-std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
 /// One administrative change between two configurations, for the audit log.
 struct AdminChange {
@@ -250,13 +249,7 @@ void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, 
   // Runs on an I/O thread: queue the record, never wait for the disk here.
   audit::AuditEvent event;
   event.operation = "Unknown";
-  event.http_method = request.method;
-  event.http_path = PathOf(request.target);
-  event.client_address = request.connection.peer_address;
-  event.client_cert_subject = request.connection.client_cert_subject;
-  if (auto key_id = auth::SigV4Verifier::PresentedAccessKeyId(request)) {
-    event.access_key_id = *key_id;
-  }
+  api::DescribeRequestForAudit(request, auth::SigV4Verifier::PresentedAccessKeyId(request), event);
   event.result = std::string(ErrorNameString(error.name));
   event.http_status = status;
   // A connection that never authenticated may be a flood: its refusals are aggregated per source.
