@@ -50,4 +50,28 @@ std::string_view LoggableToken(std::string_view value, std::size_t limit) {
   return value;
 }
 
+std::string EscapeLogValue(std::string_view value, std::size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  if (value == "-") return "%2D";
+  const bool cut = value.size() > max_bytes;
+  if (cut) value = value.substr(0, max_bytes);
+  std::string out;
+  out.reserve(value.size() + 1);
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool safe = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
+                      (byte >= '0' && byte <= '9') || byte == '-' || byte == '.' || byte == '_' ||
+                      byte == ':' || byte == '/' || byte == '@' || byte == '+';
+    if (safe) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  if (cut) out += '~';
+  return out;
+}
+
 }  // namespace xks::api

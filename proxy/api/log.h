@@ -3,6 +3,7 @@
 // payloads, secrets, AAD or key material), injectable so tests can read what would be logged.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace xks::api {
@@ -27,6 +28,14 @@ class CommonLogger : public Logger {
 
 /// A process-wide CommonLogger, for callers that do not inject one.
 Logger& DefaultLogger();
+
+/// `value` written for a key=value field of a log line: every byte outside
+/// A-Z a-z 0-9 - . _ : / @ + becomes %XX (upper-case hex, RFC 3986 style), so a client-supplied
+/// value can neither end its field, nor start another key=value pair, nor a line, and the original
+/// bytes are recovered by percent-decoding. Only the first `max_bytes` bytes are kept; a value cut
+/// short ends with "~", which the escaping itself never produces ('~' is %7E). A value of exactly
+/// "-" is written %2D, since a bare "-" stands for "absent" in request lines.
+std::string EscapeLogValue(std::string_view value, std::size_t max_bytes = 256);
 
 /// `value` if it is 1..limit printable ASCII characters without spaces or quotes, else "-":
 /// for identifiers taken from requests (kmsRequestId, key id) so a log line cannot be forged or

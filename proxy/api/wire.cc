@@ -1,7 +1,10 @@
 #include "proxy/api/wire.h"
 
 #include <algorithm>
+#include <string>
 #include <type_traits>
+#include <unordered_set>
+#include <vector>
 
 #include "proxy/api/base64.h"
 
@@ -87,11 +90,42 @@ ProxyResult<void> CheckAlgorithm(const json& body) {
 }  // namespace
 
 ProxyResult<json> ParseJsonBody(std::string_view body) {
+  // nlohmann's lexer takes a NUL byte for the end of input, so `{...}\0anything` would parse as
+  // the object alone. JSON has no place for a raw NUL (inside strings it must be escaped), and
+  // the signature covers every byte, so the body is refused rather than read up to the NUL.
+  if (body.find('\0') != std::string_view::npos) {
+    return Fail(Validation("request body: contains a NUL byte"));
+  }
   if (!NestingWithin(body, kMaxJsonDepth)) {
     return Fail(Validation("request body: JSON nested too deeply"));
   }
-  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  // nlohmann keeps the last of duplicate keys while other readers may keep the first: two readers
+  // of one signed body must never see two different requests, so duplicates are refused at any
+  // depth. Keys are compared after unescaping ("a" and "\u0061" are the same key).
+  std::vector<std::unordered_set<std::string>> open_objects;
+  bool duplicate_key = false;
+  const json::parser_callback_t check_keys = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_objects.empty() && parsed.is_string() &&
+            !open_objects.back().insert(parsed.get_ref<const std::string&>()).second) {
+          duplicate_key = true;
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  json doc = json::parse(body.begin(), body.end(), check_keys, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Fail(Validation("request body: not valid JSON"));
+  if (duplicate_key) return Fail(Validation("request body: an object repeats a key"));
   if (!doc.is_object()) return Fail(Validation("request body: must be a JSON object"));
   return doc;
 }

@@ -31,7 +31,9 @@ struct RequestLimits {
 /// Deepest JSON nesting accepted; XKS bodies need 2, unknown future fields get some room.
 inline constexpr int kMaxJsonDepth = 32;
 
-/// Parses a body that must be one JSON object. Errors: kValidation.
+/// Parses a body that must be one JSON object (RFC 8259, UTF-8) and nothing else: no bytes after
+/// it (a NUL byte anywhere is refused), no object with a repeated key at any depth, nesting at
+/// most kMaxJsonDepth. Errors: kValidation (never names a value).
 ProxyResult<nlohmann::json> ParseJsonBody(std::string_view body);
 
 /// Checks body.requestMetadata for `op`: an object whose required fields (per operation) are

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
+#include "proxy/api/audit_metadata.h"
 #include "proxy/api/base64.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
@@ -100,8 +102,9 @@ struct XksService::Context {
   Clock::duration hsm_time{};
   json body;
   RequestLimits limits;
-  std::string kms_request_id;
+  std::optional<std::string> kms_request_id;  ///< escaped for the log line (EscapeLogValue)
   std::string log_detail;
+  bool authenticated = false;  ///< SigV4 verified with one of the routed tenant's credentials
   bool audit_exempt = false;
   bool method_not_allowed = false;
 };
@@ -115,7 +118,8 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       audit_(audit),
       health_(health),
       options_(std::move(options)),
-      logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()) {}
+      logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()),
+      auth_failures_(options_.auth_failures, options_.clock) {}
 
 HttpResponse XksService::Handle(const HttpRequest& request) {
   Context ctx;
@@ -134,20 +138,29 @@ HttpResponse XksService::Handle(const HttpRequest& request) {
                              config.api.max_aad_bytes, config.api.max_arn_chars};
   HttpResponse response = Process(request, ctx);
   if (!ctx.audit_exempt) Finish(ctx, response);
+  response.authenticated = ctx.authenticated;
   return response;
+}
+
+bool XksService::LikelyAuthentic(const HttpRequest& request) const {
+  if (request.connection.authenticated) return true;
+  if (request.target.size() > kMaxTargetLength) return false;
+  const auto route = ParseXksPath(PathOfTarget(request.target));
+  if (!route) return false;
+  const auto registry = registry_();
+  const tenant::Tenant* tenant =
+      registry ? registry->FindByPathPrefix(route->path_prefix) : nullptr;
+  if (tenant == nullptr) return false;
+  const auto presented = authenticator_.PresentedAccessKeyId(request);
+  if (!presented || !tenant->HasAccessKeyId(*presented)) return false;
+  return !auth_failures_.RecentlyFailed(audit::SourceAddress(request.connection.peer_address));
 }
 
 HttpResponse XksService::Process(const HttpRequest& request, Context& ctx) {
   audit::AuditEvent& ev = ctx.event;
   ev.kind = audit::AuditEvent::Kind::kRequest;
   ev.operation = "Unknown";
-  ev.http_method = request.method.substr(0, 16);
-  ev.http_path = std::string(PathOfTarget(request.target).substr(0, kMaxTargetLength));
-  ev.client_address = request.connection.peer_address;
-  ev.client_cert_subject = request.connection.client_cert_subject;
-  if (auto id = authenticator_.PresentedAccessKeyId(request)) {
-    ev.access_key_id = std::string(LoggableToken(*id, 64));
-  }
+  DescribeRequestForAudit(request, authenticator_.PresentedAccessKeyId(request), ev);
 
   auto result = Dispatch(request, ctx);
   if (result.ok()) {
@@ -208,6 +221,11 @@ ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, Conte
 
   auto caller = authenticator_.Authenticate(request, tenant->name);
   if (!caller.ok()) {
+    // Only a failure with one of this tenant's own access key ids is remembered: those are the
+    // requests LikelyAuthentic would otherwise trust (without a valid id it never does).
+    if (tenant->HasAccessKeyId(ev.access_key_id)) {
+      auth_failures_.NoteFailure(audit::SourceAddress(request.connection.peer_address));
+    }
     Error e = std::move(caller).error();
     e.name = ErrorName::kAuthenticationFailed;  // whatever the verifier said, the client sees 401
     e.message = "The request signature could not be verified.";
@@ -220,6 +238,7 @@ ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, Conte
                           "authenticator accepted an access key id of another tenant"));
   }
   ev.access_key_id = caller->access_key_id;
+  ctx.authenticated = true;
 
   if (auto ct = request.Header("Content-Type"); ct && !IsJsonContentType(*ct)) {
     return Fail(MakeError(ErrorName::kValidation, "Content-Type must be application/json."));
@@ -228,9 +247,12 @@ ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, Conte
   if (!body.ok()) return Fail(std::move(body).error());
   ctx.body = std::move(body).value();
   if (auto md = ctx.body.find("requestMetadata"); md != ctx.body.end() && md->is_object()) {
-    ev.request_metadata = *md;
+    AuditedMetadata audited = AuditedRequestMetadata(*md, ctx.limits.max_arn_chars);
+    ev.request_metadata = std::move(audited.metadata);
+    ev.request_metadata_truncated = std::move(audited.truncated);
     if (auto id = md->find("kmsRequestId"); id != md->end() && id->is_string()) {
-      ctx.kms_request_id = std::string(LoggableToken(id->get_ref<const std::string&>()));
+      // Escaped, not dropped: the log line must still match CloudTrail's request id.
+      ctx.kms_request_id = EscapeLogValue(id->get_ref<const std::string&>(), kAuditedStringBytes);
     }
   }
   if (auto v = ValidateRequestMetadata(ctx.body, route->operation, ctx.limits); !v.ok()) {
@@ -362,7 +384,17 @@ ProxyResult<HttpResponse> XksService::Encrypt(Context& ctx) {
     cdiv = ComputeCdivSha256(in.aad.span(), metadata, out.iv, out.ciphertext, out.tag);
 
   const std::string& verify = ctx.registry->config().api.verify_encrypt;
-  if (verify == "always" || (verify == "when_cdiv_requested" && in.cdiv_requested)) {
+  const bool verification_wanted =
+      verify == "always" || (verify == "when_cdiv_requested" && in.cdiv_requested);
+  if (!verification_wanted) {
+    ctx.event.encrypt_verification = "not_requested";
+  } else if (!attrs->decrypt) {
+    // An encrypt-only key (no CKA_DECRYPT) cannot run the verifying decrypt, and must still
+    // encrypt: KMS asks for a CDIV on every encrypt. The CDIV above still lets KMS detect a
+    // corruption in transit; the audit record says the HSM round trip was skipped and why.
+    ctx.event.encrypt_verification = "skipped_key_cannot_decrypt";
+  } else {
+    ctx.event.encrypt_verification = "failed";  // until the round trip proves otherwise
     t0 = options_.clock();
     auto check =
         backend_.Decrypt(location, out.iv, out.ciphertext, out.tag, hsm_aad.span(), ctx.deadline);
@@ -379,6 +411,7 @@ ProxyResult<HttpResponse> XksService::Encrypt(Context& ctx) {
       return Fail(MakeError(ErrorName::kInternal, "The encrypt result could not be verified.",
                             "verifying decrypt returned different plaintext"));
     }
+    ctx.event.encrypt_verification = "decrypted";
   }
 
   ctx.event.ciphertext_length = out.ciphertext.size();
@@ -522,10 +555,13 @@ void XksService::Finish(Context& ctx, HttpResponse& response) {
   ev.hsm_latency = Micros(ctx.hsm_time);
   ev.total_latency = Micros(options_.clock() - ctx.start);
 
-  auto appended = audit_.Append(ev);
-  std::string audit_note;
-  if (!appended.ok()) {
-    audit_note = " audit=FAILED";
+  bool audit_failed = false;
+  if (!ctx.authenticated) {
+    // Nothing but a refusal can happen before authentication, and no key material waits on its
+    // record: queue it, so a flood of unsigned requests never holds a worker for a disk flush.
+    RecordRefusal(ev);
+  } else if (auto appended = audit_.Append(ev); !appended.ok()) {
+    audit_failed = true;
     // Fail closed: no key material result leaves without its audit record.
     if (ctx.key_operation && response.status == 200) {
       const Error e = MakeError(ErrorName::kInternal, "The request could not be audited.");
@@ -533,16 +569,29 @@ void XksService::Finish(Context& ctx, HttpResponse& response) {
       ctx.log_detail = "audit append failed: " + appended.error().log_detail;
     }
   }
-  const bool server_error = response.status >= 500 || !appended.ok();
-  std::string line = "xks request tenant=" + (ev.tenant.empty() ? "-" : ev.tenant) +
-                     " op=" + ev.operation +
-                     " key=" + std::string(ev.external_key_id.empty() ? "-" : ev.external_key_id) +
-                     " kmsRequestId=" + (ctx.kms_request_id.empty() ? "-" : ctx.kms_request_id) +
-                     " status=" + std::to_string(response.status) + " result=" + ev.result +
-                     " latency_us=" + std::to_string(ev.total_latency.count()) +
-                     " hsm_us=" + std::to_string(ev.hsm_latency.count()) + audit_note;
-  if (server_error && !ctx.log_detail.empty()) line += " detail=" + ctx.log_detail;
+  const bool server_error = response.status >= 500 || audit_failed;
+  std::string line =
+      "xks request tenant=" + (ev.tenant.empty() ? "-" : ev.tenant) + " op=" + ev.operation +
+      " key=" + std::string(ev.external_key_id.empty() ? "-" : ev.external_key_id) +
+      " kmsRequestId=" + ctx.kms_request_id.value_or("-") +
+      " status=" + std::to_string(response.status) + " result=" + ev.result +
+      " latency_us=" + std::to_string(ev.total_latency.count()) +
+      " hsm_us=" + std::to_string(ev.hsm_latency.count()) + (audit_failed ? " audit=FAILED" : "");
+  // Why a signature was refused is the operator's first question; the client only ever gets the
+  // one fixed message. The verifier's detail never holds a secret, signature or string to sign.
+  const bool auth_failure = response.status == 401;
+  if ((server_error || auth_failure) && !ctx.log_detail.empty()) {
+    line += " detail=" + ctx.log_detail;
+  }
   logger_.Log(server_error ? LogLevel::kWarning : LogLevel::kInfo, line);
+}
+
+void XksService::RecordRefusal(const audit::AuditEvent& event) {
+  if (options_.refusals != nullptr) {
+    options_.refusals->Record(event);
+  } else {
+    audit_.AppendNoWait(event);
+  }
 }
 
 }  // namespace xks::api

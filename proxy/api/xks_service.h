@@ -3,10 +3,13 @@
 // lookup -> key state/usage -> HSM -> audit -> response. A plain function of the request, testable
 // without sockets.
 //
-// Every request (success or failure, including 404 on unknown paths and 401) produces exactly one
-// AuditEvent through AuditSink::Append before Handle returns; if that append fails for a key
-// operation that succeeded, the answer is 500 InternalException instead (fail closed). The one
-// exception is the load-balancer ping path (GET/HEAD server.ping_path), answered 200 without audit.
+// Every request that authenticated produces exactly one AuditEvent through AuditSink::Append
+// before Handle returns; if that append fails for a key operation that succeeded, the answer is
+// 500 InternalException instead (fail closed). A request that did not authenticate (404 on
+// unknown paths, 405, 401) can only be refused; its record is queued without waiting for the disk
+// (AuditSink::AppendNoWait), through the RefusalAggregator when one is configured (which may count
+// it into a summary instead). The one exception is the load-balancer ping path (GET/HEAD
+// server.ping_path), answered 200 without audit.
 //
 // Each request takes one TenantRegistry snapshot at its start and uses only that; API limits, the
 // HSM time budget and the ping path come from that snapshot's configuration, so a reload applies to
@@ -22,11 +25,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "proxy/api/auth_failure_tracker.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/key_backend.h"
 #include "proxy/api/log.h"
 #include "proxy/api/request_authenticator.h"
 #include "proxy/audit/audit_sink.h"
+#include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/http_message.h"
 #include "proxy/tenant/tenant_registry.h"
 
@@ -40,6 +45,10 @@ struct XksServiceOptions {
   std::string proxy_model = "xks-hsm-proxy 0.1.0";  ///< xksProxyModel (product and version)
   SteadyClock clock = RealSteadyClock();            ///< latencies, deadlines, attribute cache
   Logger* logger = nullptr;                         ///< null: DefaultLogger()
+  /// Where refusals of unauthenticated requests go; null: each is queued individually.
+  audit::RefusalAggregator* refusals = nullptr;
+  /// How long an address that failed SigV4 with a valid access key id loses LikelyAuthentic.
+  AuthFailureTrackerOptions auth_failures;
 };
 
 class XksService {
@@ -52,6 +61,13 @@ class XksService {
   /// {"errorName","errorMessage"}; 405 carries "Allow: POST".
   HttpResponse Handle(const HttpRequest& request);
 
+  /// A cheap guess, before any work is queued, whether `request` will authenticate: true when its
+  /// connection already authenticated, or when its path routes to a tenant, the access key id it
+  /// presents (Authorization parsed, no cryptography) is one of that tenant's credentials, and its
+  /// source address has not recently failed SigV4 with such an id. No HSM, no SigV4 computation,
+  /// no disk, no waiting beyond two short mutexes: safe on I/O threads. Thread-safe.
+  bool LikelyAuthentic(const HttpRequest& request) const;
+
  private:
   struct Context;
   HttpResponse Process(const HttpRequest& request, Context& ctx);
@@ -63,6 +79,7 @@ class XksService {
   ProxyResult<KeyAttributes> Attributes(Context& ctx, const KeyLocation& key);
   Error BackendError(Context& ctx, const char* call, Error error, bool decrypt_call);
   void Finish(Context& ctx, HttpResponse& response);
+  void RecordRefusal(const audit::AuditEvent& event);
 
   const RegistryProvider registry_;
   KeyBackend& backend_;
@@ -71,6 +88,7 @@ class XksService {
   HealthMonitor& health_;
   const XksServiceOptions options_;
   Logger& logger_;
+  AuthFailureTracker auth_failures_;
 
   struct CachedAttributes {
     KeyAttributes attributes;

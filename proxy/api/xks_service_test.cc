@@ -856,3 +856,193 @@ TEST_F(XksServiceTest, OneInfoLinePerRequest) {
 
 }  // namespace
 }  // namespace xks::api
+
+namespace xks::api {
+namespace {
+
+// ---- Issue 11 ----
+
+TEST_F(XksServiceTest, EncryptOnlyKeyEncryptsWithCdivAndTheSkippedCheckIsAudited) {
+  backend_.SetAttributes("tok-acme", "acme-k1", KeyAttributes{"AES", 256, true, false});
+  HttpResponse r = Call("acme", "encrypt", "k1", EncryptBody("data key", "ctx", true));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json enc = json::parse(r.body);
+  EXPECT_TRUE(enc.contains("ciphertextDataIntegrityValue"));
+  EXPECT_EQ(backend_.calls("Decrypt"), 0) << "no verifying decrypt with a key that cannot";
+  EXPECT_EQ(LastEvent().encrypt_verification, "skipped_key_cannot_decrypt");
+  // The ciphertext is genuine: the same material with decrypt permission opens it.
+  backend_.SetAttributes("tok-acme", "acme-k1", KeyAttributes{"AES", 256, true, true});
+  clock_.Advance(std::chrono::seconds(11));
+  EXPECT_EQ(Call("acme", "decrypt", "k1", DecryptBody(enc, "ctx")).status, 200);
+}
+
+TEST_F(XksServiceTest, EncryptVerificationIsAuditedForEveryPolicy) {
+  EncryptOk("acme", "k1", "dk");
+  EXPECT_EQ(LastEvent().encrypt_verification, "not_requested");
+  ASSERT_EQ(Call("acme", "encrypt", "k1", EncryptBody("dk", std::nullopt, true)).status, 200);
+  EXPECT_EQ(LastEvent().encrypt_verification, "decrypted");
+  backend_.CorruptNextEncrypt();
+  ExpectError(Call("acme", "encrypt", "k1", EncryptBody("dk", std::nullopt, true)), 500,
+              "InternalException");
+  EXPECT_EQ(LastEvent().encrypt_verification, "failed");
+  Reconfigure([](json& d) { d["api"]["verify_encrypt"] = "always"; });
+  EncryptOk("acme", "k1", "dk");
+  EXPECT_EQ(LastEvent().encrypt_verification, "decrypted");
+  Reconfigure([](json& d) { d["api"]["verify_encrypt"] = "never"; });
+  ASSERT_EQ(Call("acme", "encrypt", "k1", EncryptBody("dk", std::nullopt, true)).status, 200);
+  EXPECT_EQ(LastEvent().encrypt_verification, "not_requested");
+  ExpectError(Call("acme", "decrypt", "k1", {{"requestMetadata", Metadata("Decrypt")}}), 400,
+              "ValidationException");
+  EXPECT_EQ(LastEvent().encrypt_verification, "") << "not an encrypt";
+}
+
+TEST_F(XksServiceTest, ResponsesSayWhetherTheRequestAuthenticated) {
+  EXPECT_TRUE(Call("acme", "encrypt", "k1", EncryptBody("x")).authenticated);
+  // Whatever happens after verification, the caller proved it holds the tenant's credential.
+  EXPECT_TRUE(Call("acme", "encrypt", "missing", EncryptBody("x")).authenticated);
+  EXPECT_TRUE(Call("acme", "encrypt", "k1", {{"requestMetadata", 5}}).authenticated);
+  audit_.set_fail(true);
+  HttpResponse failed_closed = Call("acme", "encrypt", "k1", EncryptBody("x"));
+  EXPECT_EQ(failed_closed.status, 500);
+  EXPECT_TRUE(failed_closed.authenticated);
+  audit_.set_fail(false);
+
+  HttpRequest wrong = Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", EncryptBody("x").dump());
+  wrong.headers[2].value = "mallory";
+  EXPECT_FALSE(service_->Handle(wrong).authenticated);
+  EXPECT_FALSE(service_->Handle(Request("acme", "/nowhere", "{}")).authenticated);
+  EXPECT_FALSE(service_->Handle(Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", "", "GET"))
+                   .authenticated);
+}
+
+TEST_F(XksServiceTest, RefusalsBeforeAuthenticationNeverWaitForTheAuditLog) {
+  HttpRequest wrong = Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", EncryptBody("x").dump());
+  wrong.headers[2].value = "mallory";
+  ExpectError(service_->Handle(wrong), 401, "AuthenticationFailedException");
+  ExpectError(service_->Handle(Request("acme", "/nowhere", "{}")), 404, "InvalidUriPathException");
+  EXPECT_EQ(service_->Handle(Request("acme", "/acme/kms/xks/v1/health", "", "GET")).status, 405);
+  EXPECT_EQ(audit_.waited_appends(), 0);
+  EXPECT_EQ(audit_.queued_appends(), 3) << "each still audited";
+  EncryptOk("acme", "k1", "x");
+  ExpectError(Call("acme", "encrypt", "missing", EncryptBody("x")), 404, "KeyNotFoundException");
+  EXPECT_EQ(audit_.waited_appends(), 2) << "authenticated requests are durable before answering";
+}
+
+TEST_F(XksServiceTest, UnauthenticatedRefusalsGoThroughTheAggregator) {
+  std::chrono::system_clock::time_point wall{std::chrono::hours(500000)};
+  audit::RefusalAggregator refusals(audit_, {std::chrono::milliseconds(10000), 16},
+                                    [&] { return wall; });
+  XksServiceOptions options;
+  options.clock = clock_.AsFunction();
+  options.logger = &logger_;
+  options.refusals = &refusals;
+  XksService service([this] { return registry_; }, backend_, auth_, audit_, *health_, options);
+  for (int i = 0; i < 5; ++i) service.Handle(Request("acme", "/nowhere", "{}"));
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest wrong = Request("acme", "/acme/kms/xks/v1/health", "{}");
+    wrong.headers[2].value = "mallory";
+    service.Handle(wrong);
+  }
+  EXPECT_EQ(audit_.events().size(), 2u) << "the first of each kind, individually";
+  EXPECT_EQ(
+      service.Handle(Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", EncryptBody("x").dump()))
+          .status,
+      200);
+  EXPECT_EQ(audit_.events().size(), 3u) << "authenticated requests are never aggregated";
+  refusals.EndInterval();
+  auto events = audit_.events();
+  ASSERT_EQ(events.size(), 5u);
+  std::map<std::string, audit::AuditEvent> summaries;
+  for (std::size_t i = 3; i < events.size(); ++i) summaries[events[i].result] = events[i];
+  EXPECT_EQ(summaries["InvalidUriPathException"].refusal_count, 4u);
+  EXPECT_EQ(summaries["InvalidUriPathException"].tenant, "");
+  EXPECT_EQ(summaries["InvalidUriPathException"].client_address, "192.0.2.7");
+  EXPECT_EQ(summaries["AuthenticationFailedException"].refusal_count, 2u);
+  EXPECT_EQ(summaries["AuthenticationFailedException"].tenant, "acme");
+  EXPECT_EQ(summaries["AuthenticationFailedException"].kind,
+            audit::AuditEvent::Kind::kRefusalSummary);
+}
+
+TEST_F(XksServiceTest, TheReasonForA401IsLoggedWithoutSecrets) {
+  HttpRequest wrong = Request("acme", "/acme/kms/xks/v1/health", "{}");
+  wrong.headers[2].value = "mallory";
+  service_->Handle(wrong);
+  const std::string line = logger_.lines().back();
+  EXPECT_NE(line.find("status=401"), std::string::npos) << line;
+  EXPECT_NE(line.find("detail=fake wrong_tenant: X-Test-Tenant does not name the tenant"),
+            std::string::npos)
+      << line;
+  // Other 4xx keep their lines short: the client already got the reason.
+  Call("acme", "encrypt", "missing", EncryptBody("x"));
+  EXPECT_EQ(logger_.lines().back().find("detail="), std::string::npos);
+}
+
+TEST_F(XksServiceTest, UnusualRequestIdsAreEscapedInTheLogAndCappedInTheAudit) {
+  json body = EncryptBody("x");
+  body["requestMetadata"]["kmsRequestId"] = "id with \"quotes\"\nstatus=200 ~";
+  ASSERT_EQ(Call("acme", "encrypt", "k1", body).status, 200);
+  std::string line = logger_.lines().back();
+  EXPECT_NE(line.find("kmsRequestId=id%20with%20%22quotes%22%0Astatus%3D200%20%7E status=200"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(LastEvent().request_metadata["kmsRequestId"], body["requestMetadata"]["kmsRequestId"])
+      << "the audit record keeps the exact value (JSON escapes it)";
+
+  body["requestMetadata"]["kmsRequestId"] = std::string(60000, 'r');
+  ASSERT_EQ(Call("acme", "encrypt", "k1", body).status, 200);
+  line = logger_.lines().back();
+  EXPECT_NE(line.find("kmsRequestId=" + std::string(256, 'r') + "~ "), std::string::npos);
+  EXPECT_LT(line.size(), 1000u);
+  const audit::AuditEvent ev = LastEvent();
+  EXPECT_EQ(ev.request_metadata["kmsRequestId"], std::string(256, 'r'));
+  EXPECT_EQ(ev.request_metadata_truncated["fields"]["kmsRequestId"], 60000);
+}
+
+TEST_F(XksServiceTest, DuplicateKeysAndTrailingBytesAreValidationErrors) {
+  const std::string path = "/acme/kms/xks/v1/keys/k1/encrypt";
+  const std::string good = EncryptBody("x").dump();
+  EXPECT_EQ(service_->Handle(Request("acme", path, good)).status, 200);
+  ExpectError(service_->Handle(Request("acme", path, good + std::string("\0GARBAGE", 8))), 400,
+              "ValidationException");
+  std::string dup = good;
+  dup.insert(1, "\"plaintext\":\"AAAA\",");
+  ExpectError(service_->Handle(Request("acme", path, dup)), 400, "ValidationException");
+  std::string dup_md = good;
+  dup_md.insert(dup_md.find("\"kmsRequestId\""), "\"kmsRequestId\":\"other\",");
+  ExpectError(service_->Handle(Request("acme", path, dup_md)), 400, "ValidationException");
+  ExpectError(service_->Handle(Request("acme", path, "{\"a\":\"\xff\"}")), 400,
+              "ValidationException");
+}
+
+TEST_F(XksServiceTest, LikelyAuthenticNeedsARoutedTenantsKeyIdAndNoRecentFailure) {
+  const std::string path = "/acme/kms/xks/v1/keys/k1/encrypt";
+  HttpRequest r = Request("acme", path, "{}");
+  EXPECT_TRUE(service_->LikelyAuthentic(r));
+  HttpRequest other_id = r;
+  other_id.headers[3].value = kGlobexAccessKey;
+  EXPECT_FALSE(service_->LikelyAuthentic(other_id)) << "another tenant's key id";
+  HttpRequest no_id = r;
+  no_id.headers.pop_back();
+  EXPECT_FALSE(service_->LikelyAuthentic(no_id)) << "no key id presented";
+  EXPECT_FALSE(service_->LikelyAuthentic(Request("acme", "/nowhere", "{}"))) << "no tenant";
+  HttpRequest already = no_id;
+  already.connection.authenticated = true;
+  EXPECT_TRUE(service_->LikelyAuthentic(already)) << "the connection authenticated before";
+
+  // The same address then fails SigV4 with acme's key id: it loses the benefit of the doubt, on
+  // every port, for a while; other addresses keep it.
+  HttpRequest forged = r;
+  forged.headers[2].value = "mallory";
+  forged.connection.peer_address = "192.0.2.7:6000";
+  ExpectError(service_->Handle(forged), 401, "AuthenticationFailedException");
+  EXPECT_FALSE(service_->LikelyAuthentic(r));
+  HttpRequest elsewhere = r;
+  elsewhere.connection.peer_address = "198.51.100.3:5555";
+  EXPECT_TRUE(service_->LikelyAuthentic(elsewhere));
+  EXPECT_TRUE(service_->LikelyAuthentic(already));
+  clock_.Advance(std::chrono::minutes(3));
+  EXPECT_TRUE(service_->LikelyAuthentic(r));
+}
+
+}  // namespace
+}  // namespace xks::api

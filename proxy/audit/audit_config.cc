@@ -78,7 +78,9 @@ Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::j
                                                "signer_grace_ms",
                                                "retry_interval_ms",
                                                "mirror",
-                                               "signer"};
+                                               "signer",
+                                               "refusal_aggregation_interval_ms",
+                                               "refusal_aggregation_max_sources"};
   for (const auto& [key, value] : audit.items()) {
     if (!kKnown.contains(key)) p.Problem(key, "unknown key — remove it or check the spelling");
   }
@@ -113,6 +115,12 @@ Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::j
     c.rotate_interval = std::chrono::seconds(v);
   if (p.Integer("signer_grace_ms", v, 0, 3600000)) c.signer_grace = std::chrono::milliseconds(v);
   if (p.Integer("retry_interval_ms", v, 1, 60000)) c.retry_interval = std::chrono::milliseconds(v);
+  if (p.Integer("refusal_aggregation_interval_ms", v, 0, 3600000)) {
+    c.refusal_aggregation_interval = std::chrono::milliseconds(v);
+  }
+  if (p.Integer("refusal_aggregation_max_sources", v, 1, 1000000)) {
+    c.refusal_aggregation_max_sources = static_cast<std::size_t>(v);
+  }
   std::string mirror;
   if (p.String("mirror", mirror, false)) {
     if (mirror == "none") {

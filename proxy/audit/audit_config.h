@@ -3,6 +3,7 @@
 // "json.path: problem — fix" strings. Thread-safe (pure); never throws.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -43,12 +44,17 @@ struct AuditConfig {
   std::chrono::milliseconds retry_interval{200};  ///< how often an unhealthy writer re-probes
   Mirror mirror = Mirror::kNone;
   SignerConfig signer;
+  /// Refusals of unauthenticated requests: first per (source, result, tenant) recorded, the rest
+  /// of each interval counted into one summary (RefusalAggregator). 0 = record every refusal.
+  std::chrono::milliseconds refusal_aggregation_interval{10000};
+  std::size_t refusal_aggregation_max_sources = 1024;  ///< addresses tracked per interval
 };
 
 /// Parses `audit` (the object found at `json_path`, e.g. "audit"). Required: directory,
 /// instance_id, signer. Optional: file_prefix, durability ("fsync"|"write"),
 /// checkpoint_interval_ms (10..60000), checkpoint_every (1..1000000), rotate_bytes (0 or >= 4096),
-/// rotate_interval_s, signer_grace_ms, retry_interval_ms, mirror ("none"|"stdout"|"syslog").
+/// rotate_interval_s, signer_grace_ms, retry_interval_ms, mirror ("none"|"stdout"|"syslog"),
+/// refusal_aggregation_interval_ms (0..3600000), refusal_aggregation_max_sources (1..1000000).
 /// Unknown keys are errors (typos must not silently disable integrity features).
 Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::json& audit,
                                                                std::string_view json_path);

@@ -17,6 +17,10 @@ struct AuditEvent {
   enum class Kind {
     kRequest,  ///< one XKS API request (or a request that never reached an operation)
     kAdmin,    ///< start, stop, reload, credential/key change, disable/enable, shred
+    /// Refusals of unauthenticated requests that were counted instead of recorded one by one
+    /// (RefusalAggregator): tenant, client_address (an IP address, or "*" for the sources beyond
+    /// the tracking cap), result, http_status, refusal_count, first_refusal, last_refusal.
+    kRefusalSummary,
   };
   Kind kind = Kind::kRequest;
 
@@ -44,6 +48,19 @@ struct AuditEvent {
   std::chrono::microseconds hsm_latency{0};
   std::optional<std::size_t> plaintext_length;
   std::optional<std::size_t> ciphertext_length;
+  /// Encrypt only, once the HSM produced a ciphertext: "decrypted" (the verifying decrypt
+  /// returned the plaintext), "failed" (it did not; the request failed),
+  /// "skipped_key_cannot_decrypt" (wanted, but the key may only encrypt) or "not_requested"
+  /// (api.verify_encrypt did not call for one). Empty: not applicable (omitted from the record).
+  std::string encrypt_verification;
+  /// Client-supplied requestMetadata strings cut to the audit caps: field name -> original size in
+  /// bytes (see docs/audit-format.md). Empty object: nothing was cut (omitted from the record).
+  nlohmann::json request_metadata_truncated = nlohmann::json::object();
+
+  /// Refusal summaries: how many refusals were counted, and when the first and last arrived.
+  std::uint64_t refusal_count = 0;
+  std::chrono::system_clock::time_point first_refusal{};
+  std::chrono::system_clock::time_point last_refusal{};
 
   /// Admin events: what changed (e.g. {"keys":["k1","k2"]}). Never secrets.
   nlohmann::json details = nlohmann::json::object();

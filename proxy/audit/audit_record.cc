@@ -29,6 +29,17 @@ nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& ev
   r["seq"] = header.seq;
   r["time"] = header.time;
   r["instance"] = header.instance;
+  if (event.kind == AuditEvent::Kind::kRefusalSummary) {
+    r["type"] = "refusal-summary";
+    r["tenant"] = event.tenant;
+    r["clientAddress"] = event.client_address;
+    r["result"] = event.result;
+    r["httpStatus"] = event.http_status;
+    r["count"] = event.refusal_count;
+    r["firstTime"] = FormatTimestamp(event.first_refusal);
+    r["lastTime"] = FormatTimestamp(event.last_refusal);
+    return r;
+  }
   r["operation"] = event.operation;
   r["tenant"] = event.tenant;
   r["externalKeyId"] = event.external_key_id;
@@ -55,6 +66,10 @@ nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& ev
   r["hsmLatencyUs"] = event.hsm_latency.count();
   if (event.plaintext_length) r["plaintextLength"] = *event.plaintext_length;
   if (event.ciphertext_length) r["ciphertextLength"] = *event.ciphertext_length;
+  if (!event.encrypt_verification.empty()) r["encryptVerification"] = event.encrypt_verification;
+  if (event.request_metadata_truncated.is_object() && !event.request_metadata_truncated.empty()) {
+    r["requestMetadataTruncated"] = event.request_metadata_truncated;
+  }
   return r;
 }
 

@@ -484,9 +484,9 @@ Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& 
         return Fail(f.path + ":" + std::to_string(li + 1) +
                     ": unparseable record; run verify first");
       }
-      bool keep =
-          e.type == "checkpoint" || e.type == "file-start" || e.type == "redacted" ||
-          ((e.type == "request" || e.type == "admin") && GetString(e.rec, "tenant") == tenant);
+      bool keep = e.type == "checkpoint" || e.type == "file-start" || e.type == "redacted" ||
+                  ((e.type == "request" || e.type == "admin" || e.type == "refusal-summary") &&
+                   GetString(e.rec, "tenant") == tenant);
       if (keep) {
         out += line;
         out += '\n';

@@ -67,9 +67,10 @@ struct ExportSummary {
 };
 
 /// Writes to `out_path` (created or truncated, mode 0600) one file holding, in order, the
-/// tenant's records and every checkpoint and file-start record verbatim, and for every other
-/// record only {"digest","seq","type":"redacted"}. Incomplete final lines are skipped.
-/// Errors: text (unreadable input, unparseable line, cannot write output).
+/// tenant's records (request, admin and refusal-summary records naming it) and every checkpoint and
+/// file-start record verbatim, and for every other record only {"digest","seq","type":"redacted"}.
+/// Incomplete final lines are skipped. Errors: text (unreadable input, unparseable line, cannot
+/// write output).
 Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& files,
                                                 const std::string& tenant,
                                                 const std::string& out_path);

@@ -14,9 +14,11 @@ namespace {
 constexpr std::string_view kAmzDate = "x-amz-date";
 constexpr std::string_view kContentSha256 = "x-amz-content-sha256";
 
-Error AuthFailure(std::string detail) {
+// log_detail is "sigv4 <reason>: <detail>": the reason is one stable word per kind of failure
+// (documented in docs/operations.md) so operators can count and grep them.
+Error AuthFailure(std::string_view reason, std::string detail) {
   return MakeError(ErrorName::kAuthenticationFailed, std::string(kAuthenticationFailedMessage),
-                   "sigv4: " + std::move(detail));
+                   "sigv4 " + std::string(reason) + ": " + std::move(detail));
 }
 
 // Client-controlled text goes into logs; keep it short and printable so it cannot forge log lines.
@@ -60,49 +62,58 @@ ProxyResult<AuthenticatedCaller> SigV4Verifier::Verify(
     const HttpRequest& request, const CredentialStore& credentials, std::string_view tenant,
     std::chrono::system_clock::time_point now) const {
   const std::size_t auth_count = request.HeaderCount("authorization");
-  if (auth_count == 0) return Fail(AuthFailure("no Authorization header"));
-  if (auth_count > 1) return Fail(AuthFailure("more than one Authorization header"));
+  if (auth_count == 0) return Fail(AuthFailure("missing_authorization", "no Authorization header"));
+  if (auth_count > 1)
+    return Fail(AuthFailure("malformed_authorization", "more than one Authorization header"));
   auto parsed_or = ParseAuthorization(*request.Header("authorization"));
-  if (!parsed_or.ok()) return Fail(AuthFailure("malformed Authorization: " + parsed_or.error()));
+  if (!parsed_or.ok())
+    return Fail(
+        AuthFailure("malformed_authorization", "malformed Authorization: " + parsed_or.error()));
   const ParsedAuthorization& auth = parsed_or.value();
   const std::string akid_note = " (access key id " + Printable(auth.access_key_id) + ")";
 
   if (auth.service != options_.service) {
-    return Fail(AuthFailure("credential scope service '" + Printable(auth.service) + "' is not '" +
-                            options_.service + "'" + akid_note));
+    return Fail(AuthFailure("wrong_service", "credential scope service '" +
+                                                 Printable(auth.service) + "' is not '" +
+                                                 options_.service + "'" + akid_note));
   }
   if (!Contains(auth.signed_headers, "host")) {
-    return Fail(AuthFailure("host is not a signed header" + akid_note));
+    return Fail(AuthFailure("unsigned_required_header", "host is not a signed header" + akid_note));
   }
   if (!Contains(auth.signed_headers, kAmzDate)) {
-    return Fail(AuthFailure("x-amz-date is not a signed header" + akid_note));
+    return Fail(
+        AuthFailure("unsigned_required_header", "x-amz-date is not a signed header" + akid_note));
   }
 
   // Exactly one X-Amz-Date: duplicates would be joined with ',' in the canonical request and could
   // not be checked against the clock.
   if (request.HeaderCount(kAmzDate) != 1) {
-    return Fail(AuthFailure("expected exactly one X-Amz-Date header" + akid_note));
+    return Fail(
+        AuthFailure("malformed_date", "expected exactly one X-Amz-Date header" + akid_note));
   }
   const std::string_view amz_date = *request.Header(kAmzDate);
   const auto request_time = ParseAmzDate(amz_date);
   if (!request_time) {
-    return Fail(AuthFailure("X-Amz-Date '" + Printable(amz_date) + "' is not YYYYMMDDTHHMMSSZ" +
-                            akid_note));
+    return Fail(AuthFailure("malformed_date", "X-Amz-Date '" + Printable(amz_date) +
+                                                  "' is not YYYYMMDDTHHMMSSZ" + akid_note));
   }
   if (amz_date.substr(0, 8) != auth.date) {
-    return Fail(AuthFailure("credential date " + auth.date + " differs from X-Amz-Date " +
-                            std::string(amz_date) + akid_note));
+    return Fail(AuthFailure("wrong_scope_date", "credential date " + auth.date +
+                                                    " differs from X-Amz-Date " +
+                                                    std::string(amz_date) + akid_note));
   }
   const auto skew = std::chrono::floor<std::chrono::seconds>(now) - *request_time;
   if (skew > options_.max_clock_skew || -skew > options_.max_clock_skew) {
-    return Fail(AuthFailure("X-Amz-Date " + std::string(amz_date) + " is " +
-                            std::to_string(skew.count()) +
-                            "s from the proxy clock, beyond the allowed skew" + akid_note));
+    return Fail(AuthFailure("clock_skew", "X-Amz-Date " + std::string(amz_date) + " is " +
+                                              std::to_string(skew.count()) +
+                                              "s from the proxy clock, beyond the allowed skew" +
+                                              akid_note));
   }
 
   for (const auto& name : auth.signed_headers) {
     if (request.HeaderCount(name) == 0) {
-      return Fail(AuthFailure("signed header '" + name + "' is absent" + akid_note));
+      return Fail(AuthFailure("missing_signed_header",
+                              "signed header '" + name + "' is absent" + akid_note));
     }
   }
 
@@ -112,17 +123,20 @@ ProxyResult<AuthenticatedCaller> SigV4Verifier::Verify(
   const std::string payload_hash = Sha256Hex(request.body);
   const std::size_t content_sha_count = request.HeaderCount(kContentSha256);
   if (content_sha_count > 1) {
-    return Fail(AuthFailure("more than one X-Amz-Content-SHA256 header" + akid_note));
+    return Fail(AuthFailure("payload_hash_mismatch",
+                            "more than one X-Amz-Content-SHA256 header" + akid_note));
   }
   if (content_sha_count == 1 && *request.Header(kContentSha256) != payload_hash) {
-    return Fail(AuthFailure("X-Amz-Content-SHA256 does not match the body" + akid_note));
+    return Fail(AuthFailure("payload_hash_mismatch",
+                            "X-Amz-Content-SHA256 does not match the body" + akid_note));
   }
 
   const Credential* credential = credentials.Find(auth.access_key_id);
-  if (credential == nullptr) return Fail(AuthFailure("unknown access key id" + akid_note));
+  if (credential == nullptr)
+    return Fail(AuthFailure("unknown_access_key_id", "unknown access key id" + akid_note));
   if (credential->tenant != tenant) {
-    return Fail(AuthFailure("access key id belongs to another tenant, not '" + Printable(tenant) +
-                            "'" + akid_note));
+    return Fail(AuthFailure("wrong_tenant", "access key id belongs to another tenant, not '" +
+                                                Printable(tenant) + "'" + akid_note));
   }
 
   const std::string canonical_request =
@@ -147,9 +161,10 @@ ProxyResult<AuthenticatedCaller> SigV4Verifier::Verify(
   if (!match) {
     // The canonical-request hash is a function of public request data only; it lets an operator
     // compare with the client's view without revealing anything secret.
-    return Fail(AuthFailure("signature mismatch" + akid_note + "; canonical request sha256 " +
-                            Sha256Hex(canonical_request) + ", signed headers " +
-                            std::to_string(auth.signed_headers.size())));
+    return Fail(AuthFailure("signature_mismatch",
+                            "signature mismatch" + akid_note + "; canonical request sha256 " +
+                                Sha256Hex(canonical_request) + ", signed headers " +
+                                std::to_string(auth.signed_headers.size())));
   }
   return AuthenticatedCaller{auth.access_key_id, auth.region, credential->tenant};
 }

@@ -62,7 +62,11 @@ class SigV4Verifier {
   /// owned by `tenant`; and finally the signature (constant-time comparison). The payload hash
   /// always comes from the body received, so a body that differs from the signed one never
   /// verifies. On any failure returns Error{ErrorName::kAuthenticationFailed,
-  /// kAuthenticationFailedMessage, log_detail = which part failed and why}. log_detail never holds
+  /// kAuthenticationFailedMessage, log_detail = "sigv4 <reason>: <which part failed and why>"},
+  /// reason one of missing_authorization, malformed_authorization, wrong_service,
+  /// unsigned_required_header, malformed_date, wrong_scope_date, clock_skew,
+  /// missing_signed_header, payload_hash_mismatch, unknown_access_key_id, wrong_tenant,
+  /// signature_mismatch. log_detail never holds
   /// the secret, the signing key or the expected signature; client-supplied text in it is truncated
   /// and made printable.
   ProxyResult<AuthenticatedCaller> Verify(const HttpRequest& request,

@@ -286,6 +286,44 @@ TEST_F(SigV4VerifierTest, CredentialDateDifferentFromXAmzDateRejected) {
   EXPECT_THAT(ExpectAuthFailure(request), HasSubstr("differs from X-Amz-Date"));
 }
 
+TEST_F(SigV4VerifierTest, EveryKindOfFailureHasItsOwnReasonWord) {
+  // Operators grep and count these words (docs/operations.md), so each kind must be told apart.
+  HttpRequest no_auth = SignedRequest();
+  RemoveHeader(no_auth, "authorization");
+  HttpRequest malformed = SignedRequest();
+  FindHeader(malformed, "authorization")->value = "AWS4-HMAC-SHA256 Credential=x";
+  HttpRequest bad_date = SignedRequest();
+  FindHeader(bad_date, "x-amz-date")->value = "yesterday";
+  HttpRequest tampered = SignedRequest({.content_sha256 = true});
+  tampered.body.append(" ");
+  HttpRequest absent = SignedRequest({.sign_content_type = true});
+  RemoveHeader(absent, "content-type");
+  const std::pair<HttpRequest, std::string> cases[] = {
+      {no_auth, "sigv4 missing_authorization: "},
+      {malformed, "sigv4 malformed_authorization: "},
+      {SignedRequest({.service = "kms"}), "sigv4 wrong_service: "},
+      {SignedRequest({.sign_host = false}), "sigv4 unsigned_required_header: "},
+      {bad_date, "sigv4 malformed_date: "},
+      {SignedRequest({.at = Now() - minutes(6)}), "sigv4 clock_skew: "},
+      {absent, "sigv4 missing_signed_header: "},
+      {tampered, "sigv4 payload_hash_mismatch: "},
+      {SignedRequest({.akid = "AKIAZZZZZZZZZZZZZZZ2"}), "sigv4 unknown_access_key_id: "},
+      {SignedRequest({.akid = kAkidB, .secret = kSecretB}), "sigv4 wrong_tenant: "},
+      {SignedRequest({.secret = kSecretA2}), "sigv4 signature_mismatch: "},
+  };
+  for (const auto& [request, reason] : cases) {
+    const std::string detail = ExpectAuthFailure(request);
+    EXPECT_EQ(detail.rfind(reason, 0), 0u) << detail;
+    const std::string signature = request.Header("authorization")
+                                      ? std::string(*request.Header("authorization"))
+                                      : std::string();
+    const auto sig_pos = signature.find("Signature=");
+    if (sig_pos != std::string::npos) {
+      EXPECT_THAT(detail, Not(HasSubstr(signature.substr(sig_pos + 10)))) << "no signature";
+    }
+  }
+}
+
 TEST_F(SigV4VerifierTest, AuthorizationFormattingVariantsAccepted) {
   // The signature does not cover the Authorization header, so respacing it keeps it valid.
   const HttpRequest base = SignedRequest();

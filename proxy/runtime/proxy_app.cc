@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "proxy/api/audit_metadata.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/xks_service.h"
 #include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_log.h"
+#include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/log.h"
 #include "proxy/runtime/hsm_checkpoint_signer.h"
 #include "proxy/runtime/hsm_key_backend.h"
@@ -79,8 +81,6 @@ std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
   for (const auto& problem : problems) lines.push_back(problem.ToString());
   return lines;
 }
-
-std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
 /// One administrative change between two configurations, for the audit log.
 struct AdminChange {
@@ -174,6 +174,7 @@ class ProxyApp::Impl {
   SigV4Authenticator authenticator_;
   std::unique_ptr<tenant::RegistryHolder> registry_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::RefusalAggregator> refusals_;
   std::unique_ptr<api::HealthMonitor> health_;
   std::unique_ptr<api::XksService> service_;
   std::unique_ptr<server::Server> server_;
@@ -221,19 +222,30 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& c
   auto audit_log = audit::AuditLog::Open(*audit_config, std::move(signer).value());
   if (!audit_log.ok()) return Fail(std::vector<std::string>{"audit: " + audit_log.error()});
   audit_ = std::move(audit_log).value();
+  refusals_ = std::make_unique<audit::RefusalAggregator>(
+      *audit_, audit::RefusalAggregatorOptions{audit_config->refusal_aggregation_interval,
+                                               audit_config->refusal_aggregation_max_sources});
 
   authenticator_.Publish(*registry);
   health_ = std::make_unique<api::HealthMonitor>(backend_, ToHealthOptions(config.api));
   health_->SetTokens(registry->TenantTokenIds());
   api::XksServiceOptions service_options;
   service_options.proxy_model = std::string("xks-hsm-proxy ") + XKS_VERSION;
+  service_options.refusals = refusals_.get();
   tenant::RegistryHolder* holder_ptr = registry_.get();
   service_ = std::make_unique<api::XksService>([holder_ptr] { return holder_ptr->Current(); },
                                                backend_, authenticator_, *audit_, *health_,
                                                std::move(service_options));
   api::XksService* service_ptr = service_.get();
+  server::ServerOptions server_options = ToServerOptions(config.server);
+  // Requests that cannot be authenticated wait in the low lane, so a flood of them never delays
+  // the ones that can (the decision is cheap and runs on the I/O thread).
+  server_options.classifier = [service_ptr](const HttpRequest& request) {
+    return service_ptr->LikelyAuthentic(request) ? server::RequestPriority::kNormal
+                                                 : server::RequestPriority::kLow;
+  };
   server_ = std::make_unique<server::Server>(
-      ToServerOptions(config.server),
+      std::move(server_options),
       [service_ptr](const HttpRequest& request) { return service_ptr->Handle(request); },
       [this](const HttpRequest& request, const Error& error, int status) {
         OnRejected(request, error, status);
@@ -247,16 +259,15 @@ void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, 
   // Runs on an I/O thread: queue the record, never wait for the disk here.
   audit::AuditEvent event;
   event.operation = "Unknown";
-  event.http_method = request.method;
-  event.http_path = PathOf(request.target);
-  event.client_address = request.connection.peer_address;
-  event.client_cert_subject = request.connection.client_cert_subject;
-  if (auto key_id = auth::SigV4Verifier::PresentedAccessKeyId(request)) {
-    event.access_key_id = *key_id;
-  }
+  api::DescribeRequestForAudit(request, auth::SigV4Verifier::PresentedAccessKeyId(request), event);
   event.result = std::string(ErrorNameString(error.name));
   event.http_status = status;
-  audit_->AppendNoWait(std::move(event));
+  // A connection that never authenticated may be a flood: its refusals are aggregated per source.
+  if (request.connection.authenticated) {
+    audit_->AppendNoWait(std::move(event));
+  } else {
+    refusals_->Record(std::move(event));
+  }
 }
 
 void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details,
@@ -279,8 +290,10 @@ Result<void, std::string> ProxyApp::Impl::Start() {
   // One synchronous round first, so the first GetHealthStatus already has a real answer.
   health_->CheckNow();
   health_->Start();
+  refusals_->Start();
   if (auto started = server_->Start(); !started.ok()) {
     health_->Stop();
+    refusals_->Stop();
     return started;
   }
   started_ = true;
@@ -352,6 +365,9 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
   stopped_ = true;
   if (server_) server_->Shutdown(grace);
   if (health_) health_->Stop();
+  // No request arrives any more: the counts of the last interval go out before the final
+  // checkpoint.
+  if (refusals_) refusals_->Stop();
   if (audit_) {
     if (started_) RecordAdmin("proxy.stop", nlohmann::json::object());
     audit_->Close();

@@ -18,6 +18,27 @@ TEST(AuditConfigTest, MinimalUsesDefaults) {
   EXPECT_EQ(c.value().checkpoint_interval, std::chrono::milliseconds(1000));
   EXPECT_EQ(c.value().signer.key_file, "/etc/xks/audit.pem");
   EXPECT_EQ(c.value().mirror, Mirror::kNone);
+  EXPECT_EQ(c.value().refusal_aggregation_interval, std::chrono::milliseconds(10000));
+  EXPECT_EQ(c.value().refusal_aggregation_max_sources, 1024u);
+}
+
+TEST(AuditConfigTest, RefusalAggregationSettings) {
+  nlohmann::json j = Minimal();
+  j["refusal_aggregation_interval_ms"] = 0;
+  j["refusal_aggregation_max_sources"] = 10;
+  auto c = ParseAuditConfig(j, "audit");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.value().refusal_aggregation_interval, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.value().refusal_aggregation_max_sources, 10u);
+  j["refusal_aggregation_interval_ms"] = 3600001;
+  j["refusal_aggregation_max_sources"] = 0;
+  auto bad = ParseAuditConfig(j, "audit");
+  ASSERT_FALSE(bad.ok());
+  ASSERT_EQ(bad.error().size(), 2u);
+  EXPECT_NE(bad.error()[0].find("audit.refusal_aggregation_interval_ms: out of range"),
+            std::string::npos);
+  EXPECT_NE(bad.error()[1].find("audit.refusal_aggregation_max_sources: out of range"),
+            std::string::npos);
 }
 
 TEST(AuditConfigTest, AllFields) {

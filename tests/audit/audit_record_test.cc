@@ -66,6 +66,41 @@ TEST(AuditRecordTest, OptionalFieldsAreOmittedWhenAbsent) {
   EXPECT_FALSE(r.contains("clientCertSubject"));
   EXPECT_FALSE(r.contains("plaintextLength"));
   EXPECT_FALSE(r.contains("ciphertextLength"));
+  EXPECT_FALSE(r.contains("encryptVerification"));
+  EXPECT_FALSE(r.contains("requestMetadataTruncated"));
+}
+
+TEST(AuditRecordTest, EncryptVerificationAndMetadataTruncationWhenSet) {
+  AuditEvent e = testing::SampleEvent("t1", 0);
+  e.encrypt_verification = "skipped_key_cannot_decrypt";
+  e.request_metadata_truncated = {{"fields", {{"kmsRequestId", 60000}}}};
+  nlohmann::json r = BuildEventRecord({1, "t", "i"}, e);
+  EXPECT_EQ(r["encryptVerification"], "skipped_key_cannot_decrypt");
+  EXPECT_EQ(r["requestMetadataTruncated"]["fields"]["kmsRequestId"], 60000);
+}
+
+TEST(AuditRecordTest, RefusalSummaryRecordWritesExactlyTheDocumentedFields) {
+  AuditEvent e;
+  e.kind = AuditEvent::Kind::kRefusalSummary;
+  e.tenant = "t1";
+  e.client_address = "192.0.2.1";
+  e.result = "AuthenticationFailedException";
+  e.http_status = 401;
+  e.refusal_count = 41;
+  e.first_refusal =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1795000000123456));
+  e.last_refusal = e.first_refusal + std::chrono::seconds(9);
+  e.operation = "must not appear";
+  e.request_metadata = {{"must", "not appear"}};
+  nlohmann::json r = BuildEventRecord({5, "2026-11-27T00:00:00.000000Z", "i"}, e);
+  EXPECT_EQ(Keys(r),
+            (std::set<std::string>{"seq", "time", "instance", "type", "tenant", "clientAddress",
+                                   "result", "httpStatus", "count", "firstTime", "lastTime"}));
+  EXPECT_EQ(r["type"], "refusal-summary");
+  EXPECT_EQ(r["count"], 41);
+  EXPECT_EQ(r["firstTime"], "2026-11-18T11:06:40.123456Z");
+  EXPECT_EQ(r["lastTime"], "2026-11-18T11:06:49.123456Z");
+  EXPECT_EQ(r["httpStatus"], 401);
 }
 
 TEST(AuditRecordTest, RequestMetadataUnknownFieldsAreKeptVerbatim) {
@@ -116,6 +151,16 @@ TEST(AuditRecordTest, TemplateFillEqualsDirectSerialisationEvenWithHostileString
   admin.kind = AuditEvent::Kind::kAdmin;
   admin.details = {{"seq", 0}, {"time", ""}};
   events.push_back(admin);
+  AuditEvent summary;
+  summary.kind = AuditEvent::Kind::kRefusalSummary;
+  summary.tenant = "\"time\":\"\"";
+  summary.client_address = "\"seq\":0,";
+  summary.refusal_count = 3;
+  events.push_back(summary);
+  AuditEvent truncated = testing::SampleEvent("t2", 3);
+  truncated.encrypt_verification = "decrypted";
+  truncated.request_metadata_truncated = {{"fields", {{"seq", 0}, {"time", 1}}}};
+  events.push_back(truncated);
   for (const AuditEvent& e : events) {
     EventTemplate t = PrepareEventBody("inst", e);
     for (std::uint64_t seq : {1ull, 42ull, 18446744073709551615ull}) {

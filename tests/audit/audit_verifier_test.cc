@@ -277,6 +277,54 @@ TEST_F(AuditVerifierTest, TenantExportVerifiesAndHoldsNoOtherTenantContent) {
   EXPECT_EQ(t.findings[0].kind, FindingKind::kModified);
 }
 
+TEST_F(AuditVerifierTest, RefusalSummariesVerifyExportAndRevealTampering) {
+  auto signer = testing::NewSigner();
+  key_ = testing::KeyOf(*signer);
+  auto config = testing::TestConfig(dir_.path());
+  config.checkpoint_every = 3;
+  auto log = AuditLog::Open(config, std::move(signer));
+  ASSERT_TRUE(log.ok());
+  for (const char* tenant : {"a", "b", ""}) {
+    AuditEvent summary;
+    summary.kind = AuditEvent::Kind::kRefusalSummary;
+    summary.tenant = tenant;
+    summary.client_address = std::string("192.0.2.") + (tenant[0] ? "1" : "2");
+    summary.result = "AuthenticationFailedException";
+    summary.http_status = 401;
+    summary.refusal_count = 17;
+    log.value()->AppendNoWait(summary);
+    AuditEvent request = testing::SampleEvent(tenant[0] ? tenant : "a", 4);
+    request.encrypt_verification = "skipped_key_cannot_decrypt";
+    request.request_metadata_truncated = {{"fields", {{"kmsRequestId", 60000}}}};
+    ASSERT_TRUE(log.value()->Append(request).ok());
+  }
+  log.value()->Close();
+  files_ = LogFiles(dir_.path());
+  VerifyReport clean = Verify();
+  EXPECT_TRUE(clean.Ok()) << Describe(clean);
+
+  const std::string out = dir_.Sub("export-a.jsonl");
+  auto summary = ExportTenant(files_, "a", out);
+  ASSERT_TRUE(summary.ok()) << summary.error();
+  EXPECT_EQ(summary.value().tenant_records, 1u + 2u) << "a's summary and a's two requests";
+  const std::string text = testing::ReadFile(out);
+  EXPECT_NE(text.find("\"type\":\"refusal-summary\""), std::string::npos);
+  EXPECT_EQ(text.find("192.0.2.2"), std::string::npos) << "the tenant-less summary is redacted";
+  VerifyReport exported = VerifyAuditFiles({out}, {key_});
+  EXPECT_TRUE(exported.Ok()) << Describe(exported);
+
+  auto lines = ReadLines(files_[0]);
+  std::size_t i = Nth(lines, "refusal-summary", 1);
+  auto pos = lines[i].find("\"count\":17");
+  ASSERT_NE(pos, std::string::npos);
+  lines[i].replace(pos, 10, "\"count\":18");
+  WriteLines(files_[0], lines);
+  VerifyReport t = Verify();
+  ASSERT_EQ(t.findings.size(), 1u) << Describe(t);
+  EXPECT_EQ(t.findings[0].kind, FindingKind::kModified);
+  EXPECT_EQ(t.findings[0].line, i + 1);
+}
+
 TEST_F(AuditVerifierTest, ReportJsonNamesKindFileAndLine) {
   Build();
   auto lines = ReadLines(files_[0]);

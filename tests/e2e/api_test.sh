@@ -172,12 +172,121 @@ PY
 [[ "$out" == 200 ]] || fail "botocore-signed request: $out"
 pass "botocore-signed request accepted"
 
+# Issue 11 item 1: KMS asks for a CDIV on every encrypt; an encrypt-only key must still encrypt
+# (the verifying decrypt is skipped, and the audit record says so).
+cdiv_body() {  # cdiv_body PLAINTEXT_B64: an Encrypt body that asks for the CDIV
+  printf '{"requestMetadata":%s,"plaintext":"%s","encryptionAlgorithm":"AES_GCM","ciphertextDataIntegrityValueAlgorithm":"SHA_256"}' \
+    "$(metadata Encrypt)" "$1"
+}
+out="$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/eo/encrypt" "$(cdiv_body "$PLAINTEXT")")"
+expect_status "$out" 200
+[[ -n "$(body_of "$out" | jq -r '.ciphertextDataIntegrityValue // empty')" ]] || fail "no CDIV: $out"
+out="$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/shared/encrypt" "$(cdiv_body "$PLAINTEXT")")"
+expect_status "$out" 200
+pass "encrypt-only key encrypts when KMS asks for a CDIV"
+
+# Issue 11 item 5: one signed body, one request. Bytes after the document (behind a NUL) and
+# duplicate keys at any depth are refused; so are raw NUL bytes and invalid UTF-8.
+good_body="$(encrypt_body "$PLAINTEXT")"
+xks_call_file() {  # xks_call_file FILE: a signed Encrypt whose body is the file's exact bytes
+  curl -sS --cacert "$E2E_DIR/tls-cert.pem" --aws-sigv4 "aws:amz:us-east-1:kms-xks-proxy" \
+    --user "$ALPHA_AKID:$ALPHA_SECRET" -H "Content-Type: application/json" \
+    --data-binary "@$1" -w ' %{http_code}' "$ENDPOINT$A/keys/shared/encrypt"
+}
+{ printf '%s' "$good_body"; printf '\0GARBAGE'; } > "$E2E_DIR/nul-trailer.json"
+out="$(xks_call_file "$E2E_DIR/nul-trailer.json")"
+expect_status "$out" 400 ValidationException
+sed 's/^{/{"plaintext":"AAAA",/' <<<"$good_body" > "$E2E_DIR/dup-top.json"
+out="$(xks_call_file "$E2E_DIR/dup-top.json")"
+expect_status "$out" 400 ValidationException
+sed 's/"kmsRequestId"/"kmsRequestId":"other","kmsRequestId"/' <<<"$good_body" > "$E2E_DIR/dup-md.json"
+out="$(xks_call_file "$E2E_DIR/dup-md.json")"
+expect_status "$out" 400 ValidationException
+printf '{"requestMetadata":{"kmsRequestId":"a\0b"}}' > "$E2E_DIR/raw-nul.json"
+out="$(xks_call_file "$E2E_DIR/raw-nul.json")"
+expect_status "$out" 400 ValidationException
+printf '{"requestMetadata":{"kmsRequestId":"\xff\xfe"}}' > "$E2E_DIR/bad-utf8.json"
+out="$(xks_call_file "$E2E_DIR/bad-utf8.json")"
+expect_status "$out" 400 ValidationException
+printf '%s' "$good_body" > "$E2E_DIR/good.json"
+out="$(xks_call_file "$E2E_DIR/good.json")"
+expect_status "$out" 200
+pass "trailing bytes, duplicate keys, raw NUL and invalid UTF-8 refused with 400"
+
+# Issue 11 item 13: why a 401 happened is in the log (never the secret); a kmsRequestId with
+# unusual characters is escaped in the log line and bounded in the audit record.
+WRONG_SECRET="wrong${ALPHA_SECRET:5}"
+out="$(xks_call "$ALPHA_AKID" "$WRONG_SECRET" "$A/health" "$(health_body)")"
+expect_status "$out" 401 AuthenticationFailedException
+# Signed correctly, by botocore, but with a clock an hour behind (curl cannot be given the date).
+skewed="$(python3 - "$ENDPOINT$A/health" "$ALPHA_AKID" "$ALPHA_SECRET" "$E2E_DIR/tls-cert.pem" \
+  "$(health_body)" <<'PY'
+import datetime, ssl, sys, urllib.error, urllib.request
+import botocore.auth
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, akid, secret, cafile, body = sys.argv[1:6]
+now = botocore.auth.get_current_datetime
+botocore.auth.get_current_datetime = lambda: now() - datetime.timedelta(hours=1)
+req = AWSRequest(method="POST", url=url, data=body.encode(), headers={"Content-Type": "application/json"})
+SigV4Auth(Credentials(akid, secret), "kms-xks-proxy", "us-east-1").add_auth(req)
+r = urllib.request.Request(url, data=body.encode(), headers=dict(req.headers.items()), method="POST")
+try:
+    urllib.request.urlopen(r, context=ssl.create_default_context(cafile=cafile))
+    print("200", req.headers["X-Amz-Date"])
+except urllib.error.HTTPError as e:
+    print(e.code, req.headers["X-Amz-Date"])
+PY
+)"
+[[ "${skewed%% *}" == 401 ]] || fail "request signed an hour ago: $skewed"
+skewed_date="${skewed#* }"
+for reason in "sigv4 signature_mismatch: " "sigv4 clock_skew: X-Amz-Date $skewed_date is 3"; do
+  grep -F "status=401" "$E2E_DIR/proxy.log" | grep -qF -- "$reason" \
+    || fail "no 401 log line with reason '$reason'"
+done
+if grep -qF -- "$WRONG_SECRET" "$E2E_DIR/proxy.log"; then fail "the wrong secret reached the log"; fi
+odd_id='odd id "quoted"'$'\n''status=200 x'
+odd_md="$(jq -c --arg id "$odd_id" '.kmsRequestId = $id' <<<"$(metadata Encrypt)")"
+out="$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/shared/encrypt" \
+  "{\"requestMetadata\":$odd_md,\"plaintext\":\"$PLAINTEXT\",\"encryptionAlgorithm\":\"AES_GCM\"}")"
+expect_status "$out" 200
+grep -qF 'kmsRequestId=odd%20id%20%22quoted%22%0Astatus%3D200%20x status=200 ' "$E2E_DIR/proxy.log" \
+  || fail "kmsRequestId not escaped in the log: $(grep -F 'odd' "$E2E_DIR/proxy.log" | tail -1)"
+long_id="$(head -c 60000 /dev/zero | tr '\0' 'L')"
+long_md="$(jq -c --arg id "$long_id" '.kmsRequestId = $id' <<<"$(metadata Encrypt)")"
+printf '{"requestMetadata":%s,"plaintext":"%s","encryptionAlgorithm":"AES_GCM"}' "$long_md" \
+  "$PLAINTEXT" > "$E2E_DIR/long-id.json"
+out="$(xks_call_file "$E2E_DIR/long-id.json")"
+expect_status "$out" 200
+grep -qF "kmsRequestId=$(head -c 256 /dev/zero | tr '\0' 'L')~ status=200" "$E2E_DIR/proxy.log" \
+  || fail "long kmsRequestId not cut and marked in the log"
+pass "401 reasons logged without the secret; kmsRequestId escaped and bounded in the log"
+
 e2e_stop_proxy
 pass "SIGTERM drained and exited 0"
+
+eo_record="$(cat "$E2E_DIR"/audit/audit-*.jsonl | jq -c 'select(.type == "request" and .externalKeyId == "eo" and .operation == "Encrypt" and .result == "OK")' | tail -1)"
+[[ "$(jq -r .encryptVerification <<<"$eo_record")" == skipped_key_cannot_decrypt ]] \
+  || fail "encrypt-only audit record: $eo_record"
+shared_cdiv="$(cat "$E2E_DIR"/audit/audit-*.jsonl | jq -r 'select(.type == "request" and .externalKeyId == "shared" and .operation == "Encrypt" and .result == "OK") | .encryptVerification' | sort | uniq -c)"
+grep -q ' decrypted$' <<<"$shared_cdiv" && grep -q ' not_requested$' <<<"$shared_cdiv" \
+  || fail "encryptVerification of shared encrypts: $shared_cdiv"
+pass "audit records say how each encrypt was verified"
+
+odd_record="$(cat "$E2E_DIR"/audit/audit-*.jsonl | grep -F 'odd id' | head -1)"
+[[ "$(jq -r .requestMetadata.kmsRequestId <<<"$odd_record")" == "$odd_id" ]] \
+  || fail "audit record does not keep the exact kmsRequestId"
+long_record="$(cat "$E2E_DIR"/audit/audit-*.jsonl | grep -F "$(head -c 256 /dev/zero | tr '\0' 'L')" | head -1)"
+((${#long_record} < 4096)) || fail "audit record of a 60,000-character kmsRequestId is ${#long_record} bytes"
+[[ "$(jq -r .requestMetadataTruncated.fields.kmsRequestId <<<"$long_record")" == 60000 ]] \
+  || fail "cut not recorded: ${long_record:0:400}"
+pass "audit keeps unusual kmsRequestIds exactly and bounds long ones (${#long_record} bytes)"
 
 # Nothing secret in any log or audit record: plaintext, AAD (raw or Base64), SigV4 secrets, PINs.
 needles=("$PLAINTEXT_TEXT" "$PLAINTEXT" "$AAD_TEXT" "$AAD" "$ALPHA_SECRET" "$BETA_SECRET"
          "$(cat "$E2E_DIR/secrets/alpha.pin")" "$(cat "$E2E_DIR/secrets/beta.pin")")
+needles+=("$WRONG_SECRET")
 for needle in "${needles[@]}"; do
   if grep -rqF -- "$needle" "$E2E_DIR/audit" "$E2E_DIR/proxy.log"; then
     fail "a secret value appears in the audit log or the proxy log"

@@ -144,6 +144,10 @@ ProxyResult<SecretBytes> FakeKeyBackend::Decrypt(const KeyLocation& key,
   if (auto e = TakeFailure("Decrypt")) return Fail(std::move(*e));
   auto k = Find(key);
   if (!k.ok()) return Fail(std::move(k).error());
+  // As an HSM does for a key without CKA_DECRYPT (CKR_KEY_FUNCTION_NOT_PERMITTED).
+  if (!(*k)->attributes.decrypt) {
+    return Fail(MakeError(ErrorName::kInvalidKeyUsage, "key function not permitted"));
+  }
   last_hsm_aad_.assign(hsm_aad.begin(), hsm_aad.end());
   SecretBytes out(ciphertext.size());
   std::array<std::uint8_t, 16> t{};
@@ -178,7 +182,8 @@ ProxyResult<Caller> FakeAuthenticator::Authenticate(const HttpRequest& request,
                                                     std::string_view tenant) {
   auto claimed = request.Header("X-Test-Tenant");
   if (!claimed || *claimed != tenant) {
-    return Fail(MakeError(ErrorName::kAuthenticationFailed, "fake: wrong tenant"));
+    return Fail(MakeError(ErrorName::kAuthenticationFailed, "fake: wrong tenant",
+                          "fake wrong_tenant: X-Test-Tenant does not name the tenant"));
   }
   auto key = request.Header("X-Test-Access-Key");
   return Caller{key ? std::string(*key) : std::string(), "us-east-1"};
@@ -192,6 +197,7 @@ std::optional<std::string> FakeAuthenticator::PresentedAccessKeyId(const HttpReq
 
 ProxyResult<std::uint64_t> RecordingAuditSink::Append(const audit::AuditEvent& event) {
   std::lock_guard<std::mutex> l(mu_);
+  ++waited_appends_;
   if (fail_) return Fail(MakeError(ErrorName::kInternal, "audit unavailable", "disk full"));
   events_.push_back(event);
   return static_cast<std::uint64_t>(events_.size());
@@ -199,7 +205,18 @@ ProxyResult<std::uint64_t> RecordingAuditSink::Append(const audit::AuditEvent& e
 
 void RecordingAuditSink::AppendNoWait(audit::AuditEvent event) {
   std::lock_guard<std::mutex> l(mu_);
+  ++queued_appends_;
   events_.push_back(std::move(event));
+}
+
+int RecordingAuditSink::waited_appends() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return waited_appends_;
+}
+
+int RecordingAuditSink::queued_appends() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return queued_appends_;
 }
 
 bool RecordingAuditSink::Healthy() const {

@@ -1,6 +1,7 @@
 #pragma once
 // Test doubles for the XKS service (tests only; linked as xks_api_testing):
-//  - FakeKeyBackend: "tokens" holding AES keys, real AES-256-GCM through OpenSSL EVP.
+//  - FakeKeyBackend: "tokens" holding AES keys, real AES-256-GCM through OpenSSL EVP; like an
+//    HSM it refuses Decrypt (kInvalidKeyUsage) with a key whose attributes forbid decrypting.
 //  - FakeAuthenticator: accepts a request whose X-Test-Tenant header names the tenant.
 //  - RecordingAuditSink, RecordingLogger: keep everything they receive.
 //  - TempDir and config helpers that write secret files with mode 0600.
@@ -102,6 +103,9 @@ class RecordingAuditSink : public audit::AuditSink {
     healthy_ = healthy;
   }
   std::vector<audit::AuditEvent> events() const;
+  /// Calls of Append (the caller waited) and of AppendNoWait (queued) so far.
+  int waited_appends() const;
+  int queued_appends() const;
   /// Every event serialized as JSON text (for "never appears" scans).
   std::string AllText() const;
 
@@ -110,6 +114,8 @@ class RecordingAuditSink : public audit::AuditSink {
   std::vector<audit::AuditEvent> events_;
   bool fail_ = false;
   bool healthy_ = true;
+  int waited_appends_ = 0;
+  int queued_appends_ = 0;
 };
 
 class RecordingLogger : public Logger {

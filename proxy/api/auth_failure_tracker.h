@@ -1,0 +1,52 @@
+#pragma once
+// A short memory of the client addresses that recently failed SigV4 while presenting one of the
+// routed tenant's own access key ids, for the request classifier (XksService::LikelyAuthentic):
+// access key ids are not secret, so presenting a valid one earns a request the normal lane only
+// while its address has not just shown that it cannot sign.
+//
+// An address is remembered for at least `memory` and less than three times that (two
+// generations of a set; when a generation is `memory` old it becomes the previous one and the
+// older is dropped as a whole). At most `capacity` addresses per generation; failures beyond that
+// are not remembered until the generation turns (memory stays bounded whatever the flood).
+//
+// Thread safety: all members are thread-safe; each holds one mutex for a hash-set operation, so
+// they may run on I/O threads.
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "proxy/api/health_monitor.h"
+
+namespace xks::api {
+
+struct AuthFailureTrackerOptions {
+  std::chrono::milliseconds memory{60000};
+  std::size_t capacity = 4096;
+};
+
+class AuthFailureTracker {
+ public:
+  explicit AuthFailureTracker(AuthFailureTrackerOptions options = {},
+                              SteadyClock clock = RealSteadyClock());
+
+  /// Remembers that `address` (an IP address without port) failed authentication now.
+  void NoteFailure(std::string_view address);
+  /// True when `address` failed within the remembered time.
+  bool RecentlyFailed(std::string_view address) const;
+
+ private:
+  void TurnGenerations() const;  // mu_ held
+
+  const AuthFailureTrackerOptions options_;
+  const SteadyClock clock_;
+  mutable std::mutex mu_;
+  mutable std::unordered_set<std::string> current_;
+  mutable std::unordered_set<std::string> previous_;
+  mutable std::chrono::steady_clock::time_point generation_start_;
+};
+
+}  // namespace xks::api

@@ -1,0 +1,48 @@
+#include "proxy/api/auth_failure_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include "proxy/api/testing/fakes.h"
+
+namespace xks::api {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(AuthFailureTrackerTest, RemembersAFailureForAtLeastItsMemory) {
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 16}, clock.AsFunction());
+  EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.1"));
+  tracker.NoteFailure("192.0.2.1");
+  EXPECT_TRUE(tracker.RecentlyFailed("192.0.2.1"));
+  EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.2"));
+  clock.Advance(seconds(59));
+  EXPECT_TRUE(tracker.RecentlyFailed("192.0.2.1"));
+  clock.Advance(seconds(60));  // one generation turn: still remembered
+  EXPECT_TRUE(tracker.RecentlyFailed("192.0.2.1"));
+  clock.Advance(seconds(60));  // the second turn forgets it
+  EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.1"));
+}
+
+TEST(AuthFailureTrackerTest, ARepeatedFailureRenewsTheMemory) {
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 16}, clock.AsFunction());
+  for (int i = 0; i < 10; ++i) {
+    tracker.NoteFailure("198.51.100.9");
+    clock.Advance(seconds(1));
+    EXPECT_TRUE(tracker.RecentlyFailed("198.51.100.9")) << i;
+  }
+}
+
+TEST(AuthFailureTrackerTest, MemoryIsBounded) {
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 3}, clock.AsFunction());
+  for (int i = 0; i < 100; ++i) tracker.NoteFailure("203.0.113." + std::to_string(i));
+  int remembered = 0;
+  for (int i = 0; i < 100; ++i)
+    remembered += tracker.RecentlyFailed("203.0.113." + std::to_string(i));
+  EXPECT_EQ(remembered, 3);
+}
+
+}  // namespace
+}  // namespace xks::api
