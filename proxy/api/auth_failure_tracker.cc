@@ -1,5 +1,6 @@
 #include "proxy/api/auth_failure_tracker.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace xks::api {
@@ -24,14 +25,22 @@ void AuthFailureTracker::TurnGenerations() const {
 void AuthFailureTracker::NoteFailure(std::string_view address) {
   std::lock_guard lock(mu_);
   TurnGenerations();
-  if (current_.size() < options_.capacity) current_.emplace(address);
+  const std::string key(address);
+  if (auto it = current_.find(key); it != current_.end()) {
+    if (it->second < UINT32_MAX) ++it->second;
+  } else if (current_.size() < options_.capacity) {
+    current_.emplace(key, 1);
+  }
 }
 
 bool AuthFailureTracker::RecentlyFailed(std::string_view address) const {
   const std::string key(address);
   std::lock_guard lock(mu_);
   TurnGenerations();
-  return current_.contains(key) || previous_.contains(key);
+  std::uint64_t failures = 0;
+  if (auto it = current_.find(key); it != current_.end()) failures += it->second;
+  if (auto it = previous_.find(key); it != previous_.end()) failures += it->second;
+  return failures >= std::max<std::uint32_t>(1, options_.failures_to_demote);
 }
 
 }  // namespace xks::api

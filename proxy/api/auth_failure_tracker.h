@@ -4,7 +4,12 @@
 // access key ids are not secret, so presenting a valid one earns a request the normal lane only
 // while its address has not just shown that it cannot sign.
 //
-// An address is remembered for at least `memory` and less than three times that (two
+// An address counts as failing once it has failed `failures_to_demote` times within the remembered
+// time: one stray failure (a mistyped secret during a rotation, a clock hiccup) must not push an
+// honest client's new connections into the low lane; a flood of bad signatures crosses the
+// threshold within milliseconds.
+//
+// A failure is remembered for at least `memory` and less than three times that (two
 // generations of a set; when a generation is `memory` old it becomes the previous one and the
 // older is dropped as a whole). At most `capacity` addresses per generation; failures beyond that
 // are not remembered until the generation turns (memory stays bounded whatever the flood).
@@ -17,7 +22,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <cstdint>
+#include <unordered_map>
 
 #include "proxy/api/health_monitor.h"
 
@@ -26,6 +32,7 @@ namespace xks::api {
 struct AuthFailureTrackerOptions {
   std::chrono::milliseconds memory{60000};
   std::size_t capacity = 4096;
+  std::uint32_t failures_to_demote = 8;  ///< at least 1
 };
 
 class AuthFailureTracker {
@@ -35,7 +42,7 @@ class AuthFailureTracker {
 
   /// Remembers that `address` (an IP address without port) failed authentication now.
   void NoteFailure(std::string_view address);
-  /// True when `address` failed within the remembered time.
+  /// True when `address` failed at least failures_to_demote times within the remembered time.
   bool RecentlyFailed(std::string_view address) const;
 
  private:
@@ -44,8 +51,9 @@ class AuthFailureTracker {
   const AuthFailureTrackerOptions options_;
   const SteadyClock clock_;
   mutable std::mutex mu_;
-  mutable std::unordered_set<std::string> current_;
-  mutable std::unordered_set<std::string> previous_;
+  // Failures per address in this generation and the one before.
+  mutable std::unordered_map<std::string, std::uint32_t> current_;
+  mutable std::unordered_map<std::string, std::uint32_t> previous_;
   mutable std::chrono::steady_clock::time_point generation_start_;
 };
 

@@ -11,7 +11,7 @@ using std::chrono::seconds;
 
 TEST(AuthFailureTrackerTest, RemembersAFailureForAtLeastItsMemory) {
   testing::ManualClock clock;
-  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 16}, clock.AsFunction());
+  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 16, 1}, clock.AsFunction());
   EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.1"));
   tracker.NoteFailure("192.0.2.1");
   EXPECT_TRUE(tracker.RecentlyFailed("192.0.2.1"));
@@ -26,7 +26,7 @@ TEST(AuthFailureTrackerTest, RemembersAFailureForAtLeastItsMemory) {
 
 TEST(AuthFailureTrackerTest, ARepeatedFailureRenewsTheMemory) {
   testing::ManualClock clock;
-  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 16}, clock.AsFunction());
+  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 16, 1}, clock.AsFunction());
   for (int i = 0; i < 10; ++i) {
     tracker.NoteFailure("198.51.100.9");
     clock.Advance(seconds(1));
@@ -36,12 +36,28 @@ TEST(AuthFailureTrackerTest, ARepeatedFailureRenewsTheMemory) {
 
 TEST(AuthFailureTrackerTest, MemoryIsBounded) {
   testing::ManualClock clock;
-  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 3}, clock.AsFunction());
+  AuthFailureTracker tracker({std::chrono::milliseconds(1000), 3, 1}, clock.AsFunction());
   for (int i = 0; i < 100; ++i) tracker.NoteFailure("203.0.113." + std::to_string(i));
   int remembered = 0;
   for (int i = 0; i < 100; ++i)
     remembered += tracker.RecentlyFailed("203.0.113." + std::to_string(i));
   EXPECT_EQ(remembered, 3);
+}
+
+TEST(AuthFailureTrackerTest, AFewStrayFailuresDoNotDemoteAnAddress) {
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 16, 8}, clock.AsFunction());
+  for (int i = 0; i < 7; ++i) tracker.NoteFailure("192.0.2.7");
+  EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.7"));
+  clock.Advance(seconds(61));  // a generation turn keeps the count of the previous one
+  tracker.NoteFailure("192.0.2.7");
+  EXPECT_TRUE(tracker.RecentlyFailed("192.0.2.7"));
+  clock.Advance(seconds(121));  // both generations forgotten
+  EXPECT_FALSE(tracker.RecentlyFailed("192.0.2.7"));
+  // The default threshold is more than one failure.
+  AuthFailureTracker defaults({}, clock.AsFunction());
+  defaults.NoteFailure("192.0.2.8");
+  EXPECT_FALSE(defaults.RecentlyFailed("192.0.2.8"));
 }
 
 }  // namespace

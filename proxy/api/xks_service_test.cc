@@ -1029,12 +1029,16 @@ TEST_F(XksServiceTest, LikelyAuthenticNeedsARoutedTenantsKeyIdAndNoRecentFailure
   already.connection.authenticated = true;
   EXPECT_TRUE(service_->LikelyAuthentic(already)) << "the connection authenticated before";
 
-  // The same address then fails SigV4 with acme's key id: it loses the benefit of the doubt, on
-  // every port, for a while; other addresses keep it.
+  // The same address then fails SigV4 with acme's key id, again and again: it loses the benefit
+  // of the doubt, on every port, for a while; other addresses keep it. One stray failure does not.
   HttpRequest forged = r;
   forged.headers[2].value = "mallory";
   forged.connection.peer_address = "192.0.2.7:6000";
   ExpectError(service_->Handle(forged), 401, "AuthenticationFailedException");
+  EXPECT_TRUE(service_->LikelyAuthentic(r)) << "a single failure";
+  for (int i = 1; i < 8; ++i) {
+    ExpectError(service_->Handle(forged), 401, "AuthenticationFailedException");
+  }
   EXPECT_FALSE(service_->LikelyAuthentic(r));
   HttpRequest elsewhere = r;
   elsewhere.connection.peer_address = "198.51.100.3:5555";

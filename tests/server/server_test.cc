@@ -380,6 +380,11 @@ TEST_F(ServerTest, JobThatWaitedPastItsBudgetIsDroppedWithoutCallingHandler) {
   auto response = queued->Request("POST", "/queued", "x");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 503);
+  // The blocker's budget (which started first) must have fired before its handler returns; on a
+  // loaded machine its timer can still be waiting for an I/O thread when the queued 503 is out.
+  for (int i = 0; i < 500 && server_->stats().timed_out < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   gate.Open();
   auto blocked = blocker->ReadResponse();
   ASSERT_TRUE(blocked);
