@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "conformance/sigv4_signer.h"
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::conformance {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "conformance/runner.h"
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::conformance {
 

@@ -5,7 +5,7 @@
 #include <span>
 
 #include "pkcs11/module.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::pkcs11 {
 

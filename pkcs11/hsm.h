@@ -23,7 +23,7 @@
 
 #include "pkcs11/hsm_error.h"
 #include "pkcs11/pin_source.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::pkcs11 {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::pkcs11 {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "pkcs11/module.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::pkcs11 {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "pkcs11/hsm_error.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::pkcs11 {
 

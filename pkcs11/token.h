@@ -8,7 +8,7 @@
 
 #include "pkcs11/module.h"
 #include "pkcs11/pkcs11_uri.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 #include "pkcs11/session_pool.h"
 
 namespace xks::pkcs11 {

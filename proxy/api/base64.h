@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::api {
 

@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::api {
 

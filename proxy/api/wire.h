@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 #include "proxy/api/router.h"
 #include "proxy/common/error.h"
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/audit/checkpoint_signer.h"
 
 namespace xks::audit {

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"

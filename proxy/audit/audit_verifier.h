@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/audit/checkpoint_signer.h"
 
 namespace xks::audit {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/audit/audit_crypto.h"
 
 namespace xks::audit {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::auth {
 

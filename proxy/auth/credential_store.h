@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::auth {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 
 namespace xks::auth {
 

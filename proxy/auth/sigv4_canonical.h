@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 #include "proxy/common/http_message.h"
 
 namespace xks::auth {

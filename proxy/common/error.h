@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::runtime {
 

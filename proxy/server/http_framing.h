@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/common/http_message.h"
 
 namespace xks::server {

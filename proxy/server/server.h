@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/common/error.h"
 #include "proxy/common/http_message.h"
 #include "proxy/server/request_priority.h"  // RequestPriority

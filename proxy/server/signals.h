@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 
 namespace xks::server {
 

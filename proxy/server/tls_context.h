@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/server/server.h"
 
 namespace xks::server {

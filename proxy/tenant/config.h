@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/result.h"
-#include "pkcs11/secret_bytes.h"
+#include "base/result.h"
+#include "base/secret_bytes.h"
 
 namespace xks::tenant {
 

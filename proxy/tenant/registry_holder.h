@@ -9,7 +9,7 @@
 #include <mutex>
 #include <string>
 
-#include "pkcs11/result.h"
+#include "base/result.h"
 #include "proxy/tenant/config.h"
 #include "proxy/tenant/tenant_registry.h"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkcs11/secret_bytes.h"
+#include "base/secret_bytes.h"
 #include "proxy/tenant/config.h"
 
 namespace xks::tenant {

@@ -3,8 +3,6 @@
 // A small stand-in for C++23 std::expected (the stack is C++20). Not thread-safe on one instance,
 // like any value type. Accessing the wrong alternative is a programming error and aborts.
 
-#include <cstdio>
-#include <cstdlib>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -26,10 +24,8 @@ Unexpected<std::decay_t<E>> Fail(E&& error) {
 }
 
 namespace detail {
-[[noreturn]] inline void ResultAccessAbort(const char* what) {
-  std::fprintf(stderr, "fatal: Result accessed as %s in the wrong state\n", what);
-  std::abort();
-}
+/// Reports the programming error (to stderr: this happens before any logger may exist) and aborts.
+[[noreturn]] void ResultAccessAbort(const char* what);
 }  // namespace detail
 
 template <typename T, typename E>
