@@ -111,7 +111,8 @@ std::string CanonicalRequest(const SigningInput& in) {
     if (it == values.end()) {
       values.emplace(n, TrimAll(value));
     } else {
-      it->second += "," + TrimAll(value);
+      it->second += ',';  // appended: GCC 12 -O3 misreads "," + std::string (false warning)
+      it->second += TrimAll(value);
     }
   }
   std::string out = in.method + "\n" + EncodePath(in.path) + "\n" + in.query + "\n";

@@ -11,8 +11,15 @@
 //
 // A failure is remembered for at least `memory` and less than three times that (two
 // generations of a set; when a generation is `memory` old it becomes the previous one and the
-// older is dropped as a whole). At most `capacity` addresses per generation; failures beyond that
-// are not remembered until the generation turns (memory stays bounded whatever the flood).
+// older is dropped as a whole). At most `capacity` addresses per generation (memory stays bounded
+// whatever the flood). When a generation is full, a new address takes the place of the one with
+// the fewest failures and inherits that count plus one (the Space-Saving heavy-hitter scheme): an
+// attacker cannot fill the table with one-off addresses and then fail unnoticed from a new one.
+// The price is an overestimate for a newcomer while the table is full, which only ever concerns an
+// address that did fail; the scan for the fewest costs O(capacity), only while full.
+//
+// IPv6 clients are counted per /64 (one customer's network usually; an attacker holding a /64 has
+// 2^64 addresses), IPv4 and IPv4-mapped IPv6 per address.
 //
 // Thread safety: all members are thread-safe; each holds one mutex for a hash-set operation, so
 // they may run on I/O threads.
@@ -21,8 +28,8 @@
 #include <cstddef>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <cstdint>
+#include <string_view>
 #include <unordered_map>
 
 #include "proxy/api/health_monitor.h"
@@ -44,6 +51,10 @@ class AuthFailureTracker {
   void NoteFailure(std::string_view address);
   /// True when `address` failed at least failures_to_demote times within the remembered time.
   bool RecentlyFailed(std::string_view address) const;
+
+  /// The key failures are counted under: "2001:db8:1:2::/64" for an IPv6 address, the address
+  /// itself otherwise (IPv4-mapped IPv6 as its IPv4 address).
+  static std::string FailureKey(std::string_view address);
 
  private:
   void TurnGenerations() const;  // mu_ held

@@ -60,5 +60,32 @@ TEST(AuthFailureTrackerTest, AFewStrayFailuresDoNotDemoteAnAddress) {
   EXPECT_FALSE(defaults.RecentlyFailed("192.0.2.8"));
 }
 
+TEST(AuthFailureTrackerTest, AFullTableStillCatchesANewFailingAddress) {
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 64, 8}, clock.AsFunction());
+  // One-off failures from many addresses fill the table first.
+  for (int i = 0; i < 1000; ++i) {
+    tracker.NoteFailure("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1");
+  }
+  for (int i = 0; i < 8; ++i) tracker.NoteFailure("198.51.100.77");
+  EXPECT_TRUE(tracker.RecentlyFailed("198.51.100.77")) << "a flooding address is demoted";
+  EXPECT_FALSE(tracker.RecentlyFailed("198.51.100.78")) << "an address that never failed is not";
+}
+
+TEST(AuthFailureTrackerTest, IPv6AddressesAreCountedPerSlash64) {
+  EXPECT_EQ(AuthFailureTracker::FailureKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::/64");
+  EXPECT_EQ(AuthFailureTracker::FailureKey("::ffff:192.0.2.5"), "192.0.2.5");
+  EXPECT_EQ(AuthFailureTracker::FailureKey("192.0.2.5"), "192.0.2.5");
+  EXPECT_EQ(AuthFailureTracker::FailureKey("not an address"), "not an address");
+
+  testing::ManualClock clock;
+  AuthFailureTracker tracker({std::chrono::milliseconds(60000), 16, 8}, clock.AsFunction());
+  // Eight addresses of one /64, one failure each: one network failing eight times.
+  for (int i = 1; i <= 8; ++i) tracker.NoteFailure("2001:db8:1:2::" + std::to_string(i));
+  EXPECT_TRUE(tracker.RecentlyFailed("2001:db8:1:2::ffff"));
+  EXPECT_FALSE(tracker.RecentlyFailed("2001:db8:1:3::1")) << "the next /64 is another network";
+}
+
 }  // namespace
 }  // namespace xks::api

@@ -1,5 +1,6 @@
 #include "proxy/server/connection_registry.h"
 
+#include <cstdint>
 #include <utility>
 
 namespace xks::server {
@@ -10,48 +11,56 @@ ConnectionRegistry::Admission ConnectionRegistry::Admit(
   std::vector<std::shared_ptr<RegisteredConnection>> victims;
   {
     std::lock_guard lock(mutex_);
-    if (limits_.max_per_address != 0) {
-      const auto it = per_address_.find(address);
-      if (it != per_address_.end() && it->second >= limits_.max_per_address) {
-        ++refused_;
-        return Admission::kAddressFull;
+    const auto existing = addresses_.find(address);
+    if (limits_.max_per_address != 0 && existing != addresses_.end()) {
+      AddressState& state = existing->second;
+      if (state.connections - state.evicting >= limits_.max_per_address) {
+        auto victim = EvictOldest(state.unauthenticated, /*evictable_only=*/true);
+        if (!victim) {
+          ++refused_;
+          return Admission::kAddressFull;
+        }
+        victims.push_back(std::move(victim));
       }
     }
+    // A victim of rule 1 already made room under the global cap too.
     if (entries_.size() - evicting_ >= limits_.max_connections) {
-      auto victim = EvictOldest(unauthenticated_, /*idle_only=*/true);
+      auto victim = EvictOldest(unauthenticated_, /*evictable_only=*/true);
       if (!victim) {
         ++refused_;
         return Admission::kFull;
       }
       victims.push_back(std::move(victim));
     }
-    if (handshaking && limits_.max_handshakes != 0 &&
-        handshaking_.size() >= limits_.max_handshakes) {
-      if (auto victim = EvictOldest(handshaking_, /*idle_only=*/false)) {
+    if (handshaking && limits_.max_handshakes != 0 && handshaking_ >= limits_.max_handshakes &&
+        !handshake_load_.empty()) {
+      const Address* heaviest = std::get<2>(*handshake_load_.rbegin());
+      if (auto victim = EvictOldest(heaviest->second.handshaking, /*evictable_only=*/false)) {
         victims.push_back(std::move(victim));
       }
     }
+    Address& slot = *addresses_.try_emplace(address).first;
     Entry& entry = entries_[connection.get()];
     entry.connection = connection;
-    entry.address = address;
+    entry.address = &slot;
+    entry.sequence = next_sequence_++;
     entry.unauthenticated_position =
         unauthenticated_.insert(unauthenticated_.end(), connection.get());
-    if (handshaking) {
-      entry.handshaking = true;
-      entry.handshake_position = handshaking_.insert(handshaking_.end(), connection.get());
-    }
-    ++per_address_[address];
+    entry.address_unauthenticated_position =
+        slot.second.unauthenticated.insert(slot.second.unauthenticated.end(), connection.get());
+    if (handshaking) EnterHandshake(entry, connection.get());
+    ++slot.second.connections;
   }
   for (auto& victim : victims) victim->ForceClose();
   return Admission::kAdmitted;
 }
 
-// A connection still in its handshake counts as idle: it has not sent a request yet.
-std::shared_ptr<RegisteredConnection> ConnectionRegistry::EvictOldest(Order& order,
-                                                                      bool idle_only) {
+// A connection still in its handshake is always evictable: it has not sent a request yet.
+std::shared_ptr<RegisteredConnection> ConnectionRegistry::EvictOldest(const Order& order,
+                                                                      bool evictable_only) {
   for (const RegisteredConnection* raw : order) {
     Entry& entry = entries_.at(raw);
-    if (idle_only && !entry.handshaking && !raw->waiting_for_request()) continue;
+    if (evictable_only && !entry.handshaking && !raw->evictable()) continue;
     auto connection = entry.connection.lock();
     if (!connection) continue;  // being destroyed; its Remove() is waiting for our lock
     Evict(entry);
@@ -61,23 +70,51 @@ std::shared_ptr<RegisteredConnection> ConnectionRegistry::EvictOldest(Order& ord
 }
 
 void ConnectionRegistry::Evict(Entry& entry) {
-  // Out of both orders at once, so it is neither picked twice nor counted as a live handshake.
+  // Out of every order at once, so it is neither picked twice nor counted as a live handshake.
   entry.evicting = true;
+  ++entry.address->second.evicting;
   ++evicting_;
   ++evicted_;
   LeaveHandshake(entry);
   LeaveUnauthenticated(entry);
 }
 
+std::optional<ConnectionRegistry::HandshakeLoad> ConnectionRegistry::LoadOf(
+    const Address& address) const {
+  const Order& handshakes = address.second.handshaking;
+  if (handshakes.empty()) return std::nullopt;
+  const std::uint64_t oldest = entries_.at(handshakes.front()).sequence;
+  return HandshakeLoad{handshakes.size(), UINT64_MAX - oldest, &address};
+}
+
+void ConnectionRegistry::SetLoad(const Address& address,
+                                 const std::optional<HandshakeLoad>& before) {
+  if (before) handshake_load_.erase(*before);
+  if (auto after = LoadOf(address)) handshake_load_.insert(*after);
+}
+
+void ConnectionRegistry::EnterHandshake(Entry& entry, const RegisteredConnection* connection) {
+  Order& handshakes = entry.address->second.handshaking;
+  const auto before = LoadOf(*entry.address);
+  entry.handshake_position = handshakes.insert(handshakes.end(), connection);
+  entry.handshaking = true;
+  ++handshaking_;
+  SetLoad(*entry.address, before);
+}
+
 void ConnectionRegistry::LeaveHandshake(Entry& entry) {
   if (!entry.handshaking) return;
-  handshaking_.erase(entry.handshake_position);
+  const auto before = LoadOf(*entry.address);
+  entry.address->second.handshaking.erase(entry.handshake_position);
   entry.handshaking = false;
+  --handshaking_;
+  SetLoad(*entry.address, before);
 }
 
 void ConnectionRegistry::LeaveUnauthenticated(Entry& entry) {
   if (!entry.unauthenticated) return;
   unauthenticated_.erase(entry.unauthenticated_position);
+  entry.address->second.unauthenticated.erase(entry.address_unauthenticated_position);
   entry.unauthenticated = false;
 }
 
@@ -102,9 +139,13 @@ void ConnectionRegistry::Remove(const RegisteredConnection* connection) {
     Entry& entry = it->second;
     LeaveHandshake(entry);
     LeaveUnauthenticated(entry);
-    if (entry.evicting) --evicting_;
-    const auto count = per_address_.find(entry.address);
-    if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+    AddressState& address = entry.address->second;
+    if (entry.evicting) {
+      --evicting_;
+      --address.evicting;
+    }
+    // By iterator: the key must not be a reference into the node being erased.
+    if (--address.connections == 0) addresses_.erase(addresses_.find(entry.address->first));
     entries_.erase(it);
     empty = entries_.empty();
   }
@@ -130,7 +171,7 @@ ConnectionRegistry::Counts ConnectionRegistry::counts() const {
   std::lock_guard lock(mutex_);
   Counts counts;
   counts.open = entries_.size();
-  counts.handshaking = handshaking_.size();
+  counts.handshaking = handshaking_;
   counts.refused = refused_;
   counts.evicted = evicted_;
   return counts;

@@ -3,15 +3,22 @@
 // connection is an interface, so the admission policy is unit-testable without sockets.
 //
 // Policy for a newly accepted connection from IP address A (checked in this order):
-//  1. A already holds max_per_address connections: refused (the newcomer is closed).
-//  2. max_connections are open: the oldest connection that never authenticated and is idle
-//     (between requests, or still in its TLS handshake) is closed to make room; when there is
-//     none, the newcomer is refused. A client with valid credentials therefore still gets in
-//     while anonymous connections fill the server.
-//  3. A TLS newcomer while max_handshakes handshakes are in progress: the oldest of those is
-//     closed. This bounds the handshake work queued on the I/O threads (and so the delay it adds
-//     to requests on established connections) without letting connections that stall in their
-//     handshake lock newcomers out.
+//  1. A already holds max_per_address connections: A's own oldest evictable connection that never
+//     authenticated is closed to make room (a client sharing A's address, behind the same NAT or
+//     egress, still gets in while an attacker holds A's slots); when there is none, the newcomer
+//     is refused.
+//  2. max_connections are open: the oldest evictable connection that never authenticated is
+//     closed to make room; when there is none, the newcomer is refused. A client with valid
+//     credentials therefore still gets in while anonymous connections fill the server.
+//  3. A TLS newcomer while max_handshakes handshakes are in progress: the oldest handshake of the
+//     address with the most handshakes in progress is closed. This bounds the handshake work
+//     queued on the I/O threads (and so the delay it adds to requests on established
+//     connections) without letting stalled handshakes lock newcomers out, and a flood from one
+//     address evicts its own handshakes rather than other clients'.
+//
+// "Evictable" means the connection holds no request that a handler is working on: it is in its
+// handshake, idle between requests, reading a request, draining or writing a refusal. Only
+// in-flight requests (bounded by the worker queue) are skipped, so an eviction scan is short.
 
 #include <atomic>
 #include <chrono>
@@ -21,7 +28,11 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -37,17 +48,16 @@ class RegisteredConnection {
   /// Closes the connection whatever it is doing. Thread-safe; may act asynchronously.
   virtual void ForceClose() = 0;
 
-  /// True while the connection waits for the first byte of a request. Written by the connection,
-  /// read by the registry from any thread.
-  bool waiting_for_request() const { return waiting_for_request_.load(std::memory_order_relaxed); }
+  /// False while a handler works on one of the connection's requests (see the policy above);
+  /// false until the connection says otherwise. Written by the connection, read by the registry
+  /// from any thread.
+  bool evictable() const { return evictable_.load(std::memory_order_relaxed); }
 
  protected:
-  void set_waiting_for_request(bool waiting) {
-    waiting_for_request_.store(waiting, std::memory_order_relaxed);
-  }
+  void set_evictable(bool evictable) { evictable_.store(evictable, std::memory_order_relaxed); }
 
  private:
-  std::atomic<bool> waiting_for_request_{false};
+  std::atomic<bool> evictable_{false};
 };
 
 struct ConnectionLimits {
@@ -86,36 +96,53 @@ class ConnectionRegistry {
   struct Counts {
     std::size_t open = 0;         ///< registered, including those being closed to make room
     std::size_t handshaking = 0;  ///< TLS handshakes in progress (not being closed)
-    std::uint64_t refused = 0;    ///< newcomers closed by rules 1 and 2
-    std::uint64_t evicted = 0;    ///< connections closed to make room (rules 2 and 3)
+    std::uint64_t refused = 0;    ///< newcomers refused by rules 1 and 2
+    std::uint64_t evicted = 0;    ///< connections closed to make room (rules 1, 2 and 3)
   };
   Counts counts() const;
 
  private:
   using Order = std::list<const RegisteredConnection*>;  // oldest first
+  struct AddressState {
+    std::size_t connections = 0;  ///< registered, including those being evicted
+    std::size_t evicting = 0;
+    Order unauthenticated;
+    Order handshaking;
+  };
+  using Address = std::pair<const std::string, AddressState>;  // node of addresses_: stable
   struct Entry {
     std::weak_ptr<RegisteredConnection> connection;
-    std::string address;
+    Address* address = nullptr;
+    std::uint64_t sequence = 0;  ///< admission order
     bool evicting = false;
     bool unauthenticated = true;
     bool handshaking = false;
-    Order::iterator unauthenticated_position;  // valid while unauthenticated
-    Order::iterator handshake_position;        // valid while handshaking
+    Order::iterator unauthenticated_position;          // in unauthenticated_, while unauthenticated
+    Order::iterator address_unauthenticated_position;  // in the address's list, likewise
+    Order::iterator handshake_position;                // in the address's list, while handshaking
   };
+  // Addresses with handshakes in progress, the heaviest last: (handshakes, the inverted sequence
+  // of the address's oldest handshake, address), so ties go to the address that waited longest.
+  using HandshakeLoad = std::tuple<std::size_t, std::uint64_t, const Address*>;
 
   // All with mutex_ held.
-  std::shared_ptr<RegisteredConnection> EvictOldest(Order& order, bool idle_only);
+  std::shared_ptr<RegisteredConnection> EvictOldest(const Order& order, bool evictable_only);
   void Evict(Entry& entry);
+  void EnterHandshake(Entry& entry, const RegisteredConnection* connection);
   void LeaveHandshake(Entry& entry);
   void LeaveUnauthenticated(Entry& entry);
+  std::optional<HandshakeLoad> LoadOf(const Address& address) const;
+  void SetLoad(const Address& address, const std::optional<HandshakeLoad>& before);
 
   const ConnectionLimits limits_;
   mutable std::mutex mutex_;
   std::condition_variable empty_cv_;
   std::unordered_map<const RegisteredConnection*, Entry> entries_;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  std::unordered_map<std::string, AddressState> addresses_;
+  std::set<HandshakeLoad> handshake_load_;
   Order unauthenticated_;
-  Order handshaking_;
+  std::size_t handshaking_ = 0;
+  std::uint64_t next_sequence_ = 0;
   std::size_t evicting_ = 0;
   std::uint64_t refused_ = 0;
   std::uint64_t evicted_ = 0;

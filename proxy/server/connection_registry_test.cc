@@ -16,7 +16,7 @@ class FakeConnection : public RegisteredConnection {
  public:
   void CloseIfIdle() override { close_if_idle_calls.fetch_add(1); }
   void ForceClose() override { force_closed.store(true); }
-  void SetWaiting(bool waiting) { set_waiting_for_request(waiting); }
+  void SetEvictable(bool evictable) { set_evictable(evictable); }
 
   std::atomic<int> close_if_idle_calls{0};
   std::atomic<bool> force_closed{false};
@@ -43,9 +43,44 @@ TEST_F(ConnectionRegistryTest, PerAddressCapCountsByIpAndFreesOnRemove) {
   auto other = Admitted(registry, "10.0.0.2");  // another address is not affected
   EXPECT_EQ(registry.counts().open, 3u);
   EXPECT_EQ(registry.counts().refused, 1u);
-  EXPECT_FALSE(a1->force_closed.load()) << "a per-address refusal never evicts";
+  EXPECT_FALSE(a1->force_closed.load()) << "a connection in a request is never evicted";
   registry.Remove(a1.get());
   EXPECT_EQ(registry.Admit(third, "10.0.0.1", false), Admission::kAdmitted);
+}
+
+TEST_F(ConnectionRegistryTest, FullAddressMakesRoomFromItsOwnOldestEvictableConnection) {
+  ConnectionRegistry registry({.max_connections = 100, .max_per_address = 3, .max_handshakes = 0});
+  auto other = Admitted(registry, "10.0.0.9");
+  other->SetEvictable(true);
+  auto authenticated = Admitted(registry, "10.0.0.1");
+  authenticated->SetEvictable(true);
+  registry.MarkAuthenticated(authenticated.get());
+  auto oldest = Admitted(registry, "10.0.0.1");
+  oldest->SetEvictable(true);
+  auto younger = Admitted(registry, "10.0.0.1");
+  younger->SetEvictable(true);
+
+  // A client behind the same address gets in; the address's own oldest anonymous slot pays.
+  auto newcomer = std::make_shared<FakeConnection>();
+  EXPECT_EQ(registry.Admit(newcomer, "10.0.0.1", false), Admission::kAdmitted);
+  EXPECT_TRUE(oldest->force_closed.load());
+  EXPECT_FALSE(younger->force_closed.load());
+  EXPECT_FALSE(authenticated->force_closed.load()) << "authenticated connections are kept";
+  EXPECT_FALSE(other->force_closed.load()) << "another address never pays for this one";
+  EXPECT_EQ(registry.counts().evicted, 1u);
+  EXPECT_EQ(registry.counts().refused, 0u);
+
+  // With the remaining anonymous slot busy and the authenticated one kept, the next is refused.
+  younger->SetEvictable(false);
+  newcomer->SetEvictable(false);
+  auto refused = std::make_shared<FakeConnection>();
+  EXPECT_EQ(registry.Admit(refused, "10.0.0.1", false), Admission::kAddressFull);
+  EXPECT_EQ(registry.counts().refused, 1u);
+  // The evicted connection stopped counting when it was picked: its going frees nothing more.
+  registry.Remove(oldest.get());
+  EXPECT_EQ(registry.Admit(refused, "10.0.0.1", false), Admission::kAddressFull);
+  registry.Remove(younger.get());
+  EXPECT_EQ(registry.Admit(refused, "10.0.0.1", false), Admission::kAdmitted);
 }
 
 TEST_F(ConnectionRegistryTest, ZeroPerAddressCapMeansNoCap) {
@@ -58,11 +93,11 @@ TEST_F(ConnectionRegistryTest, ZeroPerAddressCapMeansNoCap) {
 TEST_F(ConnectionRegistryTest, FullServerEvictsTheOldestIdleUnauthenticatedConnection) {
   ConnectionRegistry registry({.max_connections = 3, .max_per_address = 0, .max_handshakes = 0});
   auto authenticated = Admitted(registry, "10.0.0.1");
-  authenticated->SetWaiting(true);
+  authenticated->SetEvictable(true);
   registry.MarkAuthenticated(authenticated.get());
   auto busy = Admitted(registry, "10.0.0.2");  // unauthenticated but in the middle of a request
   auto idle = Admitted(registry, "10.0.0.3");
-  idle->SetWaiting(true);
+  idle->SetEvictable(true);
 
   auto newcomer = std::make_shared<FakeConnection>();
   EXPECT_EQ(registry.Admit(newcomer, "10.0.0.4", false), Admission::kAdmitted);
@@ -86,9 +121,9 @@ TEST_F(ConnectionRegistryTest, EvictionTakesTheOldestFirstAndHandshakesCountAsId
   ConnectionRegistry registry({.max_connections = 3, .max_per_address = 0, .max_handshakes = 0});
   auto oldest = Admitted(registry, "10.0.0.1", /*handshaking=*/true);
   auto middle = Admitted(registry, "10.0.0.2");
-  middle->SetWaiting(true);
+  middle->SetEvictable(true);
   auto youngest = Admitted(registry, "10.0.0.3");
-  youngest->SetWaiting(true);
+  youngest->SetEvictable(true);
   auto first = std::make_shared<FakeConnection>();
   ASSERT_EQ(registry.Admit(first, "10.0.0.4", false), Admission::kAdmitted);
   EXPECT_TRUE(oldest->force_closed.load());
@@ -116,6 +151,28 @@ TEST_F(ConnectionRegistryTest, HandshakeCapClosesTheOldestHandshakeInProgress) {
   auto h4 = Admitted(registry, "10.0.0.5", true);
   EXPECT_FALSE(h3->force_closed.load()) << "a slot was free";
   EXPECT_EQ(registry.counts().handshaking, 2u);
+}
+
+TEST_F(ConnectionRegistryTest, HandshakeCapClosesAHandshakeOfTheHeaviestAddress) {
+  ConnectionRegistry registry({.max_connections = 100, .max_per_address = 0, .max_handshakes = 3});
+  auto honest = Admitted(registry, "10.0.0.1", true);  // the oldest handshake of all
+  auto flood1 = Admitted(registry, "10.0.0.66", true);
+  auto flood2 = Admitted(registry, "10.0.0.66", true);
+  auto newcomer = Admitted(registry, "10.0.0.2", true);
+  EXPECT_FALSE(honest->force_closed.load()) << "the flooding address pays, not the oldest client";
+  EXPECT_TRUE(flood1->force_closed.load());
+  EXPECT_FALSE(flood2->force_closed.load());
+  EXPECT_EQ(registry.counts().handshaking, 3u);
+
+  // Now every address holds one: the tie goes to the address whose handshake waited longest.
+  auto another = Admitted(registry, "10.0.0.3", true);
+  EXPECT_TRUE(honest->force_closed.load());
+  EXPECT_FALSE(flood2->force_closed.load());
+  EXPECT_FALSE(newcomer->force_closed.load());
+  registry.Remove(flood1.get());
+  registry.Remove(honest.get());
+  EXPECT_EQ(registry.counts().handshaking, 3u);
+  EXPECT_EQ(registry.counts().open, 3u);
 }
 
 TEST_F(ConnectionRegistryTest, SnapshotSkipsDeadConnectionsAndWaitUntilEmptyWakes) {

@@ -51,6 +51,9 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // our error response before the client reads it.
 constexpr std::size_t kMinDrainBytes = 4 * 1024 * 1024;
 constexpr std::chrono::milliseconds kDrainQuiet{300};
+// The whole drain ends by this deadline, however slowly the client trickles bytes: a refused
+// client must not hold its connection slot for longer than this.
+constexpr std::chrono::milliseconds kDrainCap{2000};
 // A peer that never answers close_notify must not hold a connection (or Shutdown) for long.
 constexpr std::chrono::milliseconds kTlsShutdownCap{2000};
 
@@ -151,6 +154,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
                                                                  executor_(stream_.get_executor()),
                                                                  budget_timer_(executor_) {
     info_.peer_address = std::move(peer);
+    set_evictable(true);
   }
   HttpSession(ServerImpl& server, tcp::socket&& socket, std::string peer) requires(!kTls)
       : server_(server),
@@ -158,6 +162,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         executor_(stream_.get_executor()),
         budget_timer_(executor_) {
     info_.peer_address = std::move(peer);
+    set_evictable(true);
   }
   ~HttpSession() override { server_.connections_.Remove(this); }
 
@@ -227,14 +232,12 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     if (server_.draining_.load()) return DoClose();
     state_ = State::kIdle;
     if (buffer_.size() > 0) return DoReadHeader();
-    set_waiting_for_request(true);
     Lowest().expires_after(IdleLimit());
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&HttpSession::OnFirstBytes, Self()));
   }
 
   void OnFirstBytes(beast::error_code ec, std::size_t bytes) {
-    set_waiting_for_request(false);
     buffer_.commit(bytes);
     if (ec) return DoClose();
     DoReadHeader();
@@ -392,6 +395,9 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   // budget timer — answers, and the other is ignored (by sequence number).
   void Dispatch(std::shared_ptr<HttpRequest> request) {
     state_ = State::kBusy;
+    // Until its response is written, a request a handler works on may be a valid client's first
+    // one: the registry must not close the connection to make room (OnWrite allows it again).
+    set_evictable(false);
     const std::uint64_t seq = ++seq_;
     answered_ = false;
     const Clock::time_point deadline = request->received_at + server_.options_.time_budget;
@@ -462,6 +468,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
     response_.reset();
+    set_evictable(true);
     if (ec) return Lowest().close();
     if (authenticates_ && !info_.authenticated) {
       // From now on: the full idle timeout, never evicted, classified as authenticated.
@@ -475,11 +482,16 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   // Known length: read exactly the rest of the refused body. Unknown (chunked, malformed): read
   // while the client keeps sending, giving up after a short quiet spell.
+  // Either way the drain ends by one absolute deadline, however slowly bytes trickle in.
   void DoDrain() {
     buffer_.consume(buffer_.size());
     if (drain_remaining_ && *drain_remaining_ == 0) return DoClose();
-    Lowest().expires_after(drain_remaining_ ? server_.options_.read_timeout
-                                            : std::min(server_.options_.read_timeout, kDrainQuiet));
+    const auto now = Clock::now();
+    const auto& options = server_.options_;
+    if (!drain_deadline_) drain_deadline_ = now + std::min(options.read_timeout, kDrainCap);
+    const auto per_read = drain_remaining_ ? options.read_timeout
+                                           : std::min(options.read_timeout, kDrainQuiet);
+    Lowest().expires_at(std::min(*drain_deadline_, now + per_read));
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&HttpSession::OnDrain, Self()));
   }
@@ -531,6 +543,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   bool authenticates_ = false;  // the response being written carries proven credentials
   std::size_t drained_ = 0;
   std::optional<std::uint64_t> drain_remaining_;
+  std::optional<Clock::time_point> drain_deadline_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
 #include <thread>
 
 #include "proxy/audit/audit_verifier.h"
@@ -83,7 +84,9 @@ TEST(AuditLogTest, ConcurrentAppendsGetUniqueSequenceNumbersInFileOrderAndVerify
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        auto r = log.value()->Append(SampleEvent("t" + std::to_string(t), i));
+        std::string name = "t";  // appended: GCC 12 -O3 false -Wstringop-overflow on "t" + ...
+        name += std::to_string(t);
+        auto r = log.value()->Append(SampleEvent(name, i));
         ASSERT_TRUE(r.ok());
         std::lock_guard lock(mu);
         EXPECT_TRUE(seqs.insert(r.value()).second);

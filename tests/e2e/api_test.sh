@@ -140,19 +140,34 @@ stats="$(curl -sS --cacert "$E2E_DIR/tls-cert.pem" --aws-sigv4 "aws:amz:us-east-
 [[ "$(awk '{s+=$2} END {print s}' <<<"$stats")" == 1 ]] || fail "keep-alive opened more than one connection"
 pass "100 requests on one keep-alive connection"
 
-# 60 parallel connections, 10 requests each.
+# 60 parallel connections, 10 requests each. Each client's pid is kept and waited for by name
+# (not through `jobs -p`, whose view of finished and running jobs is the shell's), so every
+# output file is complete before it is counted.
+parallel_pids=()
 for i in $(seq 1 60); do
   curl -sS --cacert "$E2E_DIR/tls-cert.pem" --aws-sigv4 "aws:amz:us-east-1:kms-xks-proxy" \
     --user "$ALPHA_AKID:$ALPHA_SECRET" -H "Content-Type: application/json" \
     -d "$(encrypt_body "$PLAINTEXT")" -w '%{http_code}\n' \
     "${urls[@]:0:30}" > "$E2E_DIR/par.$i" 2>&1 &
+  parallel_pids+=("$!")
 done
 wait_failed=0
-for job in $(jobs -p); do [[ "$job" == "$PROXY_PID" ]] && continue; wait "$job" || wait_failed=1; done
+for pid in "${parallel_pids[@]}"; do wait "$pid" || wait_failed=1; done
 ((wait_failed == 0)) || fail "a parallel client failed"
 statuses="$(cat "$E2E_DIR"/par.* | sort | uniq -c)"
-[[ "$(cat "$E2E_DIR"/par.* | grep -c '^200$')" == 600 ]] || fail "parallel statuses: $statuses"
-pass "60 parallel connections x 10 requests, all 200"
+# Every request gets an answer: 200, or on a machine so loaded that a request waits past its
+# 200 ms budget, 503 DependencyTimeoutException (the answer KMS retries; seen under CI load).
+# Nothing else, and the 503s stay the exception.
+ok_count="$(cat "$E2E_DIR"/par.* | grep -c '^200$' || true)"
+late_count="$(cat "$E2E_DIR"/par.* | grep -c '^503$' || true)"
+if ((ok_count + late_count != 600 || late_count > 30)); then
+  for f in "$E2E_DIR"/par.*; do
+    n="$(grep -c '^200$' "$f" || true)"
+    [[ "$n" == 10 ]] || echo "  $(basename "$f"): $n x 200 of 10; other lines: $(grep -v '^200$' "$f" | head -5 | tr '\n' '|')" >&2
+  done
+  fail "parallel statuses: $(tr '\n' ';' <<<"$statuses")"
+fi
+pass "60 parallel connections x 10 requests: $ok_count x 200, $late_count x 503 (over budget)"
 
 # A client we did not write: botocore's SigV4Auth.
 out="$(python3 - "$ENDPOINT$A/keys/shared/encrypt" "$ALPHA_AKID" "$ALPHA_SECRET" \

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/server/server_fixture.h"
@@ -20,6 +22,28 @@ ClientOptions Plain() {
   options.tls = false;
   return options;
 }
+
+// The two eviction scenarios share their steps: anonymous connections fill the slots, then a
+// valid client gets in and the oldest anonymous connection goes.
+class EvictionTest : public ServerTest {
+ protected:
+  // A connection that answered a ping (so it is past its handshake) and is idle again.
+  std::unique_ptr<TestClient> IdleAnonymous() {
+    auto client = Connect(Client());
+    if (client && !client->Request("GET", "/ping")) ADD_FAILURE() << "ping failed";
+    return client;
+  }
+  std::unique_ptr<TestClient> ExpectValidClientGetsInAndClosesTheOldest(TestClient& oldest) {
+    auto valid = Connect(Client());
+    EXPECT_TRUE(valid);
+    if (!valid) return valid;
+    auto answer = valid->Request("POST", "/auth", "", kAuthenticate);
+    EXPECT_TRUE(answer && answer->status == 200);
+    EXPECT_TRUE(oldest.PeerClosed());
+    EXPECT_EQ(server_->stats().connections_evicted, 1u);
+    return valid;
+  }
+};
 
 TEST_F(ServerTest, UnauthenticatedConnectionsGetTheShortIdleLimitUntilAnAuthenticatedAnswer) {
   ServerOptions options = Options(ec_server_);
@@ -63,6 +87,9 @@ TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
   auto first = Connect(Client());
   auto second = Connect(Client());
   ASSERT_TRUE(first && second);
+  // Authenticated connections are never closed to make room, so the cap refuses the newcomer.
+  ASSERT_TRUE(first->Request("POST", "/auth", "", kAuthenticate));
+  ASSERT_TRUE(second->Request("POST", "/auth", "", kAuthenticate));
   // Each connection comes from another port of 127.0.0.1: the cap is per address.
   EXPECT_FALSE(TestClient::Connect(server_->port(), Client()));
   EXPECT_EQ(server_->stats().connections_refused, 1u);
@@ -75,28 +102,61 @@ TEST_F(ServerTest, ConnectionsPerAddressAreCapped) {
   EXPECT_EQ(server_->stats().connections_evicted, 0u);
 }
 
-TEST_F(ServerTest, FullServerClosesTheOldestIdleAnonymousConnectionForANewcomer) {
+TEST_F(EvictionTest, AFullAddressClosesItsOldestAnonymousConnectionForANewcomerFromIt) {
+  ServerOptions options = Options(ec_server_);
+  options.max_connections_per_address = 2;
+  StartServer(options);
+  // An attacker sharing the valid client's address (NAT, egress proxy) holds its slots.
+  auto older = IdleAnonymous();
+  auto newer = IdleAnonymous();
+  ASSERT_TRUE(older && newer);
+  ExpectValidClientGetsInAndClosesTheOldest(*older);
+  EXPECT_EQ(server_->stats().connections_refused, 0u);
+  EXPECT_TRUE(newer->Request("GET", "/ping"));
+}
+
+// The drain after a refusal is a courtesy (so the client reads our answer before a reset); it
+// must not let a client that trickles its refused body hold the slot for read_timeout per byte.
+TEST_F(ServerTest, ARefusedClientTricklingItsBodyIsClosedByTheDrainDeadline) {
+  ServerOptions options = Options(ec_server_);
+  options.insecure = true;
+  options.max_body_bytes = 1024;
+  options.read_timeout = std::chrono::minutes(1);
+  StartServer(options);
+  auto client = Connect(Plain());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->Send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n"));
+  auto refused = client->ReadResponse();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto give_up = start + std::chrono::seconds(20);
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < give_up) {
+    closed = !client->Send("x");  // fails once the server has closed (EPIPE / reset)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(closed) << "still draining a trickled body after 20 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(12))
+      << "the drain deadline is 2 s, far below read_timeout";
+  AwaitStats([](const Server::Stats& stats) { return stats.connections_open == 0; });
+}
+
+TEST_F(EvictionTest, FullServerClosesTheOldestIdleAnonymousConnectionForANewcomer) {
   ServerOptions options = Options(ec_server_);
   options.max_connections = 3;
   StartServer(options);
   auto trusted = Connect(Client());
   ASSERT_TRUE(trusted);
   ASSERT_TRUE(trusted->Request("POST", "/auth", "", kAuthenticate));
-  auto older = Connect(Client());
-  ASSERT_TRUE(older);
-  ASSERT_TRUE(older->Request("GET", "/ping"));  // idle again, never authenticated
-  auto newer = Connect(Client());
-  ASSERT_TRUE(newer);
-  ASSERT_TRUE(newer->Request("GET", "/ping"));
+  auto older = IdleAnonymous();  // never authenticated
+  auto newer = IdleAnonymous();
+  ASSERT_TRUE(older && newer);
 
   // The server is full. A valid client still gets in; the oldest anonymous connection goes.
-  auto valid = Connect(Client());
+  auto valid = ExpectValidClientGetsInAndClosesTheOldest(*older);
   ASSERT_TRUE(valid);
-  auto answer = valid->Request("POST", "/auth", "", kAuthenticate);
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, 200);
-  EXPECT_TRUE(older->PeerClosed());
-  EXPECT_EQ(server_->stats().connections_evicted, 1u);
   ASSERT_TRUE(trusted->Request("GET", "/ping"));
   ASSERT_TRUE(newer->Request("GET", "/ping"));
 
