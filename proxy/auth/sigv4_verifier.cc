@@ -40,6 +40,112 @@ bool Contains(const std::vector<std::string>& sorted, std::string_view name) {
   return false;
 }
 
+// The checks of Verify, in the order it runs them; each failure names its reason for the log
+// (the client only ever sees the one fixed message). `akid_note` names the presented access key id.
+
+ProxyResult<ParsedAuthorization> ParseTheAuthorizationHeader(const HttpRequest& request) {
+  const std::size_t auth_count = request.HeaderCount("authorization");
+  if (auth_count == 0) return Fail(AuthFailure("missing_authorization", "no Authorization header"));
+  if (auth_count > 1)
+    return Fail(AuthFailure("malformed_authorization", "more than one Authorization header"));
+  auto parsed_or = ParseAuthorization(*request.Header("authorization"));
+  if (!parsed_or.ok())
+    return Fail(
+        AuthFailure("malformed_authorization", "malformed Authorization: " + parsed_or.error()));
+  return std::move(parsed_or).value();
+}
+
+ProxyResult<void> CheckScopeAndRequiredHeaders(const ParsedAuthorization& auth,
+                                               std::string_view service,
+                                               const std::string& akid_note) {
+  if (auth.service != service) {
+    return Fail(AuthFailure("wrong_service", "credential scope service '" +
+                                                 Printable(auth.service) + "' is not '" +
+                                                 std::string(service) + "'" + akid_note));
+  }
+  if (!Contains(auth.signed_headers, "host")) {
+    return Fail(AuthFailure("unsigned_required_header", "host is not a signed header" + akid_note));
+  }
+  if (!Contains(auth.signed_headers, kAmzDate)) {
+    return Fail(
+        AuthFailure("unsigned_required_header", "x-amz-date is not a signed header" + akid_note));
+  }
+  return {};
+}
+
+// Returns the X-Amz-Date value (a view into `request`).
+ProxyResult<std::string_view> CheckRequestDate(const HttpRequest& request,
+                                               const ParsedAuthorization& auth,
+                                               std::chrono::system_clock::time_point now,
+                                               std::chrono::seconds max_clock_skew,
+                                               const std::string& akid_note) {
+  // Exactly one X-Amz-Date: duplicates would be joined with ',' in the canonical request and could
+  // not be checked against the clock.
+  if (request.HeaderCount(kAmzDate) != 1) {
+    return Fail(
+        AuthFailure("malformed_date", "expected exactly one X-Amz-Date header" + akid_note));
+  }
+  const std::string_view amz_date = *request.Header(kAmzDate);
+  const auto request_time = ParseAmzDate(amz_date);
+  if (!request_time) {
+    return Fail(AuthFailure("malformed_date", "X-Amz-Date '" + Printable(amz_date) +
+                                                  "' is not YYYYMMDDTHHMMSSZ" + akid_note));
+  }
+  if (amz_date.substr(0, 8) != auth.date) {
+    return Fail(AuthFailure("wrong_scope_date", "credential date " + auth.date +
+                                                    " differs from X-Amz-Date " +
+                                                    std::string(amz_date) + akid_note));
+  }
+  const auto skew = std::chrono::floor<std::chrono::seconds>(now) - *request_time;
+  if (skew > max_clock_skew || -skew > max_clock_skew) {
+    return Fail(AuthFailure("clock_skew", "X-Amz-Date " + std::string(amz_date) + " is " +
+                                              std::to_string(skew.count()) +
+                                              "s from the proxy clock, beyond the allowed skew" +
+                                              akid_note));
+  }
+  return amz_date;
+}
+
+// Every signed header present, and the payload hash; returns the hash of the body received.
+ProxyResult<std::string> CheckSignedHeadersAndPayload(const HttpRequest& request,
+                                                      const ParsedAuthorization& auth,
+                                                      const std::string& akid_note) {
+  for (const auto& name : auth.signed_headers) {
+    if (request.HeaderCount(name) == 0) {
+      return Fail(AuthFailure("missing_signed_header",
+                              "signed header '" + name + "' is absent" + akid_note));
+    }
+  }
+  // The payload line is always the hash of the body actually received. botocore puts the
+  // X-Amz-Content-SHA256 value on that line when the header exists, so we insist the two agree;
+  // that also rules out UNSIGNED-PAYLOAD, which would leave the body unauthenticated.
+  std::string payload_hash = Sha256Hex(request.body);
+  const std::size_t content_sha_count = request.HeaderCount(kContentSha256);
+  if (content_sha_count > 1) {
+    return Fail(AuthFailure("payload_hash_mismatch",
+                            "more than one X-Amz-Content-SHA256 header" + akid_note));
+  }
+  if (content_sha_count == 1 && *request.Header(kContentSha256) != payload_hash) {
+    return Fail(AuthFailure("payload_hash_mismatch",
+                            "X-Amz-Content-SHA256 does not match the body" + akid_note));
+  }
+  return payload_hash;
+}
+
+ProxyResult<const Credential*> FindTenantCredential(const CredentialStore& credentials,
+                                                    const ParsedAuthorization& auth,
+                                                    std::string_view tenant,
+                                                    const std::string& akid_note) {
+  const Credential* credential = credentials.Find(auth.access_key_id);
+  if (credential == nullptr)
+    return Fail(AuthFailure("unknown_access_key_id", "unknown access key id" + akid_note));
+  if (credential->tenant != tenant) {
+    return Fail(AuthFailure("wrong_tenant", "access key id belongs to another tenant, not '" +
+                                                Printable(tenant) + "'" + akid_note));
+  }
+  return credential;
+}
+
 }  // namespace
 
 SigV4Verifier::SigV4Verifier(SigV4Options options)
@@ -61,89 +167,26 @@ std::optional<std::string> SigV4Verifier::PresentedAccessKeyId(const HttpRequest
 ProxyResult<AuthenticatedCaller> SigV4Verifier::Verify(
     const HttpRequest& request, const CredentialStore& credentials, std::string_view tenant,
     std::chrono::system_clock::time_point now) const {
-  const std::size_t auth_count = request.HeaderCount("authorization");
-  if (auth_count == 0) return Fail(AuthFailure("missing_authorization", "no Authorization header"));
-  if (auth_count > 1)
-    return Fail(AuthFailure("malformed_authorization", "more than one Authorization header"));
-  auto parsed_or = ParseAuthorization(*request.Header("authorization"));
-  if (!parsed_or.ok())
-    return Fail(
-        AuthFailure("malformed_authorization", "malformed Authorization: " + parsed_or.error()));
-  const ParsedAuthorization& auth = parsed_or.value();
+  auto parsed = ParseTheAuthorizationHeader(request);
+  if (!parsed.ok()) return Fail(std::move(parsed).error());
+  const ParsedAuthorization& auth = parsed.value();
   const std::string akid_note = " (access key id " + Printable(auth.access_key_id) + ")";
-
-  if (auth.service != options_.service) {
-    return Fail(AuthFailure("wrong_service", "credential scope service '" +
-                                                 Printable(auth.service) + "' is not '" +
-                                                 options_.service + "'" + akid_note));
+  if (auto scope = CheckScopeAndRequiredHeaders(auth, options_.service, akid_note); !scope.ok()) {
+    return Fail(std::move(scope).error());
   }
-  if (!Contains(auth.signed_headers, "host")) {
-    return Fail(AuthFailure("unsigned_required_header", "host is not a signed header" + akid_note));
-  }
-  if (!Contains(auth.signed_headers, kAmzDate)) {
-    return Fail(
-        AuthFailure("unsigned_required_header", "x-amz-date is not a signed header" + akid_note));
-  }
-
-  // Exactly one X-Amz-Date: duplicates would be joined with ',' in the canonical request and could
-  // not be checked against the clock.
-  if (request.HeaderCount(kAmzDate) != 1) {
-    return Fail(
-        AuthFailure("malformed_date", "expected exactly one X-Amz-Date header" + akid_note));
-  }
-  const std::string_view amz_date = *request.Header(kAmzDate);
-  const auto request_time = ParseAmzDate(amz_date);
-  if (!request_time) {
-    return Fail(AuthFailure("malformed_date", "X-Amz-Date '" + Printable(amz_date) +
-                                                  "' is not YYYYMMDDTHHMMSSZ" + akid_note));
-  }
-  if (amz_date.substr(0, 8) != auth.date) {
-    return Fail(AuthFailure("wrong_scope_date", "credential date " + auth.date +
-                                                    " differs from X-Amz-Date " +
-                                                    std::string(amz_date) + akid_note));
-  }
-  const auto skew = std::chrono::floor<std::chrono::seconds>(now) - *request_time;
-  if (skew > options_.max_clock_skew || -skew > options_.max_clock_skew) {
-    return Fail(AuthFailure("clock_skew", "X-Amz-Date " + std::string(amz_date) + " is " +
-                                              std::to_string(skew.count()) +
-                                              "s from the proxy clock, beyond the allowed skew" +
-                                              akid_note));
-  }
-
-  for (const auto& name : auth.signed_headers) {
-    if (request.HeaderCount(name) == 0) {
-      return Fail(AuthFailure("missing_signed_header",
-                              "signed header '" + name + "' is absent" + akid_note));
-    }
-  }
-
-  // The payload line is always the hash of the body actually received. botocore puts the
-  // X-Amz-Content-SHA256 value on that line when the header exists, so we insist the two agree;
-  // that also rules out UNSIGNED-PAYLOAD, which would leave the body unauthenticated.
-  const std::string payload_hash = Sha256Hex(request.body);
-  const std::size_t content_sha_count = request.HeaderCount(kContentSha256);
-  if (content_sha_count > 1) {
-    return Fail(AuthFailure("payload_hash_mismatch",
-                            "more than one X-Amz-Content-SHA256 header" + akid_note));
-  }
-  if (content_sha_count == 1 && *request.Header(kContentSha256) != payload_hash) {
-    return Fail(AuthFailure("payload_hash_mismatch",
-                            "X-Amz-Content-SHA256 does not match the body" + akid_note));
-  }
-
-  const Credential* credential = credentials.Find(auth.access_key_id);
-  if (credential == nullptr)
-    return Fail(AuthFailure("unknown_access_key_id", "unknown access key id" + akid_note));
-  if (credential->tenant != tenant) {
-    return Fail(AuthFailure("wrong_tenant", "access key id belongs to another tenant, not '" +
-                                                Printable(tenant) + "'" + akid_note));
-  }
+  auto amz_date = CheckRequestDate(request, auth, now, options_.max_clock_skew, akid_note);
+  if (!amz_date.ok()) return Fail(std::move(amz_date).error());
+  auto payload_hash = CheckSignedHeadersAndPayload(request, auth, akid_note);
+  if (!payload_hash.ok()) return Fail(std::move(payload_hash).error());
+  auto found = FindTenantCredential(credentials, auth, tenant, akid_note);
+  if (!found.ok()) return Fail(std::move(found).error());
+  const Credential* credential = found.value();
 
   const std::string canonical_request =
       CanonicalRequest(request.method, request.target, request.headers, auth.signed_headers,
-                       payload_hash, options_.normalize_path);
+                       payload_hash.value(), options_.normalize_path);
   const std::string scope = CredentialScope(auth.date, auth.region, auth.service);
-  const std::string string_to_sign = StringToSign(amz_date, scope, canonical_request);
+  const std::string string_to_sign = StringToSign(amz_date.value(), scope, canonical_request);
 
   const std::string cache_key = SigningKeyCache::MakeKey(
       credentials.generation(), auth.access_key_id, auth.date, auth.region, auth.service);

@@ -1,8 +1,11 @@
 // `xksctl tenant ...`: add, inspect, disable and crypto-shred tenants.
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "proxy/tenant/config.h"
 #include "tools/xksctl/commands.h"
@@ -58,10 +61,19 @@ std::string DefaultModule(ConfigStore& store) {
   return "softhsm2";
 }
 
-int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
-  const std::string name = args.Positional(0);
-  const std::string prefix = args.Require("prefix");
-  const std::string pin_file = std::filesystem::absolute(args.Require("pin-file")).string();
+// What `tenant add` was asked for, checked against the configuration before the HSM is touched,
+// so a refused tenant leaves no initialized token behind.
+struct TenantAddRequest {
+  std::string name;
+  std::string prefix;
+  std::string pin_file;
+  std::string token_id;
+};
+
+// The arguments alone, before the configuration is opened.
+TenantAddRequest TenantAddArguments(const ParsedArgs& args) {
+  TenantAddRequest request{args.Positional(0), args.Require("prefix"),
+                           std::filesystem::absolute(args.Require("pin-file")).string(), ""};
   const int token_choices = int{args.Has("init-token")} + int{args.Has("token-uri")} +
                             int{args.Has("token-label") && !args.Has("init-token")};
   if (token_choices != 1) {
@@ -69,75 +81,95 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
         "choose the token: --init-token [--token-label L] (new token in a free slot), or "
         "--token-label L / --token-uri U (an existing token)");
   }
-  auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& doc = store->doc();
+  return request;
+}
+
+void CheckTenantAdd(const ParsedArgs& args, nlohmann::json& doc, TenantAddRequest& request) {
   if (!doc["tenants"].is_array()) doc["tenants"] = nlohmann::json::array();
   if (!doc["hsm"]["modules"].is_array()) doc["hsm"]["modules"] = nlohmann::json::array();
   if (!doc["hsm"]["tokens"].is_array()) doc["hsm"]["tokens"] = nlohmann::json::array();
-
-  // Check everything the config can tell before touching the HSM, so a refused tenant leaves no
-  // initialized token behind.
+  const std::string& name = request.name;
   if (!IsValidName(name)) throw UsageError("tenant name must be 1..64 of A-Z a-z 0-9 . - _");
-  if (!tenant::IsValidPathPrefix(prefix)) {
+  if (!tenant::IsValidPathPrefix(request.prefix)) {
     throw UsageError(
         "--prefix must be \"\" or like /tenants/acme: '/'-separated segments of "
         "a-z A-Z 0-9 - _, no trailing '/', not containing kms/xks/v1");
   }
-  const std::string token_id = args.GetOr("token-id", name);
-  if (!IsValidName(token_id)) throw UsageError("--token-id must be 1..64 of A-Z a-z 0-9 . - _");
+  request.token_id = args.GetOr("token-id", name);
+  if (!IsValidName(request.token_id)) {
+    throw UsageError("--token-id must be 1..64 of A-Z a-z 0-9 . - _");
+  }
   for (const auto& t : doc["tenants"]) {
     if (t.value("name", "") == name) throw OperationError("tenant " + name + " already exists");
-    if (t.value("path_prefix", "") == prefix) {
-      throw OperationError("prefix " + prefix + " is already used by tenant " +
+    if (t.value("path_prefix", "") == request.prefix) {
+      throw OperationError("prefix " + request.prefix + " is already used by tenant " +
                            t.value("name", ""));
     }
   }
   for (const auto& t : doc["hsm"]["tokens"]) {
-    if (t.value("id", "") == token_id) {
-      throw OperationError("hsm.tokens already has a token with id " + token_id +
+    if (t.value("id", "") == request.token_id) {
+      throw OperationError("hsm.tokens already has a token with id " + request.token_id +
                            " — give --token-id");
     }
   }
+}
 
-  const std::string module_name = args.GetOr("module", DefaultModule(*store));
+// The tenant's token: a new one initialized in a free slot, or an existing one named by label or
+// URI. `token_json` describes it for the command's output.
+struct TenantToken {
+  std::string module_id;
+  std::string module_name;
   bool module_added = false;
-  std::optional<std::string> module_parameters = args.Get("module-parameters");
-  const std::string module_id =
-      EnsureModuleEntry(*store, module_name, module_parameters, module_added);
-  auto module = OpenModuleOrThrow(module_name, false, module_parameters.value_or(""));
+  std::shared_ptr<pkcs11::Module> module;
+  std::string ref;  ///< what hsm.tokens[].token says
+  nlohmann::json json;
+};
 
-  nlohmann::json token_json = {{"id", token_id}};
-  std::string token_ref;
+TenantToken PrepareTenantToken(ConfigStore& store, const ParsedArgs& args,
+                               const TenantAddRequest& request) {
+  TenantToken token;
+  token.module_name = args.GetOr("module", DefaultModule(store));
+  std::optional<std::string> module_parameters = args.Get("module-parameters");
+  token.module_id =
+      EnsureModuleEntry(store, token.module_name, module_parameters, token.module_added);
+  token.module = OpenModuleOrThrow(token.module_name, false, module_parameters.value_or(""));
+  token.json = {{"id", request.token_id}};
   if (args.Has("init-token")) {
-    std::string label = args.GetOr("token-label", "xks-" + name);
+    std::string label = args.GetOr("token-label", "xks-" + request.name);
     if (label.size() > 32) label.resize(32);
     InitializedToken t = InitTokenInFreeSlot(
-        *module, label, pin_file,
-        std::filesystem::absolute(args.GetOr("so-pin-file", pin_file + ".so")).string());
-    token_ref = t.uri;
-    token_json["initialized"] = true;
-    token_json["serial"] = t.serial;
-    token_json["pin_file_created"] = t.pin_file_created;
-    token_json["so_pin_file"] = t.so_pin_file;
+        *token.module, label, request.pin_file,
+        std::filesystem::absolute(args.GetOr("so-pin-file", request.pin_file + ".so")).string());
+    token.ref = t.uri;
+    token.json["initialized"] = true;
+    token.json["serial"] = t.serial;
+    token.json["pin_file_created"] = t.pin_file_created;
+    token.json["so_pin_file"] = t.so_pin_file;
   } else {
-    token_ref = args.Has("token-uri") ? args.Require("token-uri") : args.Require("token-label");
-    if (!FileExists(pin_file)) {
-      throw OperationError("--pin-file " + pin_file +
+    token.ref = args.Has("token-uri") ? args.Require("token-uri") : args.Require("token-label");
+    if (!FileExists(request.pin_file)) {
+      throw OperationError("--pin-file " + request.pin_file +
                            " does not exist (an existing token needs "
                            "its user PIN in a 0600 file)");
     }
-    token_json["initialized"] = false;
+    token.json["initialized"] = false;
   }
-  token_json["token"] = token_ref;
+  token.json["token"] = token.ref;
+  return token;
+}
 
+// The key GetHealthStatus exercises: an existing AES encrypt/decrypt key with that label, or a new
+// one. Returns its label and whether it was created.
+std::pair<std::string, bool> EnsureHealthKey(const TenantToken& token, const ParsedArgs& args,
+                                             const TenantAddRequest& request) {
   pkcs11::TokenConfig tc;
-  tc.token = token_ref;
-  tc.pin = pkcs11::PinSource::File(pin_file);
+  tc.token = token.ref;
+  tc.pin = pkcs11::PinSource::File(request.pin_file);
   tc.max_sessions = 1;
-  auto client = pkcs11::TokenClient::Open(module, tc);
-  if (!client.ok()) ThrowHsm("cannot open token " + token_ref, client.error());
-  const std::string health_key = args.GetOr("health-key-label", "xks-" + name + "-health");
-  bool health_created = false;
+  auto client = pkcs11::TokenClient::Open(token.module, tc);
+  if (!client.ok()) ThrowHsm("cannot open token " + token.ref, client.error());
+  const std::string health_key =
+      args.GetOr("health-key-label", "xks-" + request.name + "-health");
   auto existing = client.value()->DescribeKey(health_key, AdminDeadline());
   if (existing.ok()) {
     if (existing->key_class != pkcs11::KeyClass::kSecret ||
@@ -146,20 +178,30 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
       throw OperationError("the token already holds an object labelled " + health_key +
                            " that is not an AES encrypt/decrypt key — give --health-key-label");
     }
-  } else {
-    auto created = client.value()->CreateAesKey(
-        pkcs11::AesKeySpec{health_key, {}, true, true, false, false}, AdminDeadline());
-    if (!created.ok())
-      ThrowHsm("cannot create the health-check key " + health_key, created.error());
-    health_created = true;
+    return {health_key, false};
   }
-  token_json["health_check_key"] = health_key;
-  token_json["health_check_key_created"] = health_created;
+  auto created = client.value()->CreateAesKey(
+      pkcs11::AesKeySpec{health_key, {}, true, true, false, false}, AdminDeadline());
+  if (!created.ok()) ThrowHsm("cannot create the health-check key " + health_key, created.error());
+  return {health_key, true};
+}
 
-  doc["hsm"]["tokens"].push_back({{"id", token_id},
-                                  {"module", module_id},
-                                  {"token", token_ref},
-                                  {"pin", {{"file", pin_file}}},
+int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
+  TenantAddRequest request = TenantAddArguments(args);
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& doc = store->doc();
+  CheckTenantAdd(args, doc, request);
+  const std::string& name = request.name;
+  const std::string& prefix = request.prefix;
+  TenantToken token = PrepareTenantToken(*store, args, request);
+  const auto [health_key, health_created] = EnsureHealthKey(token, args, request);
+  token.json["health_check_key"] = health_key;
+  token.json["health_check_key_created"] = health_created;
+
+  doc["hsm"]["tokens"].push_back({{"id", request.token_id},
+                                  {"module", token.module_id},
+                                  {"token", token.ref},
+                                  {"pin", {{"file", request.pin_file}}},
                                   {"health_check_key", health_key}});
   const std::string out_dir = args.Has("out-dir")
                                   ? std::filesystem::absolute(args.Require("out-dir")).string()
@@ -167,7 +209,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   NewCredential cred = WriteNewCredential(prefix, out_dir, nullptr);
   doc["tenants"].push_back({{"name", name},
                             {"path_prefix", prefix},
-                            {"token", token_id},
+                            {"token", request.token_id},
                             {"credentials", nlohmann::json::array({cred.config_entry})},
                             {"keys", nlohmann::json::object()}});
   try {
@@ -182,8 +224,9 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
       {"tenant", name},
       {"path_prefix", prefix},
       {"uri_path", prefix + std::string(tenant::kXksApiPath)},
-      {"module", {{"id", module_id}, {"module", module_name}, {"added", module_added}}},
-      {"token", token_json},
+      {"module",
+       {{"id", token.module_id}, {"module", token.module_name}, {"added", token.module_added}}},
+      {"token", token.json},
       {"credential",
        {{"access_key_id", cred.access_key_id},
         {"secret_file", cred.secret_file},
@@ -191,7 +234,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
       {"reload", reload}};
   std::ostringstream text;
   text << "added tenant " << name << " (XksProxyUriPath " << prefix << tenant::kXksApiPath << ")\n"
-       << "  token:         " << token_id << " = " << token_ref
+       << "  token:         " << request.token_id << " = " << token.ref
        << (args.Has("init-token") ? " (initialized)" : "") << "\n"
        << "  health key:    " << health_key << (health_created ? " (created)" : " (existing)")
        << "\n"

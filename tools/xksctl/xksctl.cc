@@ -54,6 +54,84 @@ int ReportError(Context& ctx, const std::string& message, int code) {
   return code;
 }
 
+// Pulls the global options before the command words ("xksctl --config F key list t") into `ctx`
+// and returns the index of the first command word; after the command words, global options are
+// parsed with the command's own options.
+std::size_t ParseLeadingGlobalOptions(const std::vector<std::string>& raw, Context& ctx,
+                                      bool& help) {
+  std::size_t i = 0;
+  for (; i < raw.size(); ++i) {
+    const std::string& a = raw[i];
+    auto value = [&](const std::string& name) {
+      if (a.size() > name.size() + 3 && a.compare(0, name.size() + 3, "--" + name + "=") == 0) {
+        return a.substr(name.size() + 3);
+      }
+      if (i + 1 >= raw.size()) throw UsageError("--" + name + " needs a value FILE");
+      return raw[++i];
+    };
+    if (a == "--json") {
+      ctx.json = true;
+    } else if (a == "--help" || a == "-h" || a == "help") {
+      help = true;
+    } else if (a.rfind("--config", 0) == 0) {
+      ctx.config_path = value("config");
+    } else if (a.rfind("--pid-file", 0) == 0) {
+      ctx.pid_file = value("pid-file");
+    } else if (a.rfind("--", 0) == 0) {
+      throw UsageError("unknown global option " + a + " (see xksctl --help)");
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// The command that `args` (command words first) names; nullptr when only its group is named,
+// which the caller answers with the group's overview. Throws UsageError for unknown words.
+const Command* FindCommand(const std::vector<Command>& all, const std::vector<std::string>& args,
+                           bool help) {
+  const std::string& group = args[0];
+  const Command* cmd = nullptr;
+  bool group_known = false;
+  for (const auto& c : all) {
+    if (c.group != group) continue;
+    group_known = true;
+    if (c.name.empty() || (args.size() > 1 && args[1] == c.name)) cmd = &c;
+  }
+  if (!group_known) throw UsageError("unknown command '" + group + "' (see xksctl --help)");
+  if (cmd == nullptr && !(help || args.size() == 1 || args[1] == "--help" || args[1] == "help")) {
+    throw UsageError("unknown command '" + group + " " + args[1] + "' (see xksctl " + group +
+                     " --help)");
+  }
+  return cmd;
+}
+
+// Parses the command's own arguments (and global options after the command words) and runs it.
+int RunCommand(const Command& cmd, std::vector<std::string> rest, bool help, Context& ctx) {
+  std::ostream& out = *ctx.out;
+  if (help) rest.push_back("--help");
+  ParsedArgs parsed;
+  if (cmd.raw_args) {
+    if (rest.size() == 1 && rest[0] == "--help") {
+      // The forwarded CLI prints its own detailed usage too.
+      out << CommandHelp(cmd) << "\n";
+    }
+    parsed.positionals_ = rest;
+  } else {
+    std::vector<OptionSpec> specs = cmd.options;
+    for (auto& g : GlobalOptions()) specs.push_back(g);
+    parsed = ParseArgs(rest, specs, cmd.min_positional, cmd.max_positional);
+    if (parsed.Has("help")) {
+      out << CommandHelp(cmd);
+      return kExitOk;
+    }
+    if (parsed.Has("json")) ctx.json = true;
+    if (auto c = parsed.Get("config")) ctx.config_path = *c;
+    if (auto p = parsed.Get("pid-file")) ctx.pid_file = *p;
+  }
+  return cmd.run(ctx, parsed);
+}
+
 }  // namespace
 
 int RunXksctl(const std::vector<std::string>& raw, std::ostream& out, std::ostream& err) {
@@ -62,80 +140,23 @@ int RunXksctl(const std::vector<std::string>& raw, std::ostream& out, std::ostre
   ctx.err = &err;
   if (const char* c = std::getenv("XKS_CONFIG")) ctx.config_path = c;
   if (const char* p = std::getenv("XKS_PID_FILE")) ctx.pid_file = p;
-  // Global options before the command words ("xksctl --config F key list t") are pulled out
-  // first; after the command words they are parsed with the command's own options.
-  std::vector<std::string> args;
-  bool help = false;
   try {
-    std::size_t i = 0;
-    for (; i < raw.size(); ++i) {
-      const std::string& a = raw[i];
-      auto value = [&](const std::string& name) {
-        if (a.size() > name.size() + 3 && a.compare(0, name.size() + 3, "--" + name + "=") == 0) {
-          return a.substr(name.size() + 3);
-        }
-        if (i + 1 >= raw.size()) throw UsageError("--" + name + " needs a value FILE");
-        return raw[++i];
-      };
-      if (a == "--json") {
-        ctx.json = true;
-      } else if (a == "--help" || a == "-h" || a == "help") {
-        help = true;
-      } else if (a.rfind("--config", 0) == 0) {
-        ctx.config_path = value("config");
-      } else if (a.rfind("--pid-file", 0) == 0) {
-        ctx.pid_file = value("pid-file");
-      } else if (a.rfind("--", 0) == 0) {
-        throw UsageError("unknown global option " + a + " (see xksctl --help)");
-      } else {
-        break;
-      }
-    }
-    args.assign(raw.begin() + static_cast<std::ptrdiff_t>(i), raw.end());
+    bool help = false;
+    const std::size_t first_word = ParseLeadingGlobalOptions(raw, ctx, help);
+    const std::vector<std::string> args(raw.begin() + static_cast<std::ptrdiff_t>(first_word),
+                                        raw.end());
     const std::vector<Command> all = AllCommands();
     if (args.empty()) {
       out << Overview(all, "");
       return help ? kExitOk : kExitUsage;
     }
-    const std::string group = args[0];
-    const Command* cmd = nullptr;
-    bool group_known = false;
-    for (const auto& c : all) {
-      if (c.group != group) continue;
-      group_known = true;
-      if (c.name.empty() || (args.size() > 1 && args[1] == c.name)) cmd = &c;
-    }
-    if (!group_known) throw UsageError("unknown command '" + group + "' (see xksctl --help)");
+    const Command* cmd = FindCommand(all, args, help);
     if (cmd == nullptr) {
-      if (help || args.size() == 1 || args[1] == "--help" || args[1] == "help") {
-        out << Overview(all, group);
-        return kExitOk;
-      }
-      throw UsageError("unknown command '" + group + " " + args[1] + "' (see xksctl " + group +
-                       " --help)");
+      out << Overview(all, args[0]);
+      return kExitOk;
     }
     std::vector<std::string> rest(args.begin() + (cmd->name.empty() ? 1 : 2), args.end());
-    if (help) rest.push_back("--help");
-    ParsedArgs parsed;
-    if (cmd->raw_args) {
-      if (rest.size() == 1 && rest[0] == "--help") {
-        // The forwarded CLI prints its own detailed usage too.
-        out << CommandHelp(*cmd) << "\n";
-      }
-      parsed.positionals_ = rest;
-    } else {
-      std::vector<OptionSpec> specs = cmd->options;
-      for (auto& g : GlobalOptions()) specs.push_back(g);
-      parsed = ParseArgs(rest, specs, cmd->min_positional, cmd->max_positional);
-      if (parsed.Has("help")) {
-        out << CommandHelp(*cmd);
-        return kExitOk;
-      }
-      if (parsed.Has("json")) ctx.json = true;
-      if (auto c = parsed.Get("config")) ctx.config_path = *c;
-      if (auto p = parsed.Get("pid-file")) ctx.pid_file = *p;
-    }
-    return cmd->run(ctx, parsed);
+    return RunCommand(*cmd, std::move(rest), help, ctx);
   } catch (const UsageError& e) {
     return ReportError(ctx, e.what(), kExitUsage);
   } catch (const OperationError& e) {
