@@ -57,6 +57,98 @@ class Parser {
   std::vector<std::string> problems_;
 };
 
+// The pieces of ParseAuditConfig, each adding its problems to `p`.
+
+void ParseFilesAndDurability(Parser& p, AuditConfig& c) {
+  p.String("directory", c.directory, true);
+  p.String("instance_id", c.instance_id, true);
+  if (p.String("file_prefix", c.file_prefix, false) &&
+      c.file_prefix.find_first_of("/\n") != std::string::npos) {
+    p.Problem("file_prefix", "must not contain '/' — use a plain name such as \"audit\"");
+  }
+  std::string durability;
+  if (p.String("durability", durability, false)) {
+    if (durability == "fsync") {
+      c.durability = Durability::kFsync;
+    } else if (durability == "write") {
+      c.durability = Durability::kWrite;
+    } else {
+      p.Problem("durability", "must be \"fsync\" or \"write\"");
+    }
+  }
+}
+
+void ParseIntervalsAndLimits(Parser& p, AuditConfig& c) {
+  std::uint64_t v = 0;
+  if (p.Integer("checkpoint_interval_ms", v, 10, 60000))
+    c.checkpoint_interval = std::chrono::milliseconds(v);
+  if (p.Integer("checkpoint_every", v, 1, 1000000)) c.checkpoint_every = v;
+  if (p.Integer("rotate_bytes", v, 0, 1ull << 40)) {
+    if (v != 0 && v < 4096) {
+      p.Problem("rotate_bytes", "too small — use 0 (no size rotation) or at least 4096");
+    } else {
+      c.rotate_bytes = v;
+    }
+  }
+  if (p.Integer("rotate_interval_s", v, 0, 366ull * 86400))
+    c.rotate_interval = std::chrono::seconds(v);
+  if (p.Integer("signer_grace_ms", v, 0, 3600000)) c.signer_grace = std::chrono::milliseconds(v);
+  if (p.Integer("retry_interval_ms", v, 1, 60000)) c.retry_interval = std::chrono::milliseconds(v);
+  if (p.Integer("refusal_aggregation_interval_ms", v, 0, 3600000)) {
+    c.refusal_aggregation_interval = std::chrono::milliseconds(v);
+  }
+  if (p.Integer("refusal_aggregation_max_sources", v, 1, 1000000)) {
+    c.refusal_aggregation_max_sources = static_cast<std::size_t>(v);
+  }
+}
+
+void ParseMirror(Parser& p, AuditConfig& c) {
+  std::string mirror;
+  if (p.String("mirror", mirror, false)) {
+    if (mirror == "none") {
+      c.mirror = Mirror::kNone;
+    } else if (mirror == "stdout") {
+      c.mirror = Mirror::kStdout;
+    } else if (mirror == "syslog") {
+      c.mirror = Mirror::kSyslog;
+    } else {
+      p.Problem("mirror", "must be \"none\", \"stdout\" or \"syslog\"");
+    }
+  }
+}
+
+void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p,
+                 AuditConfig& c) {
+  auto signer = audit.find("signer");
+  if (signer == audit.end()) {
+    p.Problem("signer", "missing — add {\"type\": \"file\", \"key_file\": \"/path/key.pem\"}");
+    return;
+  }
+  if (!signer->is_object()) {
+    p.Problem("signer", "must be an object — e.g. {\"type\": \"file\", \"key_file\": \"...\"}");
+    return;
+  }
+  Parser sp(*signer, path + ".signer");
+  std::string type;
+  if (sp.String("type", type, true)) {
+    if (type == "file") {
+      c.signer.type = SignerConfig::Type::kFile;
+      sp.String("key_file", c.signer.key_file, true);
+      for (const auto& [key, value] : signer->items()) {
+        if (key != "type" && key != "key_file") {
+          sp.Problem(key, "unknown key for a file signer — remove it");
+        }
+      }
+    } else if (type == "pkcs11") {
+      c.signer.type = SignerConfig::Type::kPkcs11;
+      c.signer.pkcs11 = *signer;
+    } else {
+      sp.Problem("type", "must be \"file\" or \"pkcs11\"");
+    }
+  }
+  for (auto& s : sp.problems()) p.problems().push_back(std::move(s));
+}
+
 }  // namespace
 
 Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::json& audit,
@@ -84,81 +176,10 @@ Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::j
   for (const auto& [key, value] : audit.items()) {
     if (!kKnown.contains(key)) p.Problem(key, "unknown key — remove it or check the spelling");
   }
-  p.String("directory", c.directory, true);
-  p.String("instance_id", c.instance_id, true);
-  if (p.String("file_prefix", c.file_prefix, false) &&
-      c.file_prefix.find_first_of("/\n") != std::string::npos) {
-    p.Problem("file_prefix", "must not contain '/' — use a plain name such as \"audit\"");
-  }
-  std::string durability;
-  if (p.String("durability", durability, false)) {
-    if (durability == "fsync") {
-      c.durability = Durability::kFsync;
-    } else if (durability == "write") {
-      c.durability = Durability::kWrite;
-    } else {
-      p.Problem("durability", "must be \"fsync\" or \"write\"");
-    }
-  }
-  std::uint64_t v = 0;
-  if (p.Integer("checkpoint_interval_ms", v, 10, 60000))
-    c.checkpoint_interval = std::chrono::milliseconds(v);
-  if (p.Integer("checkpoint_every", v, 1, 1000000)) c.checkpoint_every = v;
-  if (p.Integer("rotate_bytes", v, 0, 1ull << 40)) {
-    if (v != 0 && v < 4096) {
-      p.Problem("rotate_bytes", "too small — use 0 (no size rotation) or at least 4096");
-    } else {
-      c.rotate_bytes = v;
-    }
-  }
-  if (p.Integer("rotate_interval_s", v, 0, 366ull * 86400))
-    c.rotate_interval = std::chrono::seconds(v);
-  if (p.Integer("signer_grace_ms", v, 0, 3600000)) c.signer_grace = std::chrono::milliseconds(v);
-  if (p.Integer("retry_interval_ms", v, 1, 60000)) c.retry_interval = std::chrono::milliseconds(v);
-  if (p.Integer("refusal_aggregation_interval_ms", v, 0, 3600000)) {
-    c.refusal_aggregation_interval = std::chrono::milliseconds(v);
-  }
-  if (p.Integer("refusal_aggregation_max_sources", v, 1, 1000000)) {
-    c.refusal_aggregation_max_sources = static_cast<std::size_t>(v);
-  }
-  std::string mirror;
-  if (p.String("mirror", mirror, false)) {
-    if (mirror == "none") {
-      c.mirror = Mirror::kNone;
-    } else if (mirror == "stdout") {
-      c.mirror = Mirror::kStdout;
-    } else if (mirror == "syslog") {
-      c.mirror = Mirror::kSyslog;
-    } else {
-      p.Problem("mirror", "must be \"none\", \"stdout\" or \"syslog\"");
-    }
-  }
-  auto signer = audit.find("signer");
-  if (signer == audit.end()) {
-    p.Problem("signer", "missing — add {\"type\": \"file\", \"key_file\": \"/path/key.pem\"}");
-  } else if (!signer->is_object()) {
-    p.Problem("signer", "must be an object — e.g. {\"type\": \"file\", \"key_file\": \"...\"}");
-  } else {
-    Parser sp(*signer, path + ".signer");
-    std::string type;
-    if (sp.String("type", type, true)) {
-      if (type == "file") {
-        c.signer.type = SignerConfig::Type::kFile;
-        sp.String("key_file", c.signer.key_file, true);
-        for (const auto& [key, value] : signer->items()) {
-          if (key != "type" && key != "key_file") {
-            sp.Problem(key, "unknown key for a file signer — remove it");
-          }
-        }
-      } else if (type == "pkcs11") {
-        c.signer.type = SignerConfig::Type::kPkcs11;
-        c.signer.pkcs11 = *signer;
-      } else {
-        sp.Problem("type", "must be \"file\" or \"pkcs11\"");
-      }
-    }
-    for (auto& s : sp.problems()) p.problems().push_back(std::move(s));
-  }
+  ParseFilesAndDurability(p, c);
+  ParseIntervalsAndLimits(p, c);
+  ParseMirror(p, c);
+  ParseSigner(audit, path, p, c);
   if (!p.problems().empty()) return Fail(std::move(p.problems()));
   return c;
 }
