@@ -15,7 +15,8 @@ std::string_view Trim(std::string_view s) {
 }
 
 constexpr std::string_view kHeader =
-    "# Known layering violations (tests/layering, docs/ARCHITECTURE.md). This list may only shrink:\n"
+    "# Known layering violations (tests/layering, docs/ARCHITECTURE.md). This list may only "
+    "shrink:\n"
     "# an entry that no longer matches a violation fails the test. A new forbidden edge is fixed,\n"
     "# not listed. After fixing edges (or merging branches), regenerate the whole file with\n"
     "#   build/release/tests/layering/layering_check --print-allow-list > "

@@ -9,9 +9,9 @@ namespace xks::layering {
 
 // One `#include` line: `#include "proxy/api/wire.h"` gives {line, "proxy/api/wire.h", false}.
 struct Include {
-  int line = 0;          // 1-based line number in the including file
-  std::string header;    // the path between the quotes or angle brackets
-  bool angled = false;   // <...> (system or third-party) rather than "..." (project)
+  int line = 0;         // 1-based line number in the including file
+  std::string header;   // the path between the quotes or angle brackets
+  bool angled = false;  // <...> (system or third-party) rather than "..." (project)
 };
 
 // Every `#include` directive of `text`, in order. Lines inside /* */ comments and lines whose

@@ -1,6 +1,7 @@
 // layering_check: runs the layering rules over the source tree (the same check as layering_test).
-//   layering_check [--source-dir DIR]                   violations not on the allow-list, stale entries
-//   layering_check [--source-dir DIR] --print-allow-list   the allow-list that matches today's tree
+//   layering_check [--source-dir DIR]                   violations not on the allow-list, stale
+//   entries layering_check [--source-dir DIR] --print-allow-list   the allow-list that matches
+//   today's tree
 // Exit status: 0 clean (or after printing the list), 1 on a violation or stale entry, 2 on usage.
 #include <filesystem>
 #include <fstream>
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   }
   const bool clean = verdict.unlisted.empty() && verdict.stale.empty();
   std::cout << "layering_check: " << found.size() << " violation(s), "
-            << found.size() - verdict.unlisted.size() << " allow-listed, "
-            << verdict.stale.size() << " stale entr(ies): " << (clean ? "OK" : "FAIL") << "\n";
+            << found.size() - verdict.unlisted.size() << " allow-listed, " << verdict.stale.size()
+            << " stale entr(ies): " << (clean ? "OK" : "FAIL") << "\n";
   return clean ? 0 : 1;
 }

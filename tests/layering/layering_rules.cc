@@ -50,8 +50,8 @@ bool IsForbiddenInBase(std::string_view h) {
 
 Violation Make(std::string_view file, const Include& inc, std::string_view rule,
                std::string message) {
-  return Violation{std::string(file), inc.line, inc.header, inc.angled, std::string(rule),
-                   std::move(message)};
+  return Violation{std::string(file), inc.line,          inc.header,
+                   inc.angled,        std::string(rule), std::move(message)};
 }
 
 // The rule for a project ("...") include from `file` (folder `from`), if it breaks one.
@@ -71,16 +71,18 @@ std::optional<Violation> CheckProjectInclude(std::string_view file, std::string_
                 "tests/support/");
   }
   if (*to == kTests) {
-    return Make(file, inc, "tests-not-a-library", "nothing outside tests/ includes tests/ headers "
-                                                  "other than tests/support/");
+    return Make(file, inc, "tests-not-a-library",
+                "nothing outside tests/ includes tests/ headers "
+                "other than tests/support/");
   }
   const LayerRow* src = RowOf(from);
   const LayerRow* dst = RowOf(*to);
   if (!src->only.empty()) {
     if (std::find(src->only.begin(), src->only.end(), *to) != src->only.end()) return std::nullopt;
     return Make(file, inc, "restricted-folder",
-                std::string(from) + " may include only its own folder and the folders its row "
-                                    "names (conformance/ uses base/ only)");
+                std::string(from) +
+                    " may include only its own folder and the folders its row "
+                    "names (conformance/ uses base/ only)");
   }
   if (dst->rank < src->rank || IsSiblingEdge(from, *to)) return std::nullopt;
   if (dst->rank == src->rank) {
@@ -89,16 +91,17 @@ std::optional<Violation> CheckProjectInclude(std::string_view file, std::string_
   }
   return Make(file, inc, "upward-edge",
               "a lower layer never includes a higher one (" + std::string(from) + " is rank " +
-                  std::to_string(src->rank) + ", " + *to + " is rank " +
-                  std::to_string(dst->rank) + ")");
+                  std::to_string(src->rank) + ", " + *to + " is rank " + std::to_string(dst->rank) +
+                  ")");
 }
 
 // The rules for a third-party (<...>) include.
 std::optional<Violation> CheckAngledInclude(std::string_view file, std::string_view from,
                                             const Include& inc) {
   if (IsP11KitHeader(inc.header) && from != "pkcs11") {
-    return Make(file, inc, "p11-kit-outside-pkcs11", "only files under pkcs11/ include p11-kit "
-                                                     "and the PKCS#11 headers");
+    return Make(file, inc, "p11-kit-outside-pkcs11",
+                "only files under pkcs11/ include p11-kit "
+                "and the PKCS#11 headers");
   }
   if (IsBeastOrAsioHeader(inc.header) &&
       std::none_of(std::begin(kBeastAllowed), std::end(kBeastAllowed),
@@ -175,8 +178,8 @@ std::vector<Violation> CheckFile(std::string_view path, const std::vector<Includ
     return out;  // tests/ may include anything
   }
   for (const Include& inc : includes) {
-    std::optional<Violation> v = inc.angled ? CheckAngledInclude(path, *from, inc)
-                                            : CheckProjectInclude(path, *from, inc);
+    std::optional<Violation> v =
+        inc.angled ? CheckAngledInclude(path, *from, inc) : CheckProjectInclude(path, *from, inc);
     if (v) out.push_back(std::move(*v));
   }
   return out;

@@ -34,9 +34,9 @@ bool IsTestCode(std::string_view path);
 // One forbidden edge. `rule` is a stable short id (also the allow-list comment); `message` says
 // what the rule is, for the failure output.
 struct Violation {
-  std::string file;    // the including file, relative to the source root
-  int line = 0;        // 0 when the violation is about the file itself (folder not in the table)
-  std::string header;  // the included header as written, empty for file-level violations
+  std::string file;     // the including file, relative to the source root
+  int line = 0;         // 0 when the violation is about the file itself (folder not in the table)
+  std::string header;   // the included header as written, empty for file-level violations
   bool angled = false;  // the header was included as <...>
   std::string rule;
   std::string message;

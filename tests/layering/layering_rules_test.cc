@@ -1,5 +1,7 @@
 // The checker on synthetic files: each rule fires on the edge it forbids and stays quiet on the
 // edges the table allows; a stale allow-list entry is reported (the test of the test).
+#include "tests/layering/layering_rules.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -11,7 +13,6 @@
 
 #include "tests/layering/allow_list.h"
 #include "tests/layering/include_scanner.h"
-#include "tests/layering/layering_rules.h"
 #include "tests/layering/source_tree.h"
 
 namespace xks::layering {
@@ -69,12 +70,13 @@ TEST(LayeringRulesTest, MapsPathsToFolders) {
 }
 
 TEST(LayeringRulesTest, AllowsDownwardAndOwnFolderEdges) {
-  EXPECT_TRUE(Check("proxy/api/x.cc", "#include \"proxy/api/wire.h\"\n"
-                                      "#include \"proxy/tenant/config.h\"\n"
-                                      "#include \"proxy/audit/audit_sink.h\"\n"
-                                      "#include \"proxy/common/log.h\"\n"
-                                      "#include \"pkcs11/hsm.h\"\n"
-                                      "#include \"base/result.h\"\n")
+  EXPECT_TRUE(Check("proxy/api/x.cc",
+                    "#include \"proxy/api/wire.h\"\n"
+                    "#include \"proxy/tenant/config.h\"\n"
+                    "#include \"proxy/audit/audit_sink.h\"\n"
+                    "#include \"proxy/common/log.h\"\n"
+                    "#include \"pkcs11/hsm.h\"\n"
+                    "#include \"base/result.h\"\n")
                   .empty());
   EXPECT_TRUE(Check("tools/xksctl/x.cc", "#include \"proxy/runtime/proxy_app.h\"").empty());
   EXPECT_TRUE(Check("pkcs11/module.cc", "#include <p11-kit/p11-kit.h>").empty());
@@ -88,10 +90,11 @@ TEST(LayeringRulesTest, ForbidsAnUpwardEdge) {
   EXPECT_EQ(vs[0].rule, "upward-edge");
   EXPECT_EQ(vs[0].line, 2);
   EXPECT_EQ(vs[0].Key(), "pkcs11/token.cc -> proxy/api/wire.h");
-  EXPECT_EQ(vs[0].Describe().rfind(
-                "pkcs11/token.cc:2: #include \"proxy/api/wire.h\" (pkcs11 -> proxy/api) [upward-edge]",
-                0),
-            0u);
+  EXPECT_EQ(
+      vs[0].Describe().rfind(
+          "pkcs11/token.cc:2: #include \"proxy/api/wire.h\" (pkcs11 -> proxy/api) [upward-edge]",
+          0),
+      0u);
   EXPECT_EQ(Rules(Check("base/x.h", "#include \"pkcs11/result.h\"")), RuleList{"upward-edge"});
   EXPECT_EQ(Rules(Check("proxy/tenant/x.cc", "#include \"proxy/api/wire.h\"")),
             RuleList{"upward-edge"});
@@ -128,7 +131,8 @@ TEST(LayeringRulesTest, BeastAndAsioOnlyInTheServer) {
 
 TEST(LayeringRulesTest, BaseUsesNoThirdPartyLibraryButOpenSsl) {
   EXPECT_TRUE(Check("base/sha256.cc", "#include <openssl/evp.h>\n#include <unistd.h>").empty());
-  EXPECT_EQ(Rules(Check("base/x.cc", "#include <nlohmann/json.hpp>")), RuleList{"base-third-party"});
+  EXPECT_EQ(Rules(Check("base/x.cc", "#include <nlohmann/json.hpp>")),
+            RuleList{"base-third-party"});
   EXPECT_TRUE(Check("base/x_test.cc", "#include <gtest/gtest.h>").empty());
 }
 
@@ -153,8 +157,9 @@ TEST(LayeringRulesTest, UnknownFoldersAndUnrootedIncludesFail) {
 }
 
 TEST(AllowListTest, ListedViolationsPassAndStaleEntriesFail) {
-  const auto found = Check("pkcs11/token.cc", "#include \"proxy/api/wire.h\"\n"
-                                              "#include \"proxy/api/wire.h\"\n");
+  const auto found = Check("pkcs11/token.cc",
+                           "#include \"proxy/api/wire.h\"\n"
+                           "#include \"proxy/api/wire.h\"\n");
   ASSERT_EQ(found.size(), 2u);
   const auto entries = ParseAllowList(
       "# comment\n\n  pkcs11/token.cc -> proxy/api/wire.h  # upward-edge\n"
