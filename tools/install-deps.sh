@@ -15,6 +15,8 @@ packages=(
   curl jq python3 python3-botocore
   # ccache: only speeds up rebuilds; the build works without it.
   ccache
+  # clang-format (14 on Debian 12): tools/check-format.sh checks the tree against .clang-format.
+  clang-format
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
