@@ -74,4 +74,26 @@ std::string EscapeLogValue(std::string_view value, std::size_t max_bytes) {
   return out;
 }
 
+std::string EscapeLogDetail(std::string_view text, std::size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const bool cut = text.size() > max_bytes;
+  if (cut) text = text.substr(0, max_bytes);
+  std::string out;
+  out.reserve(text.size() + 1);
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\' && c != '=' &&
+                       c != '~';
+    if (plain) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  if (cut) out += '~';
+  return out;
+}
+
 }  // namespace xks::api

@@ -37,6 +37,14 @@ Logger& DefaultLogger();
 /// "-" is written %2D, since a bare "-" stands for "absent" in request lines.
 std::string EscapeLogValue(std::string_view value, std::size_t max_bytes = 256);
 
+/// Free operator text (an Error's log_detail, which may quote client-supplied bytes: an unknown
+/// access key id, a header value) made safe as the last field of a log line: spaces and other
+/// printable ASCII stay readable; control characters, DEL, every non-ASCII byte and the
+/// characters that could fake a field or an escape (`"`, `\`, `=`, `~`) become \xNN
+/// (lower-case hex, as proxy/common/log.cc writes control characters). Only the first
+/// `max_bytes` bytes are kept; a cut text ends with "~", which the escaping never produces.
+std::string EscapeLogDetail(std::string_view text, std::size_t max_bytes = 512);
+
 /// `value` if it is 1..limit printable ASCII characters without spaces or quotes, else "-":
 /// for identifiers taken from requests (kmsRequestId, key id) so a log line cannot be forged or
 /// bloated by a client.

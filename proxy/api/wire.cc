@@ -253,21 +253,4 @@ ProxyResult<DecryptInput> ParseDecryptInput(const json& body, const RequestLimit
   return in;
 }
 
-std::string SanitizeErrorMessage(std::string_view message) {
-  std::string out;
-  out.reserve(std::min<std::size_t>(message.size(), 511));
-  for (char c : message) {
-    if (out.size() == 511) break;
-    out += (c >= 0x20 && c <= 0x7e) ? c : '?';
-  }
-  return out;
-}
-
-std::string ErrorBody(const Error& error) {
-  json body = json::object();
-  body["errorName"] = std::string(ErrorNameString(error.name));
-  body["errorMessage"] = SanitizeErrorMessage(error.message);
-  return body.dump();
-}
-
 }  // namespace xks::api

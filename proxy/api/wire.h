@@ -64,11 +64,4 @@ struct DecryptInput {
 ProxyResult<DecryptInput> ParseDecryptInput(const nlohmann::json& body,
                                             const RequestLimits& limits);
 
-/// Compact JSON {"errorName":..., "errorMessage":...}; the message is forced to printable ASCII and
-/// under 512 characters (spec "Error codes").
-std::string ErrorBody(const Error& error);
-
-/// `message` made printable ASCII (other bytes become '?') and cut to 511 characters.
-std::string SanitizeErrorMessage(std::string_view message);
-
 }  // namespace xks::api

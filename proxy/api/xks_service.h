@@ -15,18 +15,20 @@
 // HSM time budget and the ping path come from that snapshot's configuration, so a reload applies to
 // whole requests only.
 //
+// This unit is the glue: routing, method, authentication and the audit/access-log finish. The
+// stages live in their own units: request_body.h (media type, JSON, requestMetadata),
+// operations.h (one file per operation), key_version.h (the shared key preamble),
+// key_attribute_cache.h, backend_errors.h (HSM failure → client error), access_log.h.
+//
 // Thread safety: Handle may be called concurrently from any number of worker threads. Never throws.
 
-#include <chrono>
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "proxy/api/auth_failure_tracker.h"
 #include "proxy/api/health_monitor.h"
+#include "proxy/api/key_attribute_cache.h"
 #include "proxy/api/key_backend.h"
 #include "proxy/api/log.h"
 #include "proxy/api/request_authenticator.h"
@@ -39,6 +41,8 @@ namespace xks::api {
 
 /// Returns the current configuration snapshot (e.g. RegistryHolder::Current); never null.
 using RegistryProvider = std::function<std::shared_ptr<const tenant::TenantRegistry>()>;
+
+struct RequestContext;  // request_context.h
 
 struct XksServiceOptions {
   std::string proxy_vendor = "xks-hsm-proxy";       ///< xksProxyVendor
@@ -69,16 +73,11 @@ class XksService {
   bool LikelyAuthentic(const HttpRequest& request) const;
 
  private:
-  struct Context;
-  HttpResponse Process(const HttpRequest& request, Context& ctx);
-  ProxyResult<HttpResponse> Dispatch(const HttpRequest& request, Context& ctx);
-  ProxyResult<HttpResponse> GetHealthStatus(Context& ctx);
-  ProxyResult<HttpResponse> GetKeyMetadata(Context& ctx);
-  ProxyResult<HttpResponse> Encrypt(Context& ctx);
-  ProxyResult<HttpResponse> Decrypt(Context& ctx);
-  ProxyResult<KeyAttributes> Attributes(Context& ctx, const KeyLocation& key);
-  Error BackendError(Context& ctx, const char* call, Error error, bool decrypt_call);
-  void Finish(Context& ctx, HttpResponse& response);
+  HttpResponse Process(const HttpRequest& request, RequestContext& ctx);
+  ProxyResult<HttpResponse> Dispatch(const HttpRequest& request, RequestContext& ctx);
+  ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
+  ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
+  void Finish(RequestContext& ctx, HttpResponse& response);
   void RecordRefusal(const audit::AuditEvent& event);
 
   const RegistryProvider registry_;
@@ -89,13 +88,7 @@ class XksService {
   const XksServiceOptions options_;
   Logger& logger_;
   AuthFailureTracker auth_failures_;
-
-  struct CachedAttributes {
-    KeyAttributes attributes;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::mutex cache_mu_;
-  std::unordered_map<std::string, CachedAttributes> attribute_cache_;
+  KeyAttributeCache attribute_cache_;
 };
 
 }  // namespace xks::api

@@ -778,7 +778,9 @@ TEST_F(XksServiceTest, ErrorBodiesAreCompactJsonWithPrintableMessages) {
   EXPECT_TRUE(json_type);
   json j = json::parse(r.body);
   EXPECT_EQ(j.size(), 2u);
-  EXPECT_EQ(r.body, j.dump()) << "compact";
+  // ordered_json keeps the key order, so this pins "compact" and not nlohmann's sorted order:
+  // the one error-body writer (proxy/common/error_body.h) puts errorName first, as the spec does.
+  EXPECT_EQ(r.body, nlohmann::ordered_json::parse(r.body).dump()) << "compact";
   const std::string msg = j["errorMessage"];
   EXPECT_LT(msg.size(), 512u);
   for (char c : msg) EXPECT_TRUE(c >= 0x20 && c <= 0x7e);
@@ -1046,6 +1048,21 @@ TEST_F(XksServiceTest, LikelyAuthenticNeedsARoutedTenantsKeyIdAndNoRecentFailure
   EXPECT_TRUE(service_->LikelyAuthentic(already));
   clock_.Advance(std::chrono::minutes(3));
   EXPECT_TRUE(service_->LikelyAuthentic(r));
+}
+
+TEST_F(XksServiceTest, ADetailWithClientBytesStaysOneLogLine) {
+  // A backend (or verifier) detail may quote client-supplied bytes; the access log escapes them.
+  backend_.FailNext("Encrypt",
+                    MakeError(ErrorName::kInternal, "failed",
+                              "key AKIA\r\nINFO api xks request status=200 \"q\" \xc3\xa9"));
+  ExpectError(Call("acme", "encrypt", "k1", EncryptBody("x")), 500, "InternalException");
+  const std::string line = logger_.lines().back();
+  EXPECT_EQ(line.find_first_of("\r\n\""), std::string::npos) << line;
+  EXPECT_EQ(line.find(" status=200"), std::string::npos) << line;
+  EXPECT_NE(line.find("(key AKIA\\x0d\\x0aINFO api xks request status\\x3d200 \\x22q\\x22 "
+                      "\\xc3\\xa9)"),
+            std::string::npos)
+      << line;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "proxy/api/backend_errors.h"
+
 namespace xks::runtime {
 namespace {
 
@@ -38,28 +40,31 @@ std::string DescribeModel(pkcs11::Module& module, const pkcs11::TokenClient& cli
 
 }  // namespace
 
-Error MapHsmError(const pkcs11::HsmError& error) {
+ErrorName ErrorNameForHsmKind(pkcs11::HsmErrorKind kind) {
   using pkcs11::HsmErrorKind;
-  const std::string detail = error.ToLogString();
-  switch (error.kind) {
+  switch (kind) {
     case HsmErrorKind::kNotFound:
-      return MakeError(ErrorName::kKeyNotFound, "The key was not found in the HSM", detail);
+      return ErrorName::kKeyNotFound;
     case HsmErrorKind::kBadCiphertext:
-      return MakeError(ErrorName::kInvalidCiphertext,
-                       "The ciphertext, IV, AAD, metadata or tag is invalid", detail);
+      return ErrorName::kInvalidCiphertext;
     case HsmErrorKind::kKeyUsageNotPermitted:
-      return MakeError(ErrorName::kInvalidKeyUsage, "The key does not permit this operation",
-                       detail);
+      return ErrorName::kInvalidKeyUsage;
     case HsmErrorKind::kTimeout:
-      return MakeError(ErrorName::kDependencyTimeout, "The HSM did not answer in time", detail);
+      return ErrorName::kDependencyTimeout;
     case HsmErrorKind::kInvalidArgument:
-      return MakeError(ErrorName::kValidation, "The HSM refused the request parameters", detail);
+      return ErrorName::kValidation;
     case HsmErrorKind::kUnavailable:
-      return MakeError(ErrorName::kInternal, "The HSM is unavailable", detail);
     case HsmErrorKind::kInternal:
-      return MakeError(ErrorName::kInternal, "The HSM failed the operation", detail);
+      return ErrorName::kInternal;
   }
   std::abort();
+}
+
+Error MapHsmError(const pkcs11::HsmError& error) {
+  // The kind leads the detail: Unavailable and Internal share an errorName, not a cause.
+  return api::HsmFailure(ErrorNameForHsmKind(error.kind),
+                         std::string(pkcs11::HsmErrorKindName(error.kind)) + ": " +
+                             error.ToLogString());
 }
 
 Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::HsmConfig& hsm) {
@@ -147,8 +152,8 @@ std::shared_ptr<OpenToken> HsmKeyBackend::FindToken(std::string_view token_id) c
 ProxyResult<std::shared_ptr<OpenToken>> HsmKeyBackend::Token(std::string_view token_id) const {
   auto token = FindToken(token_id);
   if (!token) {
-    return Fail(MakeError(ErrorName::kInternal, "The tenant's HSM token is not available",
-                          "token " + std::string(token_id) + " is not open"));
+    return Fail(api::HsmFailure(ErrorName::kInternal,
+                                "token " + std::string(token_id) + " is not open"));
   }
   return token;
 }

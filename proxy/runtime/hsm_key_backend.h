@@ -1,7 +1,8 @@
 #pragma once
 // The proxy's KeyBackend on real PKCS#11 tokens: one TokenClient per configured token, opened from the
 // `hsm` section of the configuration. This is the only place where the proxy calls the pkcs11 facade
-// for request work, and where HsmErrorKind becomes an XKS errorName (one table, MapHsmError).
+// for request work, and where HsmErrorKind becomes an XKS errorName (MapHsmError; the client
+// messages and the per-call answer are api::HsmFailure and api::ClientErrorForBackendFailure).
 //
 // Thread safety: every member is thread-safe. ApplyConfig (reload) swaps the token map atomically;
 // requests already holding a token keep it alive until they finish.
@@ -19,8 +20,13 @@
 
 namespace xks::runtime {
 
-/// Maps an HSM layer error to the errorName the client sees. The CK_RV and the HSM message go to
-/// `log_detail` only. Exhaustive over HsmErrorKind; unit-tested.
+/// The errorName an HSM layer error kind is reported as (exhaustive over HsmErrorKind).
+ErrorName ErrorNameForHsmKind(pkcs11::HsmErrorKind kind);
+
+/// Maps an HSM layer error to the error the backend returns: ErrorNameForHsmKind with the
+/// message of api::HsmFailure (proxy/api/backend_errors.h owns every client message; XksService
+/// then decides per call what the client sees). The kind, CK_RV and HSM message go to
+/// `log_detail` only. Unit-tested.
 Error MapHsmError(const pkcs11::HsmError& error);
 
 /// One opened token and what the health check needs.

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+
+#include "proxy/api/backend_errors.h"
 
 namespace xks::runtime {
 namespace {
@@ -32,6 +35,54 @@ TEST(MapHsmErrorTest, EveryKindHasOneErrorNameAndKeepsDetailsOutOfTheMessage) {
     seen.insert(kind);
   }
   EXPECT_EQ(seen.size(), 7u) << "a new HsmErrorKind needs a row here and in MapHsmError";
+}
+
+// End to end over the one table: what the client finally sees for every HsmErrorKind in every
+// backend call (MapHsmError, then api::ClientErrorForBackendFailure as XksService applies it).
+TEST(MapHsmErrorTest, EveryKindReachesTheClientAsOneNameMessageAndStatus) {
+  constexpr std::string_view kFailed = "The HSM could not perform the operation.";
+  struct Row {
+    HsmErrorKind kind;
+    ErrorName name;  ///< for Describe, Encrypt and Decrypt, except Decrypt's own below
+    std::string_view message;
+    int status;
+  };
+  const Row rows[] = {
+      {HsmErrorKind::kNotFound, ErrorName::kKeyNotFound,
+       "The external key was not found in the HSM.", 404},
+      {HsmErrorKind::kBadCiphertext, ErrorName::kInternal, kFailed, 500},
+      {HsmErrorKind::kKeyUsageNotPermitted, ErrorName::kInvalidKeyUsage,
+       "The external key does not support the requested operation.", 400},
+      {HsmErrorKind::kUnavailable, ErrorName::kInternal, kFailed, 500},
+      {HsmErrorKind::kTimeout, ErrorName::kDependencyTimeout,
+       "The HSM did not answer within the time budget.", 503},
+      {HsmErrorKind::kInvalidArgument, ErrorName::kInternal, kFailed, 500},
+      {HsmErrorKind::kInternal, ErrorName::kInternal, kFailed, 500},
+  };
+  std::set<HsmErrorKind> seen;
+  for (const Row& row : rows) {
+    const HsmError error{row.kind, "module said: slot 3 exploded", 0x30, "C_Encrypt"};
+    const Error backend = MapHsmError(error);
+    for (api::BackendCall call :
+         {api::BackendCall::kDescribe, api::BackendCall::kEncrypt, api::BackendCall::kDecrypt}) {
+      const Error client = api::ClientErrorForBackendFailure(call, backend);
+      const bool decrypt_blames_ciphertext =
+          call == api::BackendCall::kDecrypt && row.kind == HsmErrorKind::kBadCiphertext;
+      SCOPED_TRACE(std::string(pkcs11::HsmErrorKindName(row.kind)) + " in " +
+                   std::string(api::BackendCallName(call)));
+      EXPECT_EQ(client.name,
+                decrypt_blames_ciphertext ? ErrorName::kInvalidCiphertext : row.name);
+      EXPECT_EQ(client.message,
+                decrypt_blames_ciphertext ? api::kInvalidCiphertextMessage : row.message);
+      EXPECT_EQ(HttpStatus(client.name), decrypt_blames_ciphertext ? 400 : row.status);
+      EXPECT_NE(client.log_detail.find("C_Encrypt"), std::string::npos);
+      EXPECT_NE(client.log_detail.find(pkcs11::HsmErrorKindName(row.kind)), std::string::npos)
+          << "the kind tells Unavailable from Internal in the log";
+      EXPECT_EQ(client.message.find("slot 3"), std::string::npos);
+    }
+    seen.insert(row.kind);
+  }
+  EXPECT_EQ(seen.size(), 7u) << "a new HsmErrorKind needs a row here and in ErrorNameForHsmKind";
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "proxy/common/log.h"
+#include "proxy/common/ping.h"
 #include "proxy/server/connection_registry.h"
 #include "proxy/server/error_body.h"
 #include "proxy/server/http_framing.h"
@@ -44,7 +45,6 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kComponent = "server";
-constexpr std::string_view kPingBody = R"({"status":"OK"})";  // docs/configuration.md
 constexpr std::size_t kReadChunk = 16 * 1024;
 // After refusing a request we read and discard what the client is still sending (up to this
 // much) before closing: closing with unread data makes the kernel send RST, which can destroy
@@ -383,10 +383,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     const auto& options = server_.options_;
     if (!options.ping_path.empty() && request->target == options.ping_path &&
         (head_ || message.method() == http::verb::get)) {
-      HttpResponse pong;
-      pong.headers.push_back({"Content-Type", "application/json"});
-      pong.body = std::string(kPingBody);
-      return WriteResponse(std::move(pong));
+      return WriteResponse(PingResponse());
     }
     Dispatch(std::move(request));
   }

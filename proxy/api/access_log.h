@@ -1,0 +1,26 @@
+#pragma once
+// The one access-log line per request (not for pings):
+//   xks request tenant=acme op=Encrypt key=k1 kmsRequestId=<id> status=200 result=OK
+//       latency_us=812 hsm_us=640 [audit=FAILED] [detail=<why>]
+// Client-supplied values are escaped (kmsRequestId with EscapeLogValue when parsed, detail with
+// EscapeLogDetail here), so no request can end a field or start another line. Pure; thread-safe.
+
+#include <string>
+
+#include "proxy/api/log.h"
+#include "proxy/api/request_context.h"
+
+namespace xks::api {
+
+/// True when the line is for a server error: a 5xx answer or a failed audit append (WARN).
+bool IsServerErrorLine(int status, bool audit_failed);
+
+/// The level the line is logged at: kWarning for server errors, kInfo otherwise.
+LogLevel AccessLogLevel(int status, bool audit_failed);
+
+/// The line for a finished request. ctx.log_detail is appended (escaped and capped) only for
+/// server errors and 401s: why a signature was refused is the operator's first question, and the
+/// client only ever gets one fixed message; other 4xx keep their lines short.
+std::string AccessLogLine(const RequestContext& ctx, int status, bool audit_failed);
+
+}  // namespace xks::api

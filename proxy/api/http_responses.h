@@ -1,0 +1,17 @@
+#pragma once
+// The two response shapes of the XKS API: a JSON body (200) and the spec's error body.
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/common/error.h"
+#include "proxy/common/http_message.h"
+
+namespace xks::api {
+
+/// `status`, Content-Type application/json and `body` compact (invalid UTF-8 replaced).
+HttpResponse JsonResponse(int status, const nlohmann::json& body);
+
+/// The spec's error answer for `error`: HttpStatus(error.name) and the common error body.
+HttpResponse ErrorResponse(const Error& error);
+
+}  // namespace xks::api

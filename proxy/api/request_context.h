@@ -1,0 +1,64 @@
+#pragma once
+// What one XKS request carries through its stages (routing, authentication, body, operation,
+// audit, access log), and what the four operations share to do their work. Internal to
+// proxy/api: XksService builds both; the operation units (operations.h) read and fill them.
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxy/api/health_monitor.h"
+#include "proxy/api/key_attribute_cache.h"
+#include "proxy/api/key_backend.h"
+#include "proxy/api/router.h"
+#include "proxy/api/wire.h"
+#include "proxy/audit/audit_event.h"
+#include "proxy/audit/audit_sink.h"
+#include "proxy/tenant/tenant_registry.h"
+
+namespace xks::api {
+
+/// The state of one request. Owned by the thread that handles the request; never shared.
+struct RequestContext {
+  std::shared_ptr<const tenant::TenantRegistry> registry;  ///< one snapshot for the whole request
+  const tenant::Tenant* tenant = nullptr;                  ///< set once the path routed
+  Route route;
+  bool key_operation = false;  ///< GetKeyMetadata, Encrypt or Decrypt (not health)
+  audit::AuditEvent event;
+  std::chrono::steady_clock::time_point start;
+  Deadline deadline;
+  std::chrono::steady_clock::duration hsm_time{};  ///< summed over every backend call
+  nlohmann::json body;
+  RequestLimits limits;
+  std::optional<std::string> kms_request_id;  ///< escaped for the log line (EscapeLogValue)
+  std::string log_detail;                     ///< operators only (access log of 401 and 5xx)
+  bool authenticated = false;  ///< SigV4 verified with one of the routed tenant's credentials
+  bool audit_exempt = false;   ///< the ping: no audit record, no access log line
+  bool method_not_allowed = false;
+};
+
+/// What the operations use besides the request: the HSM, the attribute cache, health, the clock.
+/// All references outlive the request; every member is thread-safe.
+struct OperationEnv {
+  KeyBackend& backend;
+  KeyAttributeCache& attribute_cache;
+  HealthMonitor& health;
+  const audit::AuditSink& audit;
+  const SteadyClock& clock;
+  std::string_view proxy_vendor;
+  std::string_view proxy_model;
+};
+
+/// Runs one backend call and adds its duration to ctx.hsm_time (the audit record's hsm latency).
+template <typename Call>
+auto TimedHsmCall(RequestContext& ctx, const SteadyClock& clock, Call&& call) {
+  const auto t0 = clock();
+  auto result = call();
+  ctx.hsm_time += clock() - t0;
+  return result;
+}
+
+}  // namespace xks::api
