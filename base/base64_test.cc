@@ -114,8 +114,8 @@ TEST(Base64ConformanceVectors, AllByteValuesRoundTrip) {
 }
 
 TEST(Base64ConformanceVectors, StrictRejections) {
-  for (const char* bad : {"Zg", "Zg=", "Zm9vY", "Zm9v\n", "Zm 9v", "Zm-v", "Zm_v", "Z===",
-                          "Zg==Zg==", "=Zg=", "Zh==", "Zm9=", "****"}) {
+  for (const char* bad : {"Zg", "Zg=", "Zm9vY", "Zm9v\n", "Zm 9v", "Zm-v", "Zm_v",
+                          "Z===", "Zg==Zg==", "=Zg=", "Zh==", "Zm9=", "****"}) {
     EXPECT_FALSE(Base64DecodeToString(bad).has_value()) << bad;
   }
 }

@@ -32,9 +32,7 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string HexEncode(std::string_view bytes) {
-  return HexEncode(AsBytes(bytes));
-}
+std::string HexEncode(std::string_view bytes) { return HexEncode(AsBytes(bytes)); }
 
 SecretBytes HexEncodeSecret(std::span<const std::uint8_t> bytes) {
   // Written in place: a std::string intermediate would leave an unwiped copy of the secret.

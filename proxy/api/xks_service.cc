@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/base64.h"
 #include "proxy/api/audit_metadata.h"
-#include "proxy/api/base64.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
 #include "proxy/api/router.h"
