@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "conformance/sigv4_signer.h"
+#include "base/openssl_ssl.h"  // SslCtxPtr, SslPtr
 #include "base/result.h"
+#include "conformance/sigv4_signer.h"
 
 namespace xks::conformance {
 
@@ -49,16 +50,6 @@ struct HttpResponse {
   /// First value of a header (case-insensitive name), or "".
   std::string HeaderValue(std::string_view name) const;
 };
-
-/// Deleters so every OpenSSL handle is owned by a unique_ptr.
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
-};
-struct SslDeleter {
-  void operator()(SSL* p) const { SSL_free(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 
 /// One client connection (TCP, optionally TLS). Not thread-safe; one user at a time.
 /// Errors are returned as human-readable strings.

@@ -1,7 +1,6 @@
 #include "conformance/runner.h"
 
 #include <fnmatch.h>
-#include <openssl/rand.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -9,7 +8,11 @@
 #include <optional>
 #include <set>
 
-#include "conformance/base64.h"
+#include "base/base64.h"
+#include "base/bytes.h"
+#include "base/hex.h"
+#include "base/random.h"
+#include "base/sha256.h"
 #include "conformance/session.h"
 
 namespace xks::conformance {
@@ -23,20 +26,17 @@ Verdict Pass(std::string observed) { return {Outcome::kPass, std::move(observed)
 Verdict Failed(std::string observed) { return {Outcome::kFail, std::move(observed)}; }
 Verdict Skip(std::string why) { return {Outcome::kSkip, std::move(why)}; }
 
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n));
-  return out;
-}
+// Random test data as bytes in a string (the runner's byte type). A failing CSPRNG aborts
+// (xks::RandomBytes): a conformance run on predictable data would prove nothing.
+std::string RandomByteString(size_t n) { return std::string(AsChars(xks::RandomBytes(n).span())); }
 
 // kmsRequestId as KMS sends it: a random UUID-looking string.
 std::string RandomUuid() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string r = RandomBytes(16), out;
+  const SecretBytes r = xks::RandomBytes(16);
+  std::string out;
   for (size_t i = 0; i < r.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[static_cast<unsigned char>(r[i]) >> 4];
-    out += kHex[static_cast<unsigned char>(r[i]) & 15];
+    AppendHexByte(out, r.data()[i]);
   }
   return out;
 }
@@ -85,7 +85,9 @@ json DecryptBody(const Sealed& s, const std::optional<std::string>& aad) {
 
 // A well-formed decrypt body whose crypto cannot succeed: for usage/state checks that must be
 // decided before any decryption.
-Sealed Garbage() { return Sealed{RandomBytes(32), RandomBytes(12), RandomBytes(16), {}, {}}; }
+Sealed Garbage() {
+  return Sealed{RandomByteString(32), RandomByteString(12), RandomByteString(16), {}, {}};
+}
 
 std::optional<std::string> StringField(const Call& c, const char* name) {
   if (!c.json || !c.json->is_object()) return std::nullopt;
@@ -109,7 +111,7 @@ std::optional<Sealed> ParseSealed(const Call& c, std::string& why) {
       why = std::string("response lacks string field ") + name;
       return std::nullopt;
     }
-    auto d = Base64Decode(*v);
+    auto d = Base64DecodeToString(*v);
     if (!d) {
       why = std::string(name) + " is not valid Base64: " + v->substr(0, 40);
       return std::nullopt;
@@ -120,7 +122,7 @@ std::optional<Sealed> ParseSealed(const Call& c, std::string& why) {
                             std::pair{"ciphertextDataIntegrityValue", &s.cdiv}}) {
     if (c.json->contains(name)) {
       auto v = StringField(c, name);
-      auto d = v ? Base64Decode(*v) : std::nullopt;
+      auto d = v ? Base64DecodeToString(*v) : std::nullopt;
       if (!d) {
         why = std::string(name) + " is not a valid Base64 string";
         return std::nullopt;
@@ -171,7 +173,7 @@ Verdict RoundTrip(Session& s, const std::string& plaintext, const std::optional<
   if (d.status() != 200) return Failed("decrypt: " + d.Describe());
   auto pt = StringField(d, "plaintext");
   if (!pt) return Failed("decrypt response lacks plaintext");
-  auto raw = Base64Decode(*pt);
+  auto raw = Base64DecodeToString(*pt);
   if (!raw) return Failed("plaintext is not valid Base64");
   if (*raw != plaintext) {
     return Failed("plaintext differs (" + std::to_string(raw->size()) + " bytes back, " +
@@ -428,7 +430,7 @@ void AddEncryptCases(CatalogueBuilder& b) {
         });
   b.Add("encrypt.ciphertext-length-equals-plaintext", "encrypt", "Encrypt response (ciphertext)",
         "ciphertext has exactly the plaintext's length", kMust, [=](Session& s) {
-          std::string pt = RandomBytes(37);
+          std::string pt = RandomByteString(37);
           auto e = Encrypt(s, s.config().tenant.key_id, pt, std::nullopt);
           if (!e.sealed) return Failed(e.why);
           std::string n = std::to_string(e.sealed->ciphertext.size()) + " bytes for 37";
@@ -475,8 +477,8 @@ void AddEncryptCases(CatalogueBuilder& b) {
       if (!e.sealed) return Failed(e.why);
       if (!e.sealed->cdiv) return Failed("ciphertextDataIntegrityValue missing");
       const Sealed& x = *e.sealed;
-      std::string expect =
-          Sha256(aad.value_or("") + x.metadata.value_or("") + x.iv + x.ciphertext + x.tag);
+      const std::string expect(AsChars(
+          Sha256(aad.value_or("") + x.metadata.value_or("") + x.iv + x.ciphertext + x.tag)));
       if (*x.cdiv == expect) return Pass("matches SHA-256 recomputed per Appendix C");
       return Failed("got " + Base64Encode(*x.cdiv) + ", recomputed " + Base64Encode(expect));
     };
@@ -489,12 +491,12 @@ void AddEncryptCases(CatalogueBuilder& b) {
         cdiv_case(std::nullopt));
   b.Add("encrypt.plaintext-4300-accepted", "encrypt", "Encrypt request (plaintext)",
         "4300 bytes of plaintext are encrypted", kMust, [=](Session& s) {
-          auto e = Encrypt(s, s.config().tenant.key_id, RandomBytes(4300), std::nullopt);
+          auto e = Encrypt(s, s.config().tenant.key_id, RandomByteString(4300), std::nullopt);
           return e.sealed ? Pass(e.call.Describe()) : Failed(e.why);
         });
   b.Add("encrypt.aad-8192-accepted", "encrypt", "Encrypt request (additionalAuthenticatedData)",
         "8192 bytes of AAD are accepted", kMust, [=](Session& s) {
-          auto e = Encrypt(s, s.config().tenant.key_id, kPlain, RandomBytes(8192));
+          auto e = Encrypt(s, s.config().tenant.key_id, kPlain, RandomByteString(8192));
           return e.sealed ? Pass(e.call.Describe()) : Failed(e.why);
         });
   b.Add("encrypt.distinct-ivs", "encrypt", "Encrypt response (initializationVector); AES-GCM",
@@ -634,10 +636,10 @@ void AddDecryptCases(CatalogueBuilder& b) {
         [=](Session& s) { return RoundTrip(s, "round trip without AAD", std::nullopt); });
   b.Add("decrypt.round-trip-4300-bytes", "decrypt", "Decrypt request (ciphertext)",
         "4300 bytes of ciphertext decrypt to the same 4300 bytes", kMust,
-        [=](Session& s) { return RoundTrip(s, RandomBytes(4300), std::nullopt); });
+        [=](Session& s) { return RoundTrip(s, RandomByteString(4300), std::nullopt); });
   b.Add("decrypt.round-trip-aad-8192", "decrypt", "Decrypt request (additionalAuthenticatedData)",
         "8192 bytes of AAD are accepted on decrypt", kMust,
-        [=](Session& s) { return RoundTrip(s, "big AAD", RandomBytes(8192)); });
+        [=](Session& s) { return RoundTrip(s, "big AAD", RandomByteString(8192)); });
   b.Add("decrypt.round-trip-binary-1-byte", "decrypt", "Decrypt response",
         "a 1-byte plaintext round-trips (plaintext size equals ciphertext size)", kMust,
         [=](Session& s) { return RoundTrip(s, std::string(1, '\0'), std::nullopt); });
@@ -743,14 +745,14 @@ void AddDecryptCases(CatalogueBuilder& b) {
   };
   b.Add("decrypt.iv-13-bytes-rejected", "decrypt", "Decrypt request (initializationVector)",
         "a 13-byte IV gives 400 ValidationException or InvalidCiphertextException", kMust,
-        bad_size([](Sealed& x) { x.iv = RandomBytes(13); }));
+        bad_size([](Sealed& x) { x.iv = RandomByteString(13); }));
   b.Add("decrypt.tag-15-bytes-rejected", "decrypt", "Decrypt request (authenticationTag)",
         "a 15-byte tag gives 400 ValidationException or InvalidCiphertextException", kMust,
         bad_size([](Sealed& x) { x.tag.pop_back(); }));
   b.Add("decrypt.ciphertext-metadata-21-bytes-rejected", "decrypt",
         "Decrypt request (ciphertextMetadata)",
         "a 21-byte ciphertextMetadata gives 400 ValidationException or InvalidCiphertextException",
-        kMust, bad_size([](Sealed& x) { x.metadata = RandomBytes(21); }));
+        kMust, bad_size([](Sealed& x) { x.metadata = RandomByteString(21); }));
   auto decrypt_rejected = [=](std::function<void(json&)> edit) {
     return [=](Session& s) {
       json body = DecryptBody(Garbage(), std::nullopt);
@@ -791,7 +793,8 @@ void AddDecryptCases(CatalogueBuilder& b) {
       edit(body);
       Call c = s.Send(s.KeyPath(s.config().tenant.key_id, "decrypt"), body.dump());
       auto pt = StringField(c, "plaintext");
-      if (c.status() == 200 && pt && Base64Decode(*pt) == std::optional<std::string>("accepted?")) {
+      if (c.status() == 200 && pt &&
+          Base64DecodeToString(*pt) == std::optional<std::string>("accepted?")) {
         return Pass(c.Describe());
       }
       return Failed(c.Describe());
@@ -1108,7 +1111,7 @@ void AddTransportCases(CatalogueBuilder& b) {
           for (int i = 0; i < s.config().latency_samples; ++i) {
             auto start = std::chrono::steady_clock::now();
             Call c = s.Send(s.KeyPath(s.config().tenant.key_id, "encrypt"),
-                            EncryptBody(RandomBytes(32), std::nullopt, false).dump());
+                            EncryptBody(RandomByteString(32), std::nullopt, false).dump());
             auto end = std::chrono::steady_clock::now();
             if (c.status() != 200) return Failed("encrypt: " + c.Describe());
             ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());

@@ -1,35 +1,16 @@
 #include "conformance/sigv4_signer.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <map>
 
+#include "base/bytes.h"
+#include "base/hex.h"
+#include "base/sha256.h"
+
 namespace xks::conformance {
 namespace {
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return std::string(reinterpret_cast<const char*>(mac), len);
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -56,15 +37,13 @@ std::string TrimAll(std::string_view v) {
 // RFC 3986 percent-encoding of everything but unreserved characters and '/', as SigV4 (non-S3)
 // canonicalizes the path that was sent. Identity for every well-formed XKS path.
 std::string EncodePath(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : path) {
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
       out += static_cast<char>(c);
     } else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      AppendHexByte(out, c, /*upper=*/true);
     }
   }
   return out;
@@ -93,14 +72,6 @@ std::string AmzDate(std::chrono::system_clock::time_point t) {
   std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
   return buf;
 }
-
-std::string Sha256(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return std::string(reinterpret_cast<const char*>(md), sizeof(md));
-}
-
-std::string Sha256Hex(std::string_view data) { return Hex(Sha256(data)); }
 
 std::string CanonicalRequest(const SigningInput& in) {
   std::vector<std::string> names = SortedSigned(in);
@@ -132,11 +103,11 @@ std::string StringToSign(const SigningInput& in, const SigningKey& key, std::str
 }
 
 std::string Signature(const SigningInput& in, const SigningKey& key, std::string_view amz_date) {
-  std::string k = HmacSha256("AWS4" + key.secret_access_key, amz_date.substr(0, 8));
+  Sha256Digest k = HmacSha256(AsBytes("AWS4" + key.secret_access_key), amz_date.substr(0, 8));
   k = HmacSha256(k, key.region);
   k = HmacSha256(k, key.service);
   k = HmacSha256(k, "aws4_request");
-  return Hex(HmacSha256(k, StringToSign(in, key, amz_date)));
+  return HexEncode(HmacSha256(k, StringToSign(in, key, amz_date)));
 }
 
 std::string AuthorizationHeader(const SigningInput& in, const SigningKey& key,

@@ -1,7 +1,8 @@
 #pragma once
 // A minimal AWS Signature Version 4 signer (header form, AWS4-HMAC-SHA256) written independently of
 // the proxy's verifier, so the conformance runner can sign XKS requests exactly as AWS KMS does
-// (spec Appendix A) and also sign them wrongly on purpose.
+// (spec Appendix A) and also sign them wrongly on purpose. Only the primitives (SHA-256, HMAC, hex)
+// come from base/.
 
 #include <chrono>
 #include <string>
@@ -36,12 +37,6 @@ struct SigningKey {
 
 /// Formats a time point as an X-Amz-Date value (YYYYMMDD'T'HHMMSS'Z', UTC). Thread-safe.
 std::string AmzDate(std::chrono::system_clock::time_point t);
-
-/// Lower-case hex of SHA-256(data). Thread-safe.
-std::string Sha256Hex(std::string_view data);
-
-/// Raw SHA-256(data). Thread-safe.
-std::string Sha256(std::string_view data);
 
 /// The canonical request (Task 1). Header values are trimmed and inner runs of spaces collapsed;
 /// a header listed twice has its values joined with ','. Thread-safe.

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "base/hex.h"
 #include "pkcs11/aes_gcm.h"
 #include "pkcs11/hsm.h"
 #include "pkcs11/key_admin.h"
@@ -183,13 +184,7 @@ class TokenClient::Impl {
 
   static std::string CacheKey(const ObjectSelector& selector, CK_OBJECT_CLASS object_class) {
     std::string key = std::to_string(object_class) + ":" + selector.label.value_or("") + ":";
-    if (selector.id) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      for (std::uint8_t b : *selector.id) {
-        key += kHex[b >> 4];
-        key += kHex[b & 15];
-      }
-    }
+    if (selector.id) key += HexEncode(*selector.id);
     return key;
   }
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "proxy/api/sha256.h"
+#include "base/sha256.h"
 
 namespace xks::api {
 namespace {

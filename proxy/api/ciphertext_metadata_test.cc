@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/api/base64.h"
+#include "base/base64.h"
 
 namespace xks::api {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "proxy/api/base64.h"
-#include "proxy/api/sha256.h"
+#include "base/base64.h"
+#include "base/sha256.h"
 
 namespace xks::api {
 

@@ -1,5 +1,6 @@
 #include "proxy/api/log.h"
 
+#include "base/hex.h"
 #include "proxy/common/log.h"
 
 namespace xks::api {
@@ -51,7 +52,6 @@ std::string_view LoggableToken(std::string_view value, std::size_t limit) {
 }
 
 std::string EscapeLogValue(std::string_view value, std::size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   if (value == "-") return "%2D";
   const bool cut = value.size() > max_bytes;
   if (cut) value = value.substr(0, max_bytes);
@@ -66,8 +66,7 @@ std::string EscapeLogValue(std::string_view value, std::size_t max_bytes) {
       out += c;
     } else {
       out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
+      AppendHexByte(out, byte, /*upper=*/true);
     }
   }
   if (cut) out += '~';

@@ -6,7 +6,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "proxy/api/base64.h"
+#include "base/base64.h"
 
 namespace xks::api {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/api/base64.h"
+#include "base/base64.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
 #include "proxy/api/testing/fakes.h"

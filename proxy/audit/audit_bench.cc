@@ -113,7 +113,7 @@ BENCHMARK(BM_Append)
 // The writer thread's per-record CPU work: build the record object, dump it, chain it.
 void BM_SerializeRecord(benchmark::State& state) {
   const AuditEvent event = SampleEvent();
-  Digest chain = kGenesisChain;
+  Sha256Digest chain = kGenesisChain;
   std::uint64_t seq = 0;
   for (auto _ : state) {
     RecordHeader header{++seq, "2026-11-27T21:16:38.123456Z", "bench"};

@@ -218,7 +218,7 @@ bool AuditLog::OpenNewFile() {
   fd_ = fd;
   offset_ = 0;
   file_broken_ = false;
-  const Digest saved_chain = chain_;
+  const Sha256Digest saved_chain = chain_;
   nlohmann::json rec = BuildFileStartRecord(NextHeader(), file_name_, seq_, chain_);
   std::string line = SerializeRecordLine(rec, chain_);
   // The file-start record is synced even in `write` mode: it anchors the file in the chain.
@@ -275,7 +275,7 @@ bool AuditLog::WriteCheckpoint(const char* reason) {
     return false;
   }
   signer_failing_ = false;
-  const Digest saved_chain = chain_;
+  const Sha256Digest saved_chain = chain_;
   std::string line =
       SerializeRecordLine(BuildCheckpointRecord(header, f, Base64Encode(sig.value())), chain_);
   if (!Commit(line)) {
@@ -301,7 +301,7 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
   }
   std::string buf;
   const std::uint64_t saved_seq = seq_;
-  const Digest saved_chain = chain_;
+  const Sha256Digest saved_chain = chain_;
   if (err == 0) {
     for (QueueItem& item : batch) {
       RecordHeader header = NextHeader();

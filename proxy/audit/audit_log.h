@@ -117,7 +117,7 @@ class AuditLog final : public AuditSink {
   off_t offset_ = 0;             // end of the last acknowledged record in the current file
   bool file_broken_ = false;     // truncation after a failure failed: start a new file
   std::uint64_t seq_ = 0;        // last sequence number on disk
-  Digest chain_ = kGenesisChain;
+  Sha256Digest chain_ = kGenesisChain;
   std::uint64_t last_checkpoint_seq_ = 0;
   std::uint64_t uncovered_ = 0;  // non-checkpoint records after the last checkpoint
   std::chrono::steady_clock::time_point oldest_uncovered_{};

@@ -80,7 +80,7 @@ std::string CheckpointPayload(const RecordHeader& header, const CheckpointFields
   p += header.time + "\n";
   p += std::to_string(fields.first_seq) + "\n";
   p += std::to_string(fields.last_seq) + "\n";
-  p += Hex(fields.chain_head) + "\n";
+  p += HexEncode(fields.chain_head) + "\n";
   p += fields.key_id + "\n";
   p += fields.algorithm + "\n";
   return p;
@@ -95,7 +95,7 @@ nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const Checkpoin
   r["type"] = "checkpoint";
   r["firstSeq"] = fields.first_seq;
   r["lastSeq"] = fields.last_seq;
-  r["chainHead"] = Hex(fields.chain_head);
+  r["chainHead"] = HexEncode(fields.chain_head);
   r["keyId"] = fields.key_id;
   r["alg"] = fields.algorithm;
   r["reason"] = fields.reason;
@@ -104,7 +104,7 @@ nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const Checkpoin
 }
 
 nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& prev_file,
-                                    std::uint64_t prev_seq, const Digest& prev_chain) {
+                                    std::uint64_t prev_seq, const Sha256Digest& prev_chain) {
   nlohmann::json r = nlohmann::json::object();
   r["seq"] = header.seq;
   r["time"] = header.time;
@@ -112,7 +112,7 @@ nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::strin
   r["type"] = "file-start";
   r["prevFile"] = prev_file;
   r["prevSeq"] = prev_seq;
-  r["prevChain"] = Hex(prev_chain);
+  r["prevChain"] = HexEncode(prev_chain);
   r["format"] = 1;
   return r;
 }
@@ -123,7 +123,7 @@ std::string CanonicalBody(const nlohmann::json& record) {
   return record.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
-std::string SerializeRecordLine(const nlohmann::json& record, Digest& chain) {
+std::string SerializeRecordLine(const nlohmann::json& record, Sha256Digest& chain) {
   return ChainBodyLine(CanonicalBody(record), chain);
 }
 
@@ -155,11 +155,11 @@ std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const st
   return out;
 }
 
-std::string ChainBodyLine(std::string body, Digest& chain) {
-  chain = Sha256Concat(chain, Sha256(body));
+std::string ChainBodyLine(std::string body, Sha256Digest& chain) {
+  chain = Sha256({chain, Sha256(body)});
   body.pop_back();  // the closing '}' of a non-empty object
   body += ",\"chain\":\"";
-  body += Hex(chain);
+  body += HexEncode(chain);
   body += "\"}\n";
   return body;
 }
@@ -171,7 +171,7 @@ std::optional<SplitLine> SplitRecordLine(std::string_view line) {
   if (suffix.substr(0, kPrefix.size()) != kPrefix || suffix.substr(kChainSuffixSize - 2) != "\"}") {
     return std::nullopt;
   }
-  auto chain = ParseDigestHex(suffix.substr(kPrefix.size(), 64));
+  auto chain = HexDecodeFixed<32>(suffix.substr(kPrefix.size(), 64));
   if (!chain) return std::nullopt;
   SplitLine out;
   out.body = std::string(line.substr(0, line.size() - kChainSuffixSize));
@@ -180,8 +180,8 @@ std::optional<SplitLine> SplitRecordLine(std::string_view line) {
   return out;
 }
 
-std::string RedactedLine(std::uint64_t seq, const Digest& body_digest) {
-  nlohmann::json r = {{"type", "redacted"}, {"seq", seq}, {"digest", Hex(body_digest)}};
+std::string RedactedLine(std::uint64_t seq, const Sha256Digest& body_digest) {
+  nlohmann::json r = {{"type", "redacted"}, {"seq", seq}, {"digest", HexEncode(body_digest)}};
   return CanonicalBody(r) + "\n";
 }
 

@@ -16,7 +16,7 @@
 namespace xks::audit {
 
 /// Chain value before the first record ever written: 32 zero bytes.
-inline constexpr Digest kGenesisChain{};
+inline constexpr Sha256Digest kGenesisChain{};
 
 /// Length of the chain suffix `,"chain":"<64 hex>"}` every record line ends with (before '\n').
 inline constexpr std::size_t kChainSuffixSize = 76;
@@ -52,7 +52,7 @@ nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& ev
 struct CheckpointFields {
   std::uint64_t first_seq = 0;  ///< first record not covered by an earlier checkpoint
   std::uint64_t last_seq = 0;   ///< last record covered (the one just before the checkpoint)
-  Digest chain_head{};          ///< chain value of record last_seq
+  Sha256Digest chain_head{};    ///< chain value of record last_seq
   std::string key_id;
   std::string algorithm;
   std::string reason;  ///< "interval" | "count" | "rotation" | "shutdown" | "startup" | "forced"
@@ -67,7 +67,7 @@ nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const Checkpoin
 
 /// A file-start record object (without chain).
 nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& prev_file,
-                                    std::uint64_t prev_seq, const Digest& prev_chain);
+                                    std::uint64_t prev_seq, const Sha256Digest& prev_chain);
 
 /// The canonical text of a record object without its chain field: compact nlohmann dump, keys
 /// sorted, non-ASCII escaped as \uXXXX, invalid UTF-8 replaced by U+FFFD.
@@ -76,7 +76,7 @@ std::string CanonicalBody(const nlohmann::json& record);
 /// Serialises `record` as one line (with trailing '\n'): the canonical body with its closing
 /// '}' replaced by `,"chain":"<hex>"}`, where chain = SHA-256(prev_chain || SHA-256(body)).
 /// Updates `chain` from the previous to the new value.
-std::string SerializeRecordLine(const nlohmann::json& record, Digest& chain);
+std::string SerializeRecordLine(const nlohmann::json& record, Sha256Digest& chain);
 
 /// The canonical body of an event record with placeholder seq and time, prepared on the
 /// appending thread so the single writer thread only splices in the header values.
@@ -90,18 +90,18 @@ EventTemplate PrepareEventBody(const std::string& instance, const AuditEvent& ev
 /// Exactly CanonicalBody(BuildEventRecord({seq, time, instance}, event)).
 std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const std::string& time);
 /// The line for an already canonical `body` (see SerializeRecordLine); updates `chain`.
-std::string ChainBodyLine(std::string body, Digest& chain);
+std::string ChainBodyLine(std::string body, Sha256Digest& chain);
 
 /// A line split into the hashed body and its stored chain value. nullopt when the line does not
 /// end with a well-formed chain suffix.
 struct SplitLine {
   std::string body;  ///< the canonical body as hashed (ending with '}')
-  Digest chain{};
+  Sha256Digest chain{};
 };
 std::optional<SplitLine> SplitRecordLine(std::string_view line_without_newline);
 
 /// The redacted stand-in for another tenant's record in a per-tenant export:
 /// {"digest":"<hex SHA-256(body)>","seq":N,"type":"redacted"} (no chain field).
-std::string RedactedLine(std::uint64_t seq, const Digest& body_digest);
+std::string RedactedLine(std::uint64_t seq, const Sha256Digest& body_digest);
 
 }  // namespace xks::audit

@@ -23,8 +23,8 @@ struct Entry {
   bool malformed = false;
   std::uint64_t seq = 0;
   std::string type;
-  Digest digest{};
-  std::optional<Digest> stored_chain;  // absent for redacted stand-ins
+  Sha256Digest digest{};
+  std::optional<Sha256Digest> stored_chain;  // absent for redacted stand-ins
   nlohmann::json rec;                  // parsed body (checkpoint and file-start need fields)
 };
 
@@ -81,7 +81,7 @@ Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string
     // A per-tenant export's stand-in for another tenant's record.
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_object() && GetString(j, "type") == "redacted" && GetSeq(j, e.seq)) {
-      auto d = ParseDigestHex(GetString(j, "digest"));
+      auto d = HexDecodeFixed<32>(GetString(j, "digest"));
       if (d && j.size() == 3) {
         e.type = "redacted";
         e.digest = *d;
@@ -139,7 +139,7 @@ class Walker {
   void Run() {
     if (!e_.empty() && !e_[0].malformed && e_[0].type == "file-start") {
       // The first file anchors verification (older files may have been archived).
-      if (auto pc = ParseDigestHex(GetString(e_[0].rec, "prevChain"))) {
+      if (auto pc = HexDecodeFixed<32>(GetString(e_[0].rec, "prevChain"))) {
         prev_ = *pc;
         expected_ = GetU64(e_[0].rec, "prevSeq") + 1;
       }
@@ -155,8 +155,8 @@ class Walker {
   }
 
  private:
-  bool ChainsFrom(const Entry& x, const Digest& p) const {
-    return !x.stored_chain || *x.stored_chain == Sha256Concat(p, x.digest);
+  bool ChainsFrom(const Entry& x, const Sha256Digest& p) const {
+    return !x.stored_chain || *x.stored_chain == Sha256({p, x.digest});
   }
   // True when some other entry holds seq x.seq-1 and x chains from it.
   bool IsGenuine(const Entry& x) const {
@@ -169,8 +169,8 @@ class Walker {
     }
     return false;
   }
-  Digest ChainOf(const Entry& x, const Digest& p) const {
-    return x.stored_chain ? *x.stored_chain : Sha256Concat(p, x.digest);
+  Sha256Digest ChainOf(const Entry& x, const Sha256Digest& p) const {
+    return x.stored_chain ? *x.stored_chain : Sha256({p, x.digest});
   }
 
   void Report(FindingKind kind, std::uint64_t seq, std::uint64_t last, const std::string& file,
@@ -179,7 +179,7 @@ class Walker {
   }
 
   void Accept(const Entry& x) {
-    const Digest before = prev_;
+    const Sha256Digest before = prev_;
     prev_ = ChainOf(x, prev_);
     expected_ = x.seq + 1;
     r_.last_seq = x.seq;
@@ -198,14 +198,14 @@ class Walker {
     ++i_;
   }
 
-  void CheckCheckpoint(const Entry& x, const Digest& chain_before) {
+  void CheckCheckpoint(const Entry& x, const Sha256Digest& chain_before) {
     const nlohmann::json& j = x.rec;
     RecordHeader h{x.seq, GetString(j, "time"), GetString(j, "instance")};
     CheckpointFields f;
     f.first_seq = GetU64(j, "firstSeq");
     f.last_seq = GetU64(j, "lastSeq");
-    auto head = ParseDigestHex(GetString(j, "chainHead"));
-    f.chain_head = head.value_or(Digest{});
+    auto head = HexDecodeFixed<32>(GetString(j, "chainHead"));
+    f.chain_head = head.value_or(Sha256Digest{});
     f.key_id = GetString(j, "keyId");
     f.algorithm = GetString(j, "alg");
     const VerificationKey* key = nullptr;
@@ -260,7 +260,7 @@ class Walker {
       return;
     }
     if (x.type == "file-start") {
-      auto pc = ParseDigestHex(GetString(x.rec, "prevChain"));
+      auto pc = HexDecodeFixed<32>(GetString(x.rec, "prevChain"));
       const std::uint64_t prev_seq = GetU64(x.rec, "prevSeq");
       if (pc && (prev_seq + 1 != expected_ || *pc != prev_) && !resync_ && x.seq == prev_seq + 1 &&
           ChainsFrom(x, *pc)) {
@@ -365,7 +365,7 @@ class Walker {
   const std::vector<VerificationKey>& keys_;
   VerifyReport& r_;
   std::size_t i_ = 0;
-  Digest prev_ = kGenesisChain;
+  Sha256Digest prev_ = kGenesisChain;
   std::uint64_t expected_ = 1;
   bool resync_ = false;
   std::uint64_t last_record_seq_ = 0;

@@ -19,28 +19,6 @@
 namespace xks::audit {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct EcdsaSigDeleter {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct ParamBldDeleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-
 constexpr std::size_t kP256Half = 32;
 
 // Only P-256 and Ed25519 are accepted so that every checkpoint algorithm is one a verifier in
@@ -64,8 +42,7 @@ Result<std::string, std::string> AlgorithmOf(EVP_PKEY* key) {
 // wire format keeps verifiers simple.
 Result<std::vector<std::uint8_t>, std::string> DerToRaw(std::span<const std::uint8_t> der) {
   const unsigned char* p = der.data();
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
-      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig) return Fail(std::string("cannot parse ECDSA signature: ") + OpenSslErrors());
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
@@ -80,21 +57,19 @@ Result<std::vector<std::uint8_t>, std::string> DerToRaw(std::span<const std::uin
 
 std::vector<std::uint8_t> RawToDer(std::span<const std::uint8_t> raw) {
   if (raw.size() != 2 * kP256Half) return {};
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  EcdsaSigPtr sig(ECDSA_SIG_new());
   if (!sig) return {};
-  BIGNUM* r = BN_bin2bn(raw.data(), kP256Half, nullptr);
-  BIGNUM* s = BN_bin2bn(raw.data() + kP256Half, kP256Half, nullptr);
-  if (r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return {};
-  }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
+  BignumPtr r(BN_bin2bn(raw.data(), kP256Half, nullptr));
+  BignumPtr s(BN_bin2bn(raw.data() + kP256Half, kP256Half, nullptr));
+  if (!r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
+  // ECDSA_SIG_set0 took ownership of both numbers.
+  (void)r.release();
+  (void)s.release();
+  unsigned char* raw_der = nullptr;
+  const int len = i2d_ECDSA_SIG(sig.get(), &raw_der);
+  const OpenSslMemoryPtr<unsigned char> der(raw_der);
   if (len <= 0) return {};
-  std::vector<std::uint8_t> out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  return std::vector<std::uint8_t>(der.get(), der.get() + len);
 }
 
 }  // namespace
@@ -149,7 +124,7 @@ Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner:
     if (rc == -EFBIG) return Fail(path + ": too large for a PEM key");
     return Fail(path + ": read failed: " + std::strerror(-rc));
   }
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   OPENSSL_cleanse(pem.data(), pem.size());
   if (!key) return Fail(path + ": not a PEM private key: " + OpenSslErrors());
@@ -160,10 +135,10 @@ Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner:
 
 Result<std::vector<std::uint8_t>, std::string> FileCheckpointSigner::Sign(
     std::span<const std::uint8_t> message) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) return Fail(std::string("out of memory"));
   bool ecdsa = algorithm_ == kAlgEcdsaP256;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, ecdsa ? EVP_sha256() : nullptr, nullptr, key_.get()) !=
+  if (EVP_DigestSignInit(ctx.get(), nullptr, ecdsa ? Sha256Md() : nullptr, nullptr, key_.get()) !=
       1) {
     return Fail("sign init: " + OpenSslErrors());
   }
@@ -185,7 +160,7 @@ Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerK
                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return Fail("key generation failed: " + OpenSslErrors());
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio ||
       PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Fail("cannot encode key: " + OpenSslErrors());
@@ -217,7 +192,7 @@ Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::
   if (point.size() != 65 || point[0] != 0x04) {
     return Fail(std::string("expected a 65-byte uncompressed P-256 point"));
   }
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
           1 ||
@@ -225,9 +200,8 @@ Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::
                                        point.size()) != 1) {
     return Fail("param build: " + OpenSslErrors());
   }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -240,11 +214,10 @@ Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::
 }
 
 Result<VerificationKey, std::string> ParseVerificationKey(std::string_view pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
-    std::unique_ptr<BIO, BioDeleter> again(
-        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    BioPtr again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     key.reset(PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr));
   }
   if (!key) return Fail("not a PEM public key: " + OpenSslErrors());
@@ -253,7 +226,7 @@ Result<VerificationKey, std::string> ParseVerificationKey(std::string_view pem) 
   VerificationKey out;
   out.key_id = KeyIdFromPublicKeyDer(PublicKeyDer(key.get()));
   out.algorithm = std::move(alg).value();
-  out.key = std::shared_ptr<EVP_PKEY>(key.release(), EvpPkeyDeleter{});
+  out.key = std::shared_ptr<EVP_PKEY>(std::move(key));
   return out;
 }
 
@@ -268,8 +241,8 @@ bool VerifyCheckpointSignature(const VerificationKey& key, std::span<const std::
     if (signature.size() != 64) return false;
     sig.assign(signature.begin(), signature.end());
   }
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, ecdsa ? EVP_sha256() : nullptr, nullptr,
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, ecdsa ? Sha256Md() : nullptr, nullptr,
                                    key.key.get()) != 1) {
     OpenSslErrors();
     return false;

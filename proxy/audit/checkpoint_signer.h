@@ -49,7 +49,7 @@ class EcdsaDigestSigner : public CheckpointSigner {
   Result<std::vector<std::uint8_t>, std::string> Sign(std::span<const std::uint8_t> message) final;
   /// Signs the 32-byte digest with the P-256 key; must return raw r||s (64 bytes, each half
   /// big-endian, left-padded), exactly what CKM_ECDSA returns.
-  virtual Result<std::vector<std::uint8_t>, std::string> SignDigest(const Digest& digest) = 0;
+  virtual Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) = 0;
 };
 
 enum class SignerKeyType { kP256, kEd25519 };

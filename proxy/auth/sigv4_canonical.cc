@@ -1,145 +1,21 @@
 #include "proxy/auth/sigv4_canonical.h"
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <utility>
 
 namespace xks::auth {
 namespace {
-
-// A missing SHA-256/HMAC implementation means a broken OpenSSL install, not bad input: abort loudly
-// rather than let a verifier run on garbage.
-[[noreturn]] void CryptoAbort(const char* what) {
-  std::fprintf(stderr, "fatal: OpenSSL %s failed\n", what);
-  std::abort();
-}
-
-struct MdDeleter {
-  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
-};
-struct MacDeleter {
-  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-};
-struct MacCtxDeleter {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
-using MdPtr = std::unique_ptr<EVP_MD, MdDeleter>;
-using MacPtr = std::unique_ptr<EVP_MAC, MacDeleter>;
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
-
-// Explicit fetches, done once: implicit fetching (EVP_sha256(), HMAC()) looks the algorithm up in
-// the provider store on every call, which shows up in a per-request verifier.
-const EVP_MD* FetchedSha256() {
-  static const MdPtr md = [] {
-    MdPtr m(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    if (!m) CryptoAbort("EVP_MD_fetch(SHA256)");
-    return m;
-  }();
-  return md.get();
-}
-
-// An HMAC context with the digest already set; each call duplicates it, so the digest name is not
-// resolved per call. The template holds no key, so sharing it read-only across threads is safe.
-const EVP_MAC_CTX* HmacSha256Template() {
-  static const MacCtxPtr tmpl = [] {
-    MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    if (!mac) CryptoAbort("EVP_MAC_fetch(HMAC)");
-    MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
-    if (!ctx) CryptoAbort("EVP_MAC_CTX_new");
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) CryptoAbort("EVP_MAC_CTX_set_params");
-    return ctx;
-  }();
-  return tmpl.get();
-}
 
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
 
-Sha256Digest Sha256(std::string_view data) {
-  Sha256Digest out{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr) != 1 ||
-      len != out.size()) {
-    CryptoAbort("EVP_Digest(SHA256)");
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
-
-Sha256Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data) {
-  // HMAC pads short keys with zero bytes, so an empty key and the single byte 0x00 are the same
-  // key; passing one byte avoids OpenSSL's "NULL key means keep the previous key" convention.
-  static constexpr std::uint8_t kZeroKey[1] = {0};
-  if (key.empty()) key = std::span<const std::uint8_t>(kZeroKey, 1);
-  MacCtxPtr ctx(EVP_MAC_CTX_dup(HmacSha256Template()));
-  if (!ctx) CryptoAbort("EVP_MAC_CTX_dup");
-  Sha256Digest out{};
-  std::size_t len = 0;
-  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
-          1 ||
-      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
-    CryptoAbort("HMAC-SHA256");
-  }
-  return out;
-}
-
-std::string HexEncode(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0f]);
-  }
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> HexDecode(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = HexValue(hex[i]);
-    const int lo = HexValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<std::uint8_t>((hi << 4) | lo));
-  }
-  return out;
-}
-
-bool IsLowercaseHex(std::string_view s, std::size_t length) {
-  if (s.size() != length) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 std::string UriEncode(std::string_view raw, bool keep_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(raw.size());
   for (char ch : raw) {
@@ -148,8 +24,7 @@ std::string UriEncode(std::string_view raw, bool keep_slash) {
       out.push_back(ch);
     } else {
       out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0x0f]);
+      AppendHexByte(out, c, /*upper=*/true);
     }
   }
   return out;
@@ -160,8 +35,8 @@ std::string UriDecode(std::string_view encoded) {
   out.reserve(encoded.size());
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     if (encoded[i] == '%' && i + 2 < encoded.size()) {
-      const int hi = HexValue(encoded[i + 1]);
-      const int lo = HexValue(encoded[i + 2]);
+      const int hi = HexDigitValue(encoded[i + 1]);
+      const int lo = HexDigitValue(encoded[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>((hi << 4) | lo));
         i += 2;

@@ -1,6 +1,6 @@
 #pragma once
 // The pure building blocks of AWS Signature Version 4 (AWS4-HMAC-SHA256) for non-S3 services:
-// hashing, hex, the canonical request, the string to sign, the signing key and the signature.
+// the canonical request, the string to sign, the signing key and the signature.
 // The verifier (sigv4_verifier.h) and the client-side signer (sigv4_signer.h) are both built from
 // these, so a request our signer produces is canonicalised by exactly the code that verifies it.
 //
@@ -20,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/hex.h"  // HexEncode etc.: the canonical-request and signature forms
 #include "base/secret_bytes.h"
+#include "base/sha256.h"  // Sha256, Sha256Hex, HmacSha256, Sha256Digest
 #include "proxy/common/http_message.h"
 
 namespace xks::auth {
@@ -31,22 +33,6 @@ inline constexpr std::string_view kSigV4Algorithm = "AWS4-HMAC-SHA256";
 inline constexpr std::string_view kSigV4Terminator = "aws4_request";
 /// The service name AWS KMS signs XKS requests for (spec Appendix A).
 inline constexpr std::string_view kXksServiceName = "kms-xks-proxy";
-
-using Sha256Digest = std::array<std::uint8_t, 32>;
-
-/// SHA-256 of `data`. Aborts only if OpenSSL cannot provide SHA-256 at all (a broken install).
-Sha256Digest Sha256(std::string_view data);
-/// Lowercase hex of SHA-256(`data`): the payload-hash line of a canonical request.
-std::string Sha256Hex(std::string_view data);
-/// HMAC-SHA256(`key`, `data`). The result may be key material: callers that keep it wipe it.
-Sha256Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data);
-
-/// Lowercase hex encoding.
-std::string HexEncode(std::span<const std::uint8_t> bytes);
-/// Decodes hex (either case). nullopt on odd length or a non-hex character.
-std::optional<std::vector<std::uint8_t>> HexDecode(std::string_view hex);
-/// True iff `s` is exactly `length` characters of lowercase hex [0-9a-f].
-bool IsLowercaseHex(std::string_view s, std::size_t length);
 
 /// RFC 3986 percent-encoding as SigV4 uses it: unreserved characters (A-Z a-z 0-9 - . _ ~) are
 /// kept, every other byte becomes %XX with uppercase hex. With `keep_slash`, '/' is kept too (for

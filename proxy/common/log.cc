@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "base/hex.h"
+
 namespace xks {
 namespace {
 
@@ -32,13 +34,11 @@ std::string_view LevelName(LogLevel level) {
 }
 
 void AppendEscaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
       out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
+      AppendHexByte(out, byte);
     } else {
       out += c;
     }

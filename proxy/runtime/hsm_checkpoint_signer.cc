@@ -48,7 +48,7 @@ HsmCheckpointSigner::HsmCheckpointSigner(std::shared_ptr<pkcs11::TokenClient> to
       public_pem_(std::move(public_pem)) {}
 
 Result<std::vector<std::uint8_t>, std::string> HsmCheckpointSigner::SignDigest(
-    const audit::Digest& digest) {
+    const Sha256Digest& digest) {
   auto signature =
       token_->SignEcdsa(key_label_, digest, std::chrono::steady_clock::now() + kSignTimeout);
   if (!signature.ok()) return Fail("HSM signature failed: " + signature.error().ToLogString());

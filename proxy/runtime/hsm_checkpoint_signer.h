@@ -22,7 +22,7 @@ class HsmCheckpointSigner final : public audit::EcdsaDigestSigner {
 
   std::string key_id() const override { return key_id_; }
   std::string PublicKeyPem() const override { return public_pem_; }
-  Result<std::vector<std::uint8_t>, std::string> SignDigest(const audit::Digest& digest) override;
+  Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) override;
 
  private:
   HsmCheckpointSigner(std::shared_ptr<pkcs11::TokenClient> token, std::string key_label,

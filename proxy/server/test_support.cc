@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/openssl.h"
+
 namespace xks::server::testing {
 namespace {
 
@@ -35,29 +37,23 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1) Die("extension");
-  X509_EXTENSION_free(ext);
+  const X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) Die("extension");
 }
 
 std::string PemOf(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, cert);
-  char* data = nullptr;
-  const long size = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data);
-  std::string pem(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return pem;
+  const BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) Die("PEM_write_bio_X509");
+  return BioContents(bio.get());
 }
 
 std::string PemOf(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long size = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data);
-  std::string pem(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return pem;
+  const BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    Die("PEM_write_bio_PrivateKey");
+  }
+  return BioContents(bio.get());
 }
 
 Identity Build(TestPki& pki, const std::string& name, const std::string& common_name, KeyType type,

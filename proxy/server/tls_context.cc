@@ -28,17 +28,6 @@ int CnListIndex() {
   return index;
 }
 
-std::string OpenSslErrors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!text.empty()) text.append("; ");
-    text.append(buf);
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
-
 Result<SslCtxPtr, std::string> Failure(const std::string& what) {
   return Fail(what + ": " + OpenSslErrors());
 }
@@ -52,12 +41,11 @@ std::optional<std::string> SoleCommonName(X509* cert) {
   if (index < 0) return std::nullopt;
   if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return std::nullopt;
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
-  unsigned char* utf8 = nullptr;
-  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  unsigned char* raw_utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&raw_utf8, data);
+  const OpenSslMemoryPtr<unsigned char> utf8(raw_utf8);
   if (length < 0) return std::nullopt;
-  std::string cn(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
-  return cn;
+  return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<std::size_t>(length));
 }
 
 // What the verify callback found, kept on the SSL for OnHandshakeFailed's log line: OpenSSL
@@ -192,15 +180,12 @@ std::optional<std::string> ClientCertificateRefusal(SSL* ssl, unsigned long hand
 std::optional<std::string> PeerCertificateSubject(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr) return std::nullopt;
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return std::nullopt;
   if (X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
     return std::nullopt;
   }
-  char* data = nullptr;
-  const long size = BIO_ctrl(bio.get(), BIO_CTRL_INFO, 0, &data);  // BIO_get_mem_data
-  if (size <= 0) return std::string();
-  return std::string(data, static_cast<std::size_t>(size));
+  return BioContents(bio.get());
 }
 
 }  // namespace xks::server

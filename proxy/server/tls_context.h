@@ -10,15 +10,11 @@
 #include <optional>
 #include <string>
 
+#include "base/openssl_ssl.h"  // SslCtxPtr
 #include "base/result.h"
 #include "proxy/server/server.h"
 
 namespace xks::server {
-
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 
 /// The spec's suites, as OpenSSL spells them.
 inline constexpr const char* kTls13CipherSuites =

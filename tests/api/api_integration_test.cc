@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/api/base64.h"
+#include "base/base64.h"
 #include "proxy/api/testing/fakes.h"
 #include "proxy/api/xks_service.h"
 #include "proxy/tenant/registry_holder.h"
@@ -24,7 +24,7 @@ constexpr Key32 kSame = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0
                          7,    8,    9,    10,   11,   12,   13,   14,   15,   16};
 
 std::string B64(std::string_view s) {
-  return api::Base64Encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+  return Base64Encode({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
 }
 
 class ApiIntegrationTest : public ::testing::Test {

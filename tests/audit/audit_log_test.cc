@@ -189,7 +189,7 @@ TEST(AuditLogTest, SizeRotationChainsFilesWithFileStartAndCheckpoints) {
     if (f > 0) {
       EXPECT_EQ(first["prevFile"], std::filesystem::path(files[f - 1]).filename().string());
       auto prev_last = SplitRecordLine(ReadLines(files[f - 1]).back());
-      EXPECT_EQ(first["prevChain"], Hex(prev_last->chain));
+      EXPECT_EQ(first["prevChain"], HexEncode(prev_last->chain));
       EXPECT_EQ(last["reason"], f + 1 == files.size() ? "shutdown" : "rotation");
     }
   }

@@ -126,14 +126,14 @@ TEST(AuditRecordTest, AdminRecordFields) {
 TEST(AuditRecordTest, LineIsSortedBodyPlusChainAndChainRecomputes) {
   AuditEvent e = testing::SampleEvent("t1", 2);
   nlohmann::json r = BuildEventRecord({1, "2026-11-27T00:00:00.000000Z", "i"}, e);
-  Digest chain = kGenesisChain;
+  Sha256Digest chain = kGenesisChain;
   std::string line = SerializeRecordLine(r, chain);
   ASSERT_EQ(line.back(), '\n');
   line.pop_back();
   auto split = SplitRecordLine(line);
   ASSERT_TRUE(split.has_value());
   EXPECT_EQ(split->body, r.dump());  // nlohmann's default dump: compact, keys sorted
-  EXPECT_EQ(split->chain, Sha256Concat(kGenesisChain, Sha256(split->body)));
+  EXPECT_EQ(split->chain, Sha256({kGenesisChain, Sha256(split->body)}));
   EXPECT_EQ(split->chain, chain);
   EXPECT_EQ(line.substr(0, 8), "{\"access");  // sorted: accessKeyId first
 }
@@ -175,7 +175,7 @@ TEST(AuditRecordTest, NonAsciiIsEscapedAndInvalidUtf8DoesNotThrow) {
   AuditEvent e;
   e.client_cert_subject = std::string("CN=caf\xc3\xa9 \xff");
   nlohmann::json r = BuildEventRecord({1, "t", "i"}, e);
-  Digest chain = kGenesisChain;
+  Sha256Digest chain = kGenesisChain;
   std::string line = SerializeRecordLine(r, chain);
   for (char c : line) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
   EXPECT_NE(line.find("caf\\u00e9"), std::string::npos);
@@ -205,6 +205,11 @@ TEST(AuditRecordTest, Base64RoundTripAndStrictness) {
   EXPECT_EQ(Base64Decode(b).value(), data);
   EXPECT_FALSE(Base64Decode("AA=C").has_value());
   EXPECT_FALSE(Base64Decode("AAE").has_value());
+  // Deliberately stricter since the audit room shares base's codec: non-zero bits under the
+  // padding ("Zh==" would otherwise decode to "f", a second encoding of it) are refused, so a
+  // hand-edited checkpoint signature is reported as malformed.
+  EXPECT_EQ(Base64Decode("Zg==").value(), std::vector<std::uint8_t>{'f'});
+  EXPECT_FALSE(Base64Decode("Zh==").has_value());
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST_F(AuditVerifierTest, InsertedForgedLineWithRecomputedChainIsLocated) {
   // The forger knows the format and the (unkeyed) chain: a perfect-looking record for seq i+1.
   nlohmann::json forged = Body(lines[i]);
   forged["clientAddress"] = "203.0.113.66";
-  Digest chain = SplitRecordLine(lines[i - 1])->chain;
+  Sha256Digest chain = SplitRecordLine(lines[i - 1])->chain;
   std::string line = SerializeRecordLine(forged, chain);
   line.pop_back();
   lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(i), line);
@@ -162,7 +162,7 @@ TEST_F(AuditVerifierTest, RechainedModificationIsCaughtByTheSignedChainHead) {
   Build();
   auto lines = ReadLines(files_[0]);
   std::size_t i = Nth(lines, "request", 5);
-  Digest chain = SplitRecordLine(lines[i - 1])->chain;
+  Sha256Digest chain = SplitRecordLine(lines[i - 1])->chain;
   for (std::size_t k = i; k < lines.size(); ++k) {
     nlohmann::json body = Body(lines[k]);
     if (k == i) body["result"] = "OK-but-forged";

@@ -83,7 +83,7 @@ class DigestOnlySigner : public EcdsaDigestSigner {
   DigestOnlySigner() : key_(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")) {}
   std::string key_id() const override { return KeyIdFromPublicKeyDer(PublicKeyDer(key_.get())); }
   std::string PublicKeyPem() const override { return xks::audit::PublicKeyPem(key_.get()); }
-  Result<std::vector<std::uint8_t>, std::string> SignDigest(const Digest& digest) override {
+  Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) override {
     ++calls;
     std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
         EVP_PKEY_CTX_new(key_.get(), nullptr), EVP_PKEY_CTX_free);

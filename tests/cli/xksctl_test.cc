@@ -566,7 +566,7 @@ TEST_F(XksctlTest, TenantShredDestroysKeysAndProvesIt) {
   json body = cert;
   body.erase("signature");
   const std::string payload = body.dump();
-  auto sig = xks::audit::Base64Decode(cert["signature"]["value"].get<std::string>());
+  auto sig = xks::Base64Decode(cert["signature"]["value"].get<std::string>());
   ASSERT_TRUE(sig.has_value());
   std::span<const std::uint8_t> msg(reinterpret_cast<const std::uint8_t*>(payload.data()),
                                     payload.size());
@@ -671,7 +671,7 @@ TEST_F(XksctlTest, AuditPublicKeyComesFromTheConfiguredSigner) {
   EXPECT_EQ(key->key_id, hsm.Json()["keyId"]);
   EXPECT_EQ(hsm.Json()["algorithm"].get<std::string>(), std::string(xks::audit::kAlgEcdsaP256));
   const std::string message = "xksctl audit public-key";
-  const xks::audit::Digest digest = xks::audit::Sha256(message);
+  const xks::Sha256Digest digest = xks::Sha256(message);
   auto signature = token.value()->SignEcdsa("audit-signer", digest, deadline);
   ASSERT_TRUE(signature.ok()) << signature.error().ToLogString();
   EXPECT_TRUE(xks::audit::VerifyCheckpointSignature(

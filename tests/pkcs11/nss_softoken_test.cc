@@ -58,7 +58,7 @@ class NssSoftokenTest : public ::testing::Test {
   }
 
   // A wrapping pair under `label`, and its public key as OpenSSL sees it.
-  testing::EvpPkeyPtr NewWrappingKey(const std::string& label, unsigned bits = 2048) {
+  EvpPkeyPtr NewWrappingKey(const std::string& label, unsigned bits = 2048) {
     auto pub = client_->GenerateRsaWrappingKeyPair(label, Bytes("wrap-id"), bits, FarDeadline());
     EXPECT_TRUE(pub.ok()) << pub.error().ToLogString();
     if (!pub.ok()) return nullptr;

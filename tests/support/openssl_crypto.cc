@@ -8,29 +8,13 @@
 namespace xks::testing {
 namespace {
 
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
-
 int Len(std::size_t n) { return static_cast<int>(n); }
 
 // A GCM context keyed for `encrypt` with `iv` of any length, the AAD already fed.
-CipherCtxPtr GcmContext(bool encrypt, const std::vector<std::uint8_t>& key,
-                        const std::vector<std::uint8_t>& iv, const std::vector<std::uint8_t>& aad) {
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+EvpCipherCtxPtr GcmContext(bool encrypt, const std::vector<std::uint8_t>& key,
+                           const std::vector<std::uint8_t>& iv,
+                           const std::vector<std::uint8_t>& aad) {
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   if (!ctx || key.size() != 32 ||
       EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt) != 1 ||
@@ -47,17 +31,15 @@ CipherCtxPtr GcmContext(bool encrypt, const std::vector<std::uint8_t>& key,
 
 EvpPkeyPtr RsaPublicKey(const std::vector<std::uint8_t>& modulus,
                         const std::vector<std::uint8_t>& public_exponent) {
-  std::unique_ptr<BIGNUM, BnFree> n(BN_bin2bn(modulus.data(), Len(modulus.size()), nullptr));
-  std::unique_ptr<BIGNUM, BnFree> e(
-      BN_bin2bn(public_exponent.data(), Len(public_exponent.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  BignumPtr n(BN_bin2bn(modulus.data(), Len(modulus.size()), nullptr));
+  BignumPtr e(BN_bin2bn(public_exponent.data(), Len(public_exponent.size()), nullptr));
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!n || !e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
     return nullptr;
   }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -68,7 +50,7 @@ EvpPkeyPtr RsaPublicKey(const std::vector<std::uint8_t>& modulus,
 
 std::vector<std::uint8_t> WrapRsaOaep(EVP_PKEY* key, const std::vector<std::uint8_t>& plain,
                                       const EVP_MD* md) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
       EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md) != 1 ||
@@ -87,7 +69,7 @@ std::optional<OpenSslSealed> AesGcmSeal(const std::vector<std::uint8_t>& key,
                                         const std::vector<std::uint8_t>& iv,
                                         const std::vector<std::uint8_t>& plaintext,
                                         const std::vector<std::uint8_t>& aad) {
-  CipherCtxPtr ctx = GcmContext(true, key, iv, aad);
+  EvpCipherCtxPtr ctx = GcmContext(true, key, iv, aad);
   if (!ctx) return std::nullopt;
   OpenSslSealed out;
   out.ciphertext.resize(plaintext.size() + 16);
@@ -112,7 +94,7 @@ std::optional<std::vector<std::uint8_t>> AesGcmOpen(const std::vector<std::uint8
                                                     const std::vector<std::uint8_t>& ciphertext,
                                                     const std::vector<std::uint8_t>& tag,
                                                     const std::vector<std::uint8_t>& aad) {
-  CipherCtxPtr ctx = GcmContext(false, key, iv, aad);
+  EvpCipherCtxPtr ctx = GcmContext(false, key, iv, aad);
   if (!ctx || tag.size() != 16) return std::nullopt;
   std::vector<std::uint8_t> plain(ciphertext.size() + 16);
   int len = 0, total = 0;

@@ -10,12 +10,9 @@
 #include <optional>
 #include <vector>
 
-namespace xks::testing {
+#include "base/openssl.h"  // EvpPkeyPtr
 
-struct EvpPkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+namespace xks::testing {
 
 /// An RSA public key from big-endian modulus and public exponent; nullptr on failure.
 EvpPkeyPtr RsaPublicKey(const std::vector<std::uint8_t>& modulus,

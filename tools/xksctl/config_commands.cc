@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/openssl.h"
 #include "proxy/tenant/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/secrets.h"
@@ -42,12 +43,13 @@ std::pair<std::string, std::uint16_t> ParseListen(const std::string& listen) {
 
 // A P-256 private key as PKCS#8 PEM, for the audit checkpoint signer (type "file").
 void WriteAuditSignerKey(const std::string& path) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_secmem()), BIO_free);
+  EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!key || !bio ||
       PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw OperationError("cannot generate the audit signing key (OpenSSL)");
   }
+  // Viewed in place, not copied with BioContents: the key stays in OpenSSL's secure heap.
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   WriteNewSecretFile(path, std::string_view(data, static_cast<std::size_t>(len)));

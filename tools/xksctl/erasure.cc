@@ -411,7 +411,7 @@ nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::
           {"key_id", signer.value()->key_id()},
           {"public_key_pem", signer.value()->PublicKeyPem()},
           {"signed_payload", "the certificate without \"signature\", compact nlohmann dump"},
-          {"value", audit::Base64Encode(sig.value())}};
+          {"value", Base64Encode(sig.value())}};
 }
 
 nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::string& operation,

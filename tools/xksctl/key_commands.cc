@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/openssl.h"
 #include "proxy/tenant/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/erasure.h"
@@ -376,48 +377,27 @@ void CheckKeyId(const std::string& key_id) {
 
 // SubjectPublicKeyInfo PEM of an RSA public key given as big-endian modulus and exponent.
 std::string RsaPublicKeyPem(const pkcs11::RsaPublicKey& key) {
-  struct BnFree {
-    void operator()(BIGNUM* b) const { BN_free(b); }
-  };
-  struct BldFree {
-    void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-  };
-  struct ParamFree {
-    void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-  };
-  struct CtxFree {
-    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-  };
-  struct PkeyFree {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-  };
-  struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
-  };
-  std::unique_ptr<BIGNUM, BnFree> n(
-      BN_bin2bn(key.modulus.data(), static_cast<int>(key.modulus.size()), nullptr));
-  std::unique_ptr<BIGNUM, BnFree> e(
+  BignumPtr n(BN_bin2bn(key.modulus.data(), static_cast<int>(key.modulus.size()), nullptr));
+  BignumPtr e(
       BN_bin2bn(key.public_exponent.data(), static_cast<int>(key.public_exponent.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!n || !e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
     throw OperationError("cannot encode the wrapping public key (OpenSSL param build)");
   }
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     throw OperationError("cannot encode the wrapping public key (OpenSSL fromdata)");
   }
-  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(raw);
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  EvpPkeyPtr pkey(raw);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey.get()) != 1) {
     throw OperationError("cannot encode the wrapping public key (PEM)");
   }
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
+  return BioContents(bio.get());
 }
 
 int RunKeyImportParams(Context& ctx, const ParsedArgs& args) {

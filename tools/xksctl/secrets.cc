@@ -1,7 +1,6 @@
 #include "tools/xksctl/secrets.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,43 +8,17 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/base64.h"
+#include "base/hex.h"
+#include "base/random.h"
 #include "tools/xksctl/cli.h"
 
 namespace xks::xksctl {
 
 SecretBytes RandomBytes(std::size_t n) {
   SecretBytes out(n);
-  if (n > 0 && RAND_bytes(out.data(), static_cast<int>(n)) != 1) {
+  if (!FillRandom(out.mutable_span())) {
     throw OperationError("the OpenSSL random number generator failed");
-  }
-  return out;
-}
-
-SecretBytes HexEncode(const SecretBytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  SecretBytes out(bytes.size() * 2);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out.data()[2 * i] = static_cast<std::uint8_t>(kDigits[bytes.data()[i] >> 4]);
-    out.data()[2 * i + 1] = static_cast<std::uint8_t>(kDigits[bytes.data()[i] & 0xf]);
-  }
-  return out;
-}
-
-SecretBytes Base64Encode(const SecretBytes& bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  SecretBytes out((bytes.size() + 2) / 3 * 4);
-  std::size_t o = 0;
-  const std::uint8_t* in = bytes.data();
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t v = static_cast<std::uint32_t>(in[i]) << 16;
-    std::size_t left = bytes.size() - i;
-    if (left > 1) v |= static_cast<std::uint32_t>(in[i + 1]) << 8;
-    if (left > 2) v |= in[i + 2];
-    out.data()[o++] = static_cast<std::uint8_t>(kAlphabet[(v >> 18) & 63]);
-    out.data()[o++] = static_cast<std::uint8_t>(kAlphabet[(v >> 12) & 63]);
-    out.data()[o++] = static_cast<std::uint8_t>(left > 1 ? kAlphabet[(v >> 6) & 63] : '=');
-    out.data()[o++] = static_cast<std::uint8_t>(left > 2 ? kAlphabet[v & 63] : '=');
   }
   return out;
 }
@@ -67,11 +40,11 @@ std::string Base32Chars(const SecretBytes& bytes, std::size_t chars) {
   return out;
 }
 
-SecretBytes NewPin() { return HexEncode(RandomBytes(16)); }
+SecretBytes NewPin() { return HexEncodeSecret(RandomBytes(16).span()); }
 
 std::string NewAccessKeyId() { return "XKS" + Base32Chars(RandomBytes(14), 21); }
 
-SecretBytes NewSecretAccessKey() { return Base64Encode(RandomBytes(32)); }
+SecretBytes NewSecretAccessKey() { return Base64EncodeSecret(RandomBytes(32).span()); }
 
 void WriteNewSecretFile(const std::string& path, std::string_view content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -10,13 +10,10 @@
 
 namespace xks::xksctl {
 
-/// `n` bytes from RAND_bytes. Throws OperationError when the CSPRNG fails.
+/// `n` bytes from RAND_bytes. Throws OperationError when the CSPRNG fails (unlike
+/// xks::RandomBytes, which aborts: here the operator gets a message).
 SecretBytes RandomBytes(std::size_t n);
 
-/// Lower-case hex of `bytes`, in a zeroizing buffer.
-SecretBytes HexEncode(const SecretBytes& bytes);
-/// Standard Base64 (A-Za-z0-9+/ with '=' padding) of `bytes`, in a zeroizing buffer.
-SecretBytes Base64Encode(const SecretBytes& bytes);
 /// RFC 4648 Base32 alphabet (A-Z2-7), no padding: `chars` characters drawn from `bytes`, 5 bits
 /// each.
 std::string Base32Chars(const SecretBytes& bytes, std::size_t chars);

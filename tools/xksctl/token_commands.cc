@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "base/hex.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/secrets.h"
@@ -69,7 +70,6 @@ int RunTokenList(Context& ctx, const ParsedArgs& args) {
 }  // namespace
 
 std::string PercentEncode(const std::string& value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
     bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -78,8 +78,7 @@ std::string PercentEncode(const std::string& value) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      AppendHexByte(out, c, /*upper=*/true);
     }
   }
   return out;

@@ -3,13 +3,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "base/openssl.h"
+#include "base/random.h"
 
 namespace xks::api::testing {
 namespace {
@@ -25,7 +27,8 @@ KeyAttributes Aes256() {
 bool Gcm(bool encrypt, const Key32& key, std::span<const std::uint8_t> iv,
          std::span<const std::uint8_t> aad, std::span<const std::uint8_t> in, std::uint8_t* out,
          std::uint8_t* tag) {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EvpCipherCtxPtr owner(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = owner.get();
   int len = 0;
   bool ok =
       ctx != nullptr &&
@@ -42,7 +45,6 @@ bool Gcm(bool encrypt, const Key32& key, std::span<const std::uint8_t> iv,
   std::uint8_t final_block[16];
   if (ok) ok = EVP_CipherFinal_ex(ctx, final_block, &len) == 1;
   if (ok && encrypt) ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag);
-  EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
 
@@ -122,7 +124,7 @@ ProxyResult<SealedData> FakeKeyBackend::Encrypt(const KeyLocation& key,
   last_hsm_aad_.assign(hsm_aad.begin(), hsm_aad.end());
   SealedData out;
   out.iv.resize(12);
-  if (RAND_bytes(out.iv.data(), 12) != 1) return Fail(MakeError(ErrorName::kInternal, "rand"));
+  if (!FillRandom(out.iv)) return Fail(MakeError(ErrorName::kInternal, "rand"));
   out.ciphertext.resize(plaintext.size());
   if (!Gcm(true, (*k)->material, out.iv, hsm_aad, plaintext, out.ciphertext.data(),
            out.tag.data())) {

@@ -1,8 +1,10 @@
-#include "proxy/api/base64.h"
+#include "base/base64.h"
 
 #include <array>
 
-namespace xks::api {
+#include "base/bytes.h"
+
+namespace xks {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -18,33 +20,52 @@ constexpr std::array<std::int8_t, 256> kTable = MakeTable();
 
 int Value(char c) { return kTable[static_cast<unsigned char>(c)]; }
 
-}  // namespace
+std::size_t EncodedSize(std::size_t n) { return (n + 2) / 3 * 4; }
 
-std::string Base64Encode(std::span<const std::uint8_t> data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+// Writes the encoding of `data` to `out`, which has exactly EncodedSize(data.size()) bytes. One
+// writer for both outputs, so the secret variant never goes through a plain std::string.
+template <typename Out>
+void EncodeTo(std::span<const std::uint8_t> data, Out* out) {
+  std::size_t o = 0;
+  const auto put = [&](char c) { out[o++] = static_cast<Out>(c); };
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     std::uint32_t n =
         (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
+    put(kAlphabet[(n >> 18) & 63]);
+    put(kAlphabet[(n >> 12) & 63]);
+    put(kAlphabet[(n >> 6) & 63]);
+    put(kAlphabet[n & 63]);
   }
   const std::size_t rest = data.size() - i;
   if (rest == 1) {
     std::uint32_t n = std::uint32_t{data[i]} << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
+    put(kAlphabet[(n >> 18) & 63]);
+    put(kAlphabet[(n >> 12) & 63]);
+    put('=');
+    put('=');
   } else if (rest == 2) {
     std::uint32_t n = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
+    put(kAlphabet[(n >> 18) & 63]);
+    put(kAlphabet[(n >> 12) & 63]);
+    put(kAlphabet[(n >> 6) & 63]);
+    put('=');
   }
+}
+
+}  // namespace
+
+std::string Base64Encode(std::span<const std::uint8_t> data) {
+  std::string out(EncodedSize(data.size()), '\0');
+  EncodeTo(data, out.data());
+  return out;
+}
+
+std::string Base64Encode(std::string_view bytes) { return Base64Encode(AsBytes(bytes)); }
+
+SecretBytes Base64EncodeSecret(std::span<const std::uint8_t> data) {
+  SecretBytes out(EncodedSize(data.size()));
+  EncodeTo(data, out.data());
   return out;
 }
 
@@ -95,6 +116,16 @@ std::optional<std::vector<std::uint8_t>> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> Base64DecodeToString(std::string_view text) {
+  auto size = Base64DecodedSize(text);
+  if (!size) return std::nullopt;
+  std::string out(*size, '\0');
+  if (!Base64DecodeInto(text, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()})) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 std::optional<SecretBytes> Base64DecodeSecret(std::string_view text) {
   auto size = Base64DecodedSize(text);
   if (!size) return std::nullopt;
@@ -103,4 +134,4 @@ std::optional<SecretBytes> Base64DecodeSecret(std::string_view text) {
   return out;
 }
 
-}  // namespace xks::api
+}  // namespace xks
