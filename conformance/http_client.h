@@ -12,6 +12,7 @@
 
 #include "conformance/sigv4_signer.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace xks::conformance {
 
@@ -88,7 +89,7 @@ class HttpConnection {
   // Reads more bytes into buffer_; 0 on orderly close, <0 on error.
   long ReadSome();
 
-  int fd_ = -1;
+  UniqueFd fd_;
   SslCtxPtr ctx_;
   SslPtr ssl_;
   std::string buffer_;
