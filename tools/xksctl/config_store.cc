@@ -139,7 +139,7 @@ void WriteFileAtomic(const std::string& path, const std::string& content, unsign
   // An existing file keeps its mode (an operator may have tightened or loosened it on purpose).
   mode_t mode = static_cast<mode_t>(new_mode);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & ~S_IFMT;  // permission bits only
   auto written = ::xks::WriteFileAtomic(path, content, mode);
   // A failed directory sync comes after the rename: the new file is in place and only its
   // durability across a power cut is uncertain. xksctl has never failed a command for that.
