@@ -1,8 +1,11 @@
 #include "conformance/config.h"
 
-#include <fstream>
+#include <fcntl.h>
+
 #include <map>
 #include <sstream>
+
+#include "base/file_io.h"
 
 namespace xks::conformance {
 namespace {
@@ -263,11 +266,12 @@ Result<Config, std::string> ParseCommandLine(int argc, const char* const* argv, 
     }
   }
   if (!env_file.empty()) {
-    std::ifstream f(env_file);
-    if (!f) return Fail("cannot read env file " + env_file);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (auto r = ApplyEnvText(ss.str(), c); !r.ok()) return Fail(env_file + ": " + r.error());
+    // Read through base's fd helpers. The file is not checked like a secret file: it is the
+    // operator's own test client configuration, and its permissions were never checked.
+    std::string text;
+    auto fd = OpenFile(env_file, O_RDONLY);
+    if (!fd.ok() || !ReadAll(fd->get(), text).ok()) return Fail("cannot read env file " + env_file);
+    if (auto r = ApplyEnvText(text, c); !r.ok()) return Fail(env_file + ": " + r.error());
   }
   for (const auto& [k, v] : flags) {
     if (auto r = SetKey(k, v, c); !r.ok()) return Fail(r.error());

@@ -61,24 +61,23 @@ Result<std::unique_ptr<HttpConnection>, std::string> HttpConnection::Open(
   }
   std::string last_error = "no address";
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0) continue;
+    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol));
+    if (!fd) continue;
     timeval tv{};
     tv.tv_sec = options.timeout.count() / 1000;
     tv.tv_usec = static_cast<suseconds_t>((options.timeout.count() % 1000) * 1000);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-      conn->fd_ = fd;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      conn->fd_ = std::move(fd);
       break;
     }
     last_error = std::string("connect: ") + std::strerror(errno);
-    close(fd);
   }
   freeaddrinfo(res);
-  if (conn->fd_ < 0) return Fail(last_error);
+  if (!conn->fd_) return Fail(last_error);
   if (!options.tls) return conn;
 
   conn->ctx_.reset(SSL_CTX_new(TLS_client_method()));
@@ -117,7 +116,7 @@ Result<std::unique_ptr<HttpConnection>, std::string> HttpConnection::Open(
       X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
     }
   }
-  SSL_set_fd(ssl, conn->fd_);
+  SSL_set_fd(ssl, conn->fd_.get());
   if (SSL_connect(ssl) != 1) {
     long verify = SSL_get_verify_result(ssl);
     std::string msg = OpenSslError("TLS handshake failed");
@@ -129,8 +128,7 @@ Result<std::unique_ptr<HttpConnection>, std::string> HttpConnection::Open(
 
 HttpConnection::~HttpConnection() {
   if (ssl_) SSL_shutdown(ssl_.get());
-  ssl_.reset();
-  if (fd_ >= 0) close(fd_);
+  ssl_.reset();  // the TLS state goes before the socket it uses (fd_ closes after this body)
 }
 
 Result<void, std::string> HttpConnection::WriteAll(const std::string& data) {
@@ -141,7 +139,7 @@ Result<void, std::string> HttpConnection::WriteAll(const std::string& data) {
       n = SSL_write(ssl_.get(), data.data() + off, static_cast<int>(data.size() - off));
       if (n <= 0) return Fail(OpenSslError("TLS write failed"));
     } else {
-      n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      n = send(fd_.get(), data.data() + off, data.size() - off, MSG_NOSIGNAL);
       if (n <= 0) return Fail(std::string("write failed: ") + std::strerror(errno));
     }
     off += static_cast<size_t>(n);
@@ -160,7 +158,7 @@ long HttpConnection::ReadSome() {
       return err == SSL_ERROR_ZERO_RETURN ? 0 : -1;
     }
   } else {
-    n = recv(fd_, buf, sizeof(buf), 0);
+    n = recv(fd_.get(), buf, sizeof(buf), 0);
     if (n < 0) return -1;
   }
   buffer_.append(buf, static_cast<size_t>(n));
@@ -169,7 +167,7 @@ long HttpConnection::ReadSome() {
 
 bool HttpConnection::PeerClosed() {
   if (!buffer_.empty()) return false;
-  pollfd p{fd_, POLLIN, 0};
+  pollfd p{fd_.get(), POLLIN, 0};
   // A closed peer makes the socket readable at once; a kept-alive one stays silent.
   if (poll(&p, 1, 50) <= 0) return false;
   return ReadSome() <= 0;

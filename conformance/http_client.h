@@ -12,6 +12,7 @@
 
 #include "base/openssl_ssl.h"  // SslCtxPtr, SslPtr
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "conformance/sigv4_signer.h"
 
 namespace xks::conformance {
@@ -79,7 +80,7 @@ class HttpConnection {
   // Reads more bytes into buffer_; 0 on orderly close, <0 on error.
   long ReadSome();
 
-  int fd_ = -1;
+  UniqueFd fd_;
   SslCtxPtr ctx_;
   SslPtr ssl_;
   std::string buffer_;

@@ -1,19 +1,43 @@
 #include "pkcs11/pin_source.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
+
+#include "base/secret_file.h"
 
 namespace xks::pkcs11 {
 namespace {
 
 constexpr std::size_t kMaxPinBytes = 256;
 
+// Symlinks are followed on purpose: a symlinked secret (e.g. Kubernetes) is fine; the target's
+// mode is what is checked. The raw cap leaves room for a "\r\n" after the longest PIN; an empty
+// file is reported below as an empty PIN, like an empty variable.
+constexpr SecretFileOptions kPinFileOptions{
+    .max_bytes = kMaxPinBytes + 2, .follow_symlinks = true, .allow_empty = true};
+
 HsmError PinError(std::string message) {
   return MakeHsmError(HsmErrorKind::kInvalidArgument, std::move(message));
+}
+
+// The message names the file, never its content.
+std::string DescribePinFileError(const SecretFileError& e) {
+  switch (e.kind) {
+    case SecretFileErrorKind::kMissing:
+    case SecretFileErrorKind::kSymlink:
+      return "cannot open PIN file " + e.path;
+    case SecretFileErrorKind::kNotRegular:
+      return "PIN file is not a regular file: " + e.path;
+    case SecretFileErrorKind::kAccessibleByOthers:
+      return "PIN file must not be accessible by group or others (chmod 600): " + e.path;
+    case SecretFileErrorKind::kTooLarge:
+      return "PIN too long from file:" + e.path;
+    case SecretFileErrorKind::kEmpty:
+      return "empty PIN from file:" + e.path;
+    case SecretFileErrorKind::kIo:
+      break;
+  }
+  return "cannot read PIN file " + e.path;
 }
 
 }  // namespace
@@ -32,36 +56,9 @@ HsmResult<SecretBytes> PinSource::Read() const {
     if (value == nullptr) return Fail(PinError("PIN environment variable not set: " + where_));
     pin = SecretBytes(std::string_view(value, std::strlen(value)));
   } else {
-    // O_NOFOLLOW-free on purpose: a symlinked secret (e.g. Kubernetes) is fine; the target's mode
-    // is what fstat checks.
-    const int fd = open(where_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Fail(PinError("cannot open PIN file " + where_));
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      close(fd);
-      return Fail(PinError("PIN file is not a regular file: " + where_));
-    }
-    if ((st.st_mode & 077) != 0) {
-      close(fd);
-      return Fail(
-          PinError("PIN file must not be accessible by group or others (chmod 600): " + where_));
-    }
-    SecretBytes buffer(kMaxPinBytes + 3);
-    std::size_t used = 0;
-    while (used < buffer.size()) {
-      const ssize_t n = read(fd, buffer.data() + used, buffer.size() - used);
-      if (n < 0) {
-        close(fd);
-        return Fail(PinError("cannot read PIN file " + where_));
-      }
-      if (n == 0) break;
-      used += static_cast<std::size_t>(n);
-    }
-    close(fd);
-    buffer.Truncate(used);
-    if (used > 0 && buffer.data()[used - 1] == '\n') buffer.Truncate(--used);
-    if (used > 0 && buffer.data()[used - 1] == '\r') buffer.Truncate(--used);
-    pin = std::move(buffer);
+    auto file = ReadSecretFile(where_, kPinFileOptions);
+    if (!file.ok()) return Fail(PinError(DescribePinFileError(file.error())));
+    pin = std::move(file).value();
   }
   if (pin.empty()) return Fail(PinError("empty PIN from " + Describe()));
   if (pin.size() > kMaxPinBytes) return Fail(PinError("PIN too long from " + Describe()));

@@ -15,6 +15,7 @@ class PinSource {
  public:
   /// The PIN is the content of `path`, one trailing "\n" or "\r\n" removed. The file must be a
   /// regular file without group/other permission bits (mode & 077 == 0); otherwise Read() fails.
+  /// A symlink is followed (Kubernetes mounts secrets that way); its target is checked.
   static PinSource File(std::string path);
   /// The PIN is the value of environment variable `name`.
   static PinSource Env(std::string name);

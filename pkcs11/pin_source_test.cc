@@ -63,6 +63,20 @@ TEST_F(PinSourceTest, RefusesMissingEmptyTooLongAndNonRegular) {
   EXPECT_FALSE(PinSource::File(dir_).Read().ok());
 }
 
+TEST_F(PinSourceTest, FollowsSymlinksAndAllowsTheLongestPinWithCrlf) {
+  // Kubernetes mounts secrets as symlinks; the target's mode is what counts.
+  std::string longest_with_crlf(256, 'p');
+  longest_with_crlf += "\r\n";  // appended, not operator+: GCC 12 warns falsely on the temporary
+  const std::string target = Write("target", longest_with_crlf, 0600);
+  const std::string link = dir_ + "/link";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  auto pin = PinSource::File(link).Read();
+  ASSERT_TRUE(pin.ok()) << pin.error().ToLogString();
+  EXPECT_EQ(pin->size(), 256u);
+  ASSERT_EQ(chmod(target.c_str(), 0644), 0);
+  EXPECT_FALSE(PinSource::File(link).Read().ok());
+}
+
 TEST_F(PinSourceTest, ReadsEnvironment) {
   setenv("XKS_PIN_SOURCE_TEST", "env-pin", 1);
   auto pin = PinSource::Env("XKS_PIN_SOURCE_TEST").Read();

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/file_io.h"
+
 namespace xks::audit {
 namespace {
 
@@ -103,26 +105,23 @@ Result<void, std::string> AuditLog::Recover() {
   const std::string newest = names.back();
 
   const std::string path = config_.directory + "/" + newest;
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Fail("audit: cannot open " + path + ": " + std::strerror(errno));
+  auto fd = OpenFile(path, O_RDWR);
+  if (!fd.ok()) return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
   std::string data;
-  if (int rc = ReadAll(fd, data); rc < 0) {
-    ::close(fd);
-    return Fail("audit: cannot read " + path + ": " + std::strerror(-rc));
+  if (auto r = ReadAll(fd->get(), data); !r.ok()) {
+    return Fail("audit: cannot read " + path + ": " + std::strerror(r.error().sys_errno));
   }
   // A last line without '\n' is a write that never completed, so it was never acknowledged:
   // dropping it keeps the chain made only of acknowledged records.
   std::size_t end = data.rfind('\n');
   std::size_t keep = end == std::string::npos ? 0 : end + 1;
   if (keep != data.size()) {
-    if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 || ::fdatasync(fd) != 0) {
-      int e = errno;
-      ::close(fd);
-      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(e));
+    if (::ftruncate(fd->get(), static_cast<off_t>(keep)) != 0 || ::fdatasync(fd->get()) != 0) {
+      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(errno));
     }
     data.resize(keep);
   }
-  ::close(fd);
+  fd->Reset();
 
   bool any = false;
   std::size_t pos = 0;

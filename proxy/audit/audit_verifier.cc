@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/file_ops.h"
 
@@ -37,15 +38,16 @@ struct FileData {
 };
 
 bool ReadWholeFile(const std::string& path, std::string& out, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::strerror(errno);
+  auto fd = OpenFile(path, O_RDONLY);
+  if (!fd.ok()) {
+    error = std::strerror(fd.error().sys_errno);
     return false;
   }
-  const int rc = ReadAll(fd, out);
-  ::close(fd);
-  if (rc < 0) error = std::strerror(-rc);
-  return rc == 0;
+  if (auto read = ReadAll(fd->get(), out); !read.ok()) {
+    error = std::strerror(read.error().sys_errno);
+    return false;
+  }
+  return true;
 }
 
 bool GetSeq(const nlohmann::json& j, std::uint64_t& seq) {

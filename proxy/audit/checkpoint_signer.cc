@@ -1,25 +1,44 @@
 #include "proxy/audit/checkpoint_signer.h"
 
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 
-#include "proxy/audit/file_ops.h"
+#include "base/secret_file.h"
 
 namespace xks::audit {
 namespace {
 
 constexpr std::size_t kP256Half = 32;
+// A PEM private key of the accepted types is well under 1 KiB; the cap only stops a wrong file
+// from being read into memory whole.
+constexpr std::size_t kMaxSignerKeyPemBytes = 64 * 1024;
+
+// The message names the file and what is wrong with it, never its content.
+std::string DescribeKeyFileError(const SecretFileError& e) {
+  switch (e.kind) {
+    case SecretFileErrorKind::kMissing:
+    case SecretFileErrorKind::kIo:
+      return e.path + ": cannot open: " + std::strerror(e.sys_errno);
+    case SecretFileErrorKind::kSymlink:
+      return e.path + ": cannot open: a symbolic link is not accepted for a signer key";
+    case SecretFileErrorKind::kNotRegular:
+      return e.path + ": not a regular file";
+    case SecretFileErrorKind::kAccessibleByOthers:
+      return e.path + ": key file is group- or world-accessible (mode " + e.OctalMode() +
+             "); run chmod 600 " + e.path;
+    case SecretFileErrorKind::kTooLarge:
+      return e.path + ": too large for a PEM key";
+    case SecretFileErrorKind::kEmpty:
+      break;
+  }
+  return e.path + ": not a PEM private key (the file is empty)";
+}
 
 // Only P-256 and Ed25519 are accepted so that every checkpoint algorithm is one a verifier in
 // another language can check with a mainstream library.
@@ -96,37 +115,15 @@ Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner:
 
 Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner::Load(
     const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Fail(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return Fail(path + ": cannot stat: " + std::strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(path + ": not a regular file");
-  }
-  // A signing key readable by others lets them forge checkpoints; refuse rather than warn.
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
-    return Fail(path + ": key file is group- or world-accessible (mode " + mode +
-                "); run chmod 600 " + path);
-  }
-  std::string pem;
-  const int rc = ReadAll(fd, pem, 64 * 1024);
-  ::close(fd);
-  if (rc < 0) {
-    OPENSSL_cleanse(pem.data(), pem.size());
-    if (rc == -EFBIG) return Fail(path + ": too large for a PEM key");
-    return Fail(path + ": read failed: " + std::strerror(-rc));
-  }
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  // A symlink is refused: the key file itself must be the one whose mode is checked. A signing
+  // key readable by others lets them forge checkpoints; refuse rather than warn.
+  auto pem = ReadSecretFile(path, {.max_bytes = kMaxSignerKeyPemBytes,
+                                   .follow_symlinks = false,
+                                   .strip_trailing_newline = false,
+                                   .allow_empty = true});  // an empty file fails as "not a PEM"
+  if (!pem.ok()) return Fail(DescribeKeyFileError(pem.error()));
+  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  OPENSSL_cleanse(pem.data(), pem.size());
   if (!key) return Fail(path + ": not a PEM private key: " + OpenSslErrors());
   auto signer = FromKey(std::move(key));
   if (!signer.ok()) return Fail(path + ": " + signer.error());
@@ -167,24 +164,11 @@ Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerK
   }
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Fail(path + ": cannot create: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < static_cast<std::size_t>(len)) {
-    ssize_t n = ::write(fd, data + done, static_cast<std::size_t>(len) - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return Fail(path + ": write failed: " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  auto written = WriteNewSecretFile(
+      path, std::span(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)),
+      0600);
   OPENSSL_cleanse(data, static_cast<std::size_t>(len));
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Fail(path + ": cannot sync: " + std::strerror(errno));
-  }
+  if (!written.ok()) return Fail(path + ": " + written.error().Message());
   return {};
 }
 

@@ -37,20 +37,6 @@ int PosixFileOps::Ftruncate(int fd, off_t length) {
 // close(2) must not be retried on EINTR on Linux: the descriptor is already released.
 int PosixFileOps::Close(int fd) { return ::close(fd) == 0 ? 0 : -errno; }
 
-int ReadAll(int fd, std::string& out, std::size_t max_size) {
-  char buf[65536];
-  std::size_t read_so_far = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -errno;
-    if (n == 0) return 0;
-    out.append(buf, static_cast<std::size_t>(n));
-    read_so_far += static_cast<std::size_t>(n);
-    if (read_so_far > max_size) return -EFBIG;
-  }
-}
-
 int WriteAll(FileOps& ops, int fd, const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {

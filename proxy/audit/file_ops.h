@@ -43,8 +43,4 @@ class PosixFileOps : public FileOps {
 /// have been written on failure).
 int WriteAll(FileOps& ops, int fd, const void* data, std::size_t size);
 
-/// Appends everything readable from `fd` (read(2) up to end of file, retrying EINTR) to `out`.
-/// Returns 0, -errno, or -EFBIG once more than `max_size` bytes were read.
-int ReadAll(int fd, std::string& out, std::size_t max_size = static_cast<std::size_t>(-1));
-
 }  // namespace xks::audit

@@ -5,7 +5,6 @@
 //
 // SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the configuration.
 
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file_io.h"
 #include "pkcs11/log.h"
 #include "proxy/common/log.h"
 #include "proxy/runtime/proxy_app.h"
@@ -80,15 +80,13 @@ void HardenProcess() {
   umask(077);
 }
 
-// Written via a temporary file and rename so a reader never sees a partial value.
-bool WriteSmallFile(const std::string& path, const std::string& content) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool written = ::write(fd, content.data(), content.size()) ==
-                       static_cast<ssize_t>(content.size());
-  ::close(fd);
-  return written && ::rename(temp.c_str(), path.c_str()) == 0;
+// Written via a temporary file, fsync and rename so a reader never sees a partial value. Mode
+// 0600 is what the process umask (077, set above) always gave these files.
+void WriteSmallFile(const char* flag, const std::string& path, const std::string& content) {
+  if (auto w = xks::WriteFileAtomic(path, content, 0600); !w.ok()) {
+    xks::LogError(kComponent, std::string("cannot write ") + flag + " " + path + ": " +
+                                  w.error().Message());
+  }
 }
 
 }  // namespace
@@ -149,13 +147,11 @@ int main(int argc, char** argv) {
     xks::LogError(kComponent, "cannot start: " + started.error());
     return 1;
   }
-  if (!args.port_file.empty() &&
-      !WriteSmallFile(args.port_file, std::to_string((*app)->port()) + "\n")) {
-    xks::LogError(kComponent, "cannot write --port-file " + args.port_file);
+  if (!args.port_file.empty()) {
+    WriteSmallFile("--port-file", args.port_file, std::to_string((*app)->port()) + "\n");
   }
-  if (!args.pid_file.empty() &&
-      !WriteSmallFile(args.pid_file, std::to_string(::getpid()) + "\n")) {
-    xks::LogError(kComponent, "cannot write --pid-file " + args.pid_file);
+  if (!args.pid_file.empty()) {
+    WriteSmallFile("--pid-file", args.pid_file, std::to_string(::getpid()) + "\n");
   }
 
   {

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "base/file_io.h"
+#include "base/secret_file.h"
 
 namespace xks::tenant {
 namespace {
@@ -144,23 +148,63 @@ std::string Resolve(std::string_view base_dir, const std::string& path) {
   return std::string(base_dir) + "/" + path;
 }
 
-// Checks a secret-holding file the way the PKCS#11 PinSource does: a regular file nobody but the
-// owner can read or write.
-bool CheckSecretFile(const std::string& file, const std::string& path, Checker& c) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    c.Add(path, "file " + file + " does not exist or cannot be accessed — create it (mode 0600)");
-    return false;
+// Tenant secrets (PIN files, SigV4 secret files) follow symlinks (Kubernetes mounts secrets that
+// way); the target must be a regular file nobody but the owner can read or write. The checks run
+// on an open descriptor (base/secret_file.h). A PIN file is only checked here (PinSource reads
+// and caps it when the token opens), so no size cap applies to the check.
+constexpr SecretFileOptions kSecretCheckOptions{.max_bytes = kNoSizeLimit,
+                                                .follow_symlinks = true};
+// A SigV4 secret file holds one secret access key; 4096 bytes is far more than any valid one.
+constexpr std::size_t kMaxSecretFileBytes = 4096;
+constexpr SecretFileOptions kSecretReadOptions{
+    .max_bytes = kMaxSecretFileBytes, .follow_symlinks = true, .allow_empty = true};
+
+// The problem for a secret file that failed a check, worded for the operator (never the content).
+std::string SecretFileProblem(const SecretFileError& e) {
+  const std::string& file = e.path;
+  switch (e.kind) {
+    case SecretFileErrorKind::kMissing:
+      return "file " + file + " does not exist or cannot be accessed — create it (mode 0600)";
+    case SecretFileErrorKind::kSymlink:
+    case SecretFileErrorKind::kNotRegular:
+      return "file " + file + " is not a regular file — point to a file holding the secret";
+    case SecretFileErrorKind::kAccessibleByOthers:
+      return "file " + file + " is accessible by group or others — run: chmod 600 " + file;
+    case SecretFileErrorKind::kTooLarge:
+      return "file " + file + " is larger than " + std::to_string(kMaxSecretFileBytes) +
+             " bytes — it must hold only the secret";
+    case SecretFileErrorKind::kEmpty:
+    case SecretFileErrorKind::kIo:
+      break;
   }
-  if (!S_ISREG(st.st_mode)) {
-    c.Add(path, "file " + file + " is not a regular file — point to a file holding the secret");
-    return false;
+  return "file " + file + " cannot be read — check its owner and mode";
+}
+
+bool CheckSecretRefFile(const std::string& file, const std::string& path, Checker& c) {
+  auto checked = ::xks::CheckSecretFile(file, kSecretCheckOptions);
+  if (!checked.ok()) c.Add(path, SecretFileProblem(checked.error()));
+  return checked.ok();
+}
+
+// The TLS private key gets the secret-file checks on an open descriptor; OpenSSL loads it later.
+void CheckTlsPrivateKeyFile(const std::string& file, const std::string& path, Checker& c) {
+  auto checked = ::xks::CheckSecretFile(file, kSecretCheckOptions);
+  if (checked.ok()) return;
+  switch (checked.error().kind) {
+    case SecretFileErrorKind::kMissing:
+    case SecretFileErrorKind::kSymlink:
+    case SecretFileErrorKind::kNotRegular:
+      c.Add(path, "file " + file + " does not exist — give an existing PEM file");
+      return;
+    case SecretFileErrorKind::kAccessibleByOthers:
+      c.Add(path, "file " + file + " is accessible by group or others — run: chmod 600 " + file);
+      return;
+    case SecretFileErrorKind::kTooLarge:
+    case SecretFileErrorKind::kEmpty:
+    case SecretFileErrorKind::kIo:
+      break;
   }
-  if ((st.st_mode & 077) != 0) {
-    c.Add(path, "file " + file + " is accessible by group or others — run: chmod 600 " + file);
-    return false;
-  }
-  return true;
+  c.Add(path, "file " + file + " cannot be read — check its owner and mode");
 }
 
 // Parses {"file": path} or {"env": NAME}; inline secrets are refused on purpose so the config file
@@ -197,7 +241,7 @@ std::optional<SecretRef> ParseSecretRef(const json& parent, std::string_view key
     }
     ref.kind = SecretRef::Kind::kFile;
     ref.where = Resolve(base_dir, *f);
-    if (!CheckSecretFile(ref.where, Join(p, "file"), c)) return std::nullopt;
+    if (!CheckSecretRefFile(ref.where, Join(p, "file"), c)) return std::nullopt;
   } else {
     auto e = c.String(*it, "env", p, true);
     if (!e || e->empty()) {
@@ -221,26 +265,13 @@ std::optional<SecretBytes> ReadSecret(const SecretRef& ref, const std::string& p
     if (v == nullptr) return std::nullopt;  // already reported by ParseSecretRef
     return SecretBytes(std::string_view(v));
   }
-  std::ifstream in(ref.where, std::ios::binary);
-  if (!in) {
-    c.Add(path, "file " + ref.where + " cannot be read — check its owner and mode");
+  // Checked and read on one descriptor, straight into zeroizing memory.
+  auto secret = ReadSecretFile(ref.where, kSecretReadOptions);
+  if (!secret.ok()) {
+    c.Add(path, SecretFileProblem(secret.error()));
     return std::nullopt;
   }
-  // Read into a zeroizing buffer directly; a std::string would leave an unwiped copy behind.
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size < 0 || size > 4096) {
-    c.Add(path, "file " + ref.where + " is larger than 4096 bytes — it must hold only the secret");
-    return std::nullopt;
-  }
-  SecretBytes secret(static_cast<std::size_t>(size));
-  in.read(reinterpret_cast<char*>(secret.data()), size);
-  std::size_t n = secret.size();
-  if (n > 0 && secret.data()[n - 1] == '\n') --n;
-  if (n > 0 && secret.data()[n - 1] == '\r') --n;
-  secret.Truncate(n);
-  return secret;
+  return std::move(secret).value();
 }
 
 std::optional<std::chrono::milliseconds> Millis(Checker& c, const json& obj, std::string_view key,
@@ -276,12 +307,13 @@ void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker&
       auto v = c.String(*t, key, tp, required, "give a PEM file path");
       if (!v) return;
       dst = Resolve(base_dir, *v);
-      struct stat st {};
-      if (::stat(dst.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (secret) {
+        CheckTlsPrivateKeyFile(dst, Join(tp, key), c);
+        return;
+      }
+      std::error_code ec;  // like stat(2): symlinks followed, any failure means "not there"
+      if (!std::filesystem::is_regular_file(dst, ec)) {
         c.Add(Join(tp, key), "file " + dst + " does not exist — give an existing PEM file");
-      } else if (secret && (st.st_mode & 077) != 0) {
-        c.Add(Join(tp, key),
-              "file " + dst + " is accessible by group or others — run: chmod 600 " + dst);
       }
     };
     file("certificate_chain_file", true, tls.certificate_chain_file, false);

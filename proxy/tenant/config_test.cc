@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -351,6 +352,30 @@ TEST_F(ConfigTest, CredentialRules) {
   ExpectProblem(
       [](json& d) { d["tenants"][1]["credentials"][0]["secret"] = api::testing::kGlobexSecret; },
       "tenants[1].credentials[0].secret", "inline");
+}
+
+// Tenant secret files are read through base/secret_file.h: symlinks are followed (Kubernetes
+// mounts secrets that way), the target's mode is checked, 4096 bytes is the cap.
+TEST_F(ConfigTest, SecretFilesFollowSymlinksAndAreCapped) {
+  const std::string target =
+      dir_.WriteFile("real.secret", std::string(api::testing::kGlobexSecret) + "\n");
+  ASSERT_EQ(::symlink(target.c_str(), (dir_.path() + "/linked.secret").c_str()), 0);
+  json doc = doc_;
+  doc["tenants"][1]["credentials"][0]["secret"] = {{"file", "linked.secret"}};
+  doc["hsm"]["tokens"][0]["pin"] = {{"file", "linked.secret"}};
+  auto cfg = ParseConfig(doc, dir_.path());
+  ASSERT_TRUE(cfg.ok()) << FormatProblems(cfg.error());
+  dir_.WriteFile("huge.secret", std::string(4097, 'a'));
+  ExpectProblem(
+      [](json& d) {
+        d["tenants"][1]["credentials"][0]["secret"] = {{"file", "huge.secret"}};
+      },
+      "tenants[1].credentials[0].secret", "larger than 4096 bytes");
+  ExpectProblem(
+      [](json& d) {
+        d["tenants"][1]["credentials"][0]["secret"] = {{"file", "."}};
+      },
+      "tenants[1].credentials[0].secret.file", "not a regular file");
 }
 
 TEST_F(ConfigTest, ProblemsNeverContainSecrets) {

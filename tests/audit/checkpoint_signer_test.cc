@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/audit/audit_test_util.h"
 
@@ -60,6 +61,19 @@ TEST(AuditFileSignerTest, RefusesGroupOrWorldReadableKey) {
   EXPECT_NE(s.error().find("group- or world-accessible"), std::string::npos) << s.error();
   ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
   EXPECT_FALSE(FileCheckpointSigner::Load(path).ok());
+}
+
+// The signer key must be the file whose mode is checked: a symlink to a good key is refused.
+TEST(AuditFileSignerTest, RefusesSymlinkedKey) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("key.pem");
+  ASSERT_TRUE(GenerateSignerKeyFile(path, SignerKeyType::kEd25519).ok());
+  ASSERT_TRUE(FileCheckpointSigner::Load(path).ok());
+  const std::string link = dir.Sub("link.pem");
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  auto s = FileCheckpointSigner::Load(link);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("symbolic link"), std::string::npos) << s.error();
 }
 
 TEST(AuditFileSignerTest, RejectsMissingAndNonKeyFiles) {

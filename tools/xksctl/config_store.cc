@@ -11,26 +11,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "tools/xksctl/cli.h"
 
 namespace xks::xksctl {
 namespace {
 
 std::string Errno() { return std::strerror(errno); }
-
-// Writes the whole buffer, retrying short writes and EINTR.
-bool WriteAll(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 std::string DirOf(const std::string& path) {
   std::filesystem::path p = std::filesystem::absolute(path).parent_path();
@@ -41,19 +28,19 @@ std::string DirOf(const std::string& path) {
 
 ConfigLock::ConfigLock(const std::string& config_path) {
   const std::string lock_path = config_path + ".lock";
-  fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw OperationError("cannot create lock file " + lock_path + ": " + Errno());
-  while (::flock(fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      ::close(fd_);
-      throw OperationError("cannot lock " + lock_path + ": " + Errno());
-    }
+  auto fd = OpenFile(lock_path, O_RDWR | O_CREAT, 0600);
+  if (!fd.ok()) {
+    throw OperationError("cannot create lock file " + lock_path + ": " +
+                         std::strerror(fd.error().sys_errno));
+  }
+  fd_ = std::move(fd).value();
+  while (::flock(fd_.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) throw OperationError("cannot lock " + lock_path + ": " + Errno());
   }
 }
 
-ConfigLock::~ConfigLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-}
+// Closing the descriptor (UniqueFd) releases the flock.
+ConfigLock::~ConfigLock() = default;
 
 ConfigStore::ConfigStore(std::string path, nlohmann::json doc, const std::string& lock_path)
     : path_(std::move(path)), doc_(std::move(doc)), lock_(lock_path) {}
@@ -149,35 +136,16 @@ nlohmann::json& ConfigStore::Module(const std::string& id) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::string& content, unsigned new_mode) {
+  // An existing file keeps its mode (an operator may have tightened or loosened it on purpose).
   mode_t mode = static_cast<mode_t>(new_mode);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  const std::string dir = DirOf(path);
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    throw OperationError("cannot create a temporary file next to " + path + ": " + Errno());
-  bool ok =
-      ::fchmod(fd, mode) == 0 && WriteAll(fd, content.data(), content.size()) && ::fsync(fd) == 0;
-  std::string err = ok ? "" : Errno();
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    err = Errno();
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    err = Errno();
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    throw OperationError("cannot write " + path + ": " + err + " (the old file is unchanged)");
-  }
-  // The rename is durable only once the directory entry is on disk.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & ~S_IFMT;  // permission bits only
+  auto written = ::xks::WriteFileAtomic(path, content, mode);
+  // A failed directory sync comes after the rename: the new file is in place and only its
+  // durability across a power cut is uncertain. xksctl has never failed a command for that.
+  if (written.ok() || written.error().what == kSyncDirectoryStep) return;
+  throw OperationError("cannot write " + path + ": " + written.error().Message() +
+                       " (the old file is unchanged)");
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "proxy/tenant/config.h"
 
 namespace xks::xksctl {
@@ -24,7 +25,7 @@ class ConfigLock {
   ConfigLock& operator=(const ConfigLock&) = delete;
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 /// The configuration document being edited.

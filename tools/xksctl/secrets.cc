@@ -1,8 +1,6 @@
 #include "tools/xksctl/secrets.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include "base/base64.h"
 #include "base/hex.h"
 #include "base/random.h"
+#include "base/secret_file.h"
 #include "tools/xksctl/cli.h"
 
 namespace xks::xksctl {
@@ -47,62 +46,41 @@ std::string NewAccessKeyId() { return "XKS" + Base32Chars(RandomBytes(14), 21); 
 SecretBytes NewSecretAccessKey() { return Base64EncodeSecret(RandomBytes(32).span()); }
 
 void WriteNewSecretFile(const std::string& path, std::string_view content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw OperationError("cannot create secret file " + path + ": " + std::strerror(errno) +
-                         (errno == EEXIST ? " (an existing secret is never overwritten)" : ""));
+  // The file ends with "\n" so it reads well in an editor; every reader strips it again.
+  SecretBytes with_newline(content.size() + 1);
+  std::memcpy(with_newline.data(), content.data(), content.size());
+  with_newline.data()[content.size()] = '\n';
+  auto written = ::xks::WriteNewSecretFile(path, with_newline.span(), 0600);
+  if (written.ok()) return;
+  const SystemError& e = written.error();
+  if (e.what == "create") {
+    throw OperationError("cannot create secret file " + path + ": " + std::strerror(e.sys_errno) +
+                         (e.sys_errno == EEXIST ? " (an existing secret is never overwritten)" : ""));
   }
-  // The umask may have removed bits but never adds any; make the mode exact anyway.
-  bool ok = ::fchmod(fd, 0600) == 0;
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (ok && left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  ok = ok && ::write(fd, "\n", 1) == 1 && ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    throw OperationError("cannot write secret file " + path + ": " + std::strerror(saved));
-  }
+  throw OperationError("cannot write secret file " + path + ": " + e.Message());
 }
 
 SecretBytes ReadSecretFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw OperationError("cannot read " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-      st.st_size > 4096) {
-    ::close(fd);
-    throw OperationError(path +
-                         " must be a regular file of at most 4096 bytes with mode 0600 "
-                         "(run: chmod 600 " +
-                         path + ")");
+  // Symlinks are followed, as the proxy does for its secrets (Kubernetes mounts).
+  auto secret = ::xks::ReadSecretFile(path, {.max_bytes = 4096, .follow_symlinks = true});
+  if (secret.ok()) return std::move(secret).value();
+  const SecretFileError& e = secret.error();
+  switch (e.kind) {
+    case SecretFileErrorKind::kMissing:
+    case SecretFileErrorKind::kSymlink:
+    case SecretFileErrorKind::kIo:
+      throw OperationError("cannot read " + path + ": " + std::strerror(e.sys_errno));
+    case SecretFileErrorKind::kNotRegular:
+    case SecretFileErrorKind::kAccessibleByOthers:
+    case SecretFileErrorKind::kTooLarge:
+      break;
+    case SecretFileErrorKind::kEmpty:
+      throw OperationError(path + " is empty");
   }
-  SecretBytes out(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.Truncate(got);
-  std::size_t n = out.size();
-  if (n > 0 && out.data()[n - 1] == '\n') --n;
-  if (n > 0 && out.data()[n - 1] == '\r') --n;
-  out.Truncate(n);
-  if (out.empty()) throw OperationError(path + " is empty");
-  return out;
+  throw OperationError(path +
+                       " must be a regular file of at most 4096 bytes with mode 0600 "
+                       "(run: chmod 600 " +
+                       path + ")");
 }
 
 void MakePrivateDirectories(const std::string& dir) {

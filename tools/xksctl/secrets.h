@@ -25,12 +25,14 @@ std::string NewAccessKeyId();
 /// A new SigV4 secret access key: Base64 of 32 random bytes (256 bits); 44 characters.
 SecretBytes NewSecretAccessKey();
 
-/// Creates `path` (must not exist) with mode 0600 and writes `content` + fsync. Throws
-/// OperationError (also when the file exists, so a secret is never overwritten).
+/// Creates `path` (must not exist) with mode 0600 and writes `content` + "\n", fsync and a checked
+/// close (base/secret_file.h; the file is removed when any step fails). Throws OperationError
+/// (also when the file exists, so a secret is never overwritten).
 void WriteNewSecretFile(const std::string& path, std::string_view content);
 
-/// Reads a PIN/secret file as the PKCS#11 layer does (one trailing newline removed; the file must
-/// be a regular file without group/other bits). Throws OperationError naming the file.
+/// Reads a PIN/secret file as the PKCS#11 layer does (base/secret_file.h: one trailing newline
+/// removed; a regular file of at most 4096 bytes without group/other bits; symlinks followed).
+/// Throws OperationError naming the file.
 SecretBytes ReadSecretFile(const std::string& path);
 
 /// Creates `dir` and missing parents with mode 0700. Throws OperationError.
