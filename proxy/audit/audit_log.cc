@@ -9,9 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-
-#include "base/file_io.h"
 
 namespace xks::audit {
 namespace {
@@ -24,16 +21,6 @@ std::string FileNameFor(const std::string& prefix, std::uint64_t first_seq) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(first_seq));
   return prefix + "-" + digits + ".jsonl";
-}
-
-bool IsLogFileName(const std::string& prefix, const std::string& name) {
-  const std::size_t want = prefix.size() + 1 + 20 + 6;
-  if (name.size() != want || name.compare(0, prefix.size() + 1, prefix + "-") != 0) return false;
-  if (name.compare(name.size() - 6, 6, ".jsonl") != 0) return false;
-  for (std::size_t i = prefix.size() + 1; i < prefix.size() + 21; ++i) {
-    if (name[i] < '0' || name[i] > '9') return false;
-  }
-  return true;
 }
 
 std::string Describe(int err) {
@@ -81,86 +68,6 @@ Result<std::unique_ptr<AuditLog>, std::string> AuditLog::Open(
 }
 
 AuditLog::~AuditLog() { Close(); }
-
-Result<void, std::string> AuditLog::Recover() {
-  std::error_code ec;
-  std::filesystem::create_directories(config_.directory, ec);
-  if (ec) return Fail("audit: cannot create " + config_.directory + ": " + ec.message());
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(config_.directory, ec)) {
-    std::string name = entry.path().filename().string();
-    if (IsLogFileName(config_.file_prefix, name)) names.push_back(name);
-  }
-  if (ec) return Fail("audit: cannot list " + config_.directory + ": " + ec.message());
-  std::sort(names.begin(), names.end());
-  // A crash between creating a file and syncing its file-start record leaves an empty file
-  // that holds nothing acknowledged; it is removed so the name can be reused.
-  while (!names.empty() &&
-         std::filesystem::file_size(config_.directory + "/" + names.back(), ec) == 0 && !ec) {
-    std::filesystem::remove(config_.directory + "/" + names.back(), ec);
-    if (ec) return Fail("audit: cannot remove empty " + names.back() + ": " + ec.message());
-    names.pop_back();
-  }
-  if (names.empty()) return {};  // genesis
-  const std::string newest = names.back();
-
-  const std::string path = config_.directory + "/" + newest;
-  auto fd = OpenFile(path, O_RDWR);
-  if (!fd.ok()) return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
-  std::string data;
-  if (auto r = ReadAll(fd->get(), data); !r.ok()) {
-    return Fail("audit: cannot read " + path + ": " + std::strerror(r.error().sys_errno));
-  }
-  // A last line without '\n' is a write that never completed, so it was never acknowledged:
-  // dropping it keeps the chain made only of acknowledged records.
-  std::size_t end = data.rfind('\n');
-  std::size_t keep = end == std::string::npos ? 0 : end + 1;
-  if (keep != data.size()) {
-    if (::ftruncate(fd->get(), static_cast<off_t>(keep)) != 0 || ::fdatasync(fd->get()) != 0) {
-      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(errno));
-    }
-    data.resize(keep);
-  }
-  fd->Reset();
-
-  bool any = false;
-  std::size_t pos = 0;
-  std::uint64_t first_seq_in_file = 0;
-  bool saw_checkpoint = false;
-  while (pos < data.size()) {
-    std::size_t nl = data.find('\n', pos);
-    std::string_view line(data.data() + pos, nl - pos);
-    pos = nl + 1;
-    auto split = SplitRecordLine(line);
-    nlohmann::json j =
-        split ? nlohmann::json::parse(split->body, nullptr, false) : nlohmann::json(nullptr);
-    if (!split || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
-        !j.contains("type") || !j["type"].is_string()) {
-      return Fail("audit: cannot continue the chain: malformed record in " + path +
-                  " (run `xks-audit verify`; move the directory aside to start a new chain)");
-    }
-    std::uint64_t s = j["seq"].get<std::uint64_t>();
-    if (!any) first_seq_in_file = s;
-    any = true;
-    seq_ = s;
-    chain_ = split->chain;
-    if (j["type"] == "checkpoint") {
-      last_checkpoint_seq_ = s;
-      uncovered_ = 0;
-      saw_checkpoint = true;
-    } else {
-      ++uncovered_;
-    }
-  }
-  if (!any) {
-    return Fail("audit: " + path +
-                " is empty; remove it (it holds no records) so the chain can be continued");
-  }
-  if (!saw_checkpoint) last_checkpoint_seq_ = first_seq_in_file - 1;
-  if (uncovered_ > 0) oldest_uncovered_ = std::chrono::steady_clock::now();
-  file_name_ = newest;
-  return {};
-}
 
 RecordHeader AuditLog::NextHeader() {
   return RecordHeader{seq_ + 1, FormatTimestamp(clock_->Now()), config_.instance_id};

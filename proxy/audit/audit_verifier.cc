@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "base/file_io.h"
 #include "proxy/audit/audit_record.h"
@@ -243,47 +242,15 @@ class Walker {
     r_.signed_through = std::max(r_.signed_through, f.last_seq);
   }
 
+  // One position of the walk: each handler either accepts e_[i_], reports and skips it, or
+  // reorders the window and leaves i_ to be examined again.
   void Step() {
     Entry& x = e_[i_];
     const Entry* next = i_ + 1 < e_.size() ? &e_[i_ + 1] : nullptr;
     const bool next_fits =
         next != nullptr && !next->malformed && next->seq == expected_ && ChainsFrom(*next, prev_);
-    if (x.malformed) {
-      if (next_fits) {
-        Report(FindingKind::kInserted, 0, 0, x.file, x.line, "line is not an audit record");
-        ++i_;
-        return;
-      }
-      Report(FindingKind::kModified, expected_, expected_, x.file, x.line,
-             "record is unparseable or its chain field is damaged");
-      ++expected_;
-      resync_ = true;
-      ++i_;
-      return;
-    }
-    if (x.type == "file-start") {
-      auto pc = HexDecodeFixed<32>(GetString(x.rec, "prevChain"));
-      const std::uint64_t prev_seq = GetU64(x.rec, "prevSeq");
-      if (pc && (prev_seq + 1 != expected_ || *pc != prev_) && !resync_ && x.seq == prev_seq + 1 &&
-          ChainsFrom(x, *pc)) {
-        if (prev_seq + 1 > expected_) {
-          Report(FindingKind::kDeleted, expected_, prev_seq, x.file, x.line,
-                 "records missing before this file (its file-start names previous file \"" +
-                     GetString(x.rec, "prevFile") + "\" ending at seq " + std::to_string(prev_seq) +
-                     ")");
-        } else if (prev_seq + 1 < expected_) {
-          Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
-                 "file overlaps records already seen (duplicated or replayed file)");
-          ++i_;
-          return;
-        } else {
-          Report(FindingKind::kModified, prev_seq, prev_seq, x.file, x.line,
-                 "the previous file's last record differs from the one this file continues");
-        }
-        prev_ = *pc;
-        expected_ = prev_seq + 1;
-      }
-    }
+    if (x.malformed) return StepMalformed(x, next_fits);
+    if (x.type == "file-start" && !ReanchorAtFileStart(x)) return;
     const bool fits = x.seq == expected_ && ChainsFrom(x, prev_);
     if (resync_) {
       // The record before was unreadable, so this one's chain cannot be checked; continue from
@@ -294,58 +261,109 @@ class Walker {
         return;
       }
     }
-    if (fits) {
-      // Two lines both claiming this position and both chaining: the real one is the one the
-      // following record continues from.
-      if (next_fits && i_ + 2 < e_.size() && !e_[i_ + 2].malformed &&
-          ChainsFrom(e_[i_ + 2], ChainOf(*next, prev_)) &&
-          !ChainsFrom(e_[i_ + 2], ChainOf(x, prev_))) {
-        Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
-               "forged record: the following records continue the chain without it");
-        ++i_;
-        return;
-      }
-      Accept(x);
+    if (fits) return StepFitting(x, next, next_fits);
+    if (x.seq > expected_) return StepAhead(x, next_fits);
+    StepBehind(x, next_fits);
+  }
+
+  void StepMalformed(const Entry& x, bool next_fits) {
+    if (next_fits) {
+      Report(FindingKind::kInserted, 0, 0, x.file, x.line, "line is not an audit record");
+      ++i_;
       return;
     }
-    if (x.seq > expected_) {
-      std::optional<std::size_t> found;
-      for (std::size_t j = i_ + 1; j < e_.size(); ++j) {
-        if (!e_[j].malformed && e_[j].seq == expected_) {
-          found = j;
-          break;
-        }
-      }
-      // A genuine record out of place still chains from its real predecessor; a forged one
-      // placed before the expected record does not.
-      if (found && (IsGenuine(x) || !next_fits)) {
-        const Entry& y = e_[*found];
-        Report(FindingKind::kReordered, x.seq, x.seq, x.file, x.line,
-               "record seq " + std::to_string(x.seq) + " appears before seq " +
-                   std::to_string(expected_) + " (at " + y.file + ":" + std::to_string(y.line) +
-                   ")");
-        std::stable_sort(e_.begin() + static_cast<std::ptrdiff_t>(i_),
-                         e_.begin() + static_cast<std::ptrdiff_t>(*found) + 1,
-                         [](const Entry& a, const Entry& b) {
-                           auto key = [](const Entry& y2) {
-                             return y2.malformed ? UINT64_MAX : y2.seq;
-                           };
-                           return key(a) < key(b);
-                         });
-        return;  // re-examine position i_ with the sorted window
-      }
-      if (next_fits) {
-        Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
-               "line does not belong to the chain (the next record continues without it)");
-        ++i_;
-        return;
-      }
-      Report(FindingKind::kDeleted, expected_, x.seq - 1, x.file, x.line,
-             "records " + std::to_string(expected_) + ".." + std::to_string(x.seq - 1) +
-                 " are missing before this line");
-      Accept(x);
+    Report(FindingKind::kModified, expected_, expected_, x.file, x.line,
+           "record is unparseable or its chain field is damaged");
+    ++expected_;
+    resync_ = true;
+    ++i_;
+  }
+
+  // A file-start that chains from the previous file's last record but does not continue where
+  // the walk stands re-anchors the walk on it. Returns false when x was skipped as a replayed
+  // file.
+  bool ReanchorAtFileStart(const Entry& x) {
+    auto pc = HexDecodeFixed<32>(GetString(x.rec, "prevChain"));
+    const std::uint64_t prev_seq = GetU64(x.rec, "prevSeq");
+    if (!pc || (prev_seq + 1 == expected_ && *pc == prev_) || resync_ || x.seq != prev_seq + 1 ||
+        !ChainsFrom(x, *pc)) {
+      return true;
+    }
+    if (prev_seq + 1 > expected_) {
+      Report(FindingKind::kDeleted, expected_, prev_seq, x.file, x.line,
+             "records missing before this file (its file-start names previous file \"" +
+                 GetString(x.rec, "prevFile") + "\" ending at seq " + std::to_string(prev_seq) +
+                 ")");
+    } else if (prev_seq + 1 < expected_) {
+      Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+             "file overlaps records already seen (duplicated or replayed file)");
+      ++i_;
+      return false;
+    } else {
+      Report(FindingKind::kModified, prev_seq, prev_seq, x.file, x.line,
+             "the previous file's last record differs from the one this file continues");
+    }
+    prev_ = *pc;
+    expected_ = prev_seq + 1;
+    return true;
+  }
+
+  // x has the expected seq and chains; `next` is only read when next_fits (then it is non-null).
+  void StepFitting(const Entry& x, const Entry* next, bool next_fits) {
+    // Two lines both claiming this position and both chaining: the real one is the one the
+    // following record continues from.
+    if (next_fits && i_ + 2 < e_.size() && !e_[i_ + 2].malformed &&
+        ChainsFrom(e_[i_ + 2], ChainOf(*next, prev_)) &&
+        !ChainsFrom(e_[i_ + 2], ChainOf(x, prev_))) {
+      Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+             "forged record: the following records continue the chain without it");
+      ++i_;
       return;
     }
+    Accept(x);
+  }
+
+  // x.seq is past the expected one: a reordering, an inserted line, or deleted records.
+  void StepAhead(const Entry& x, bool next_fits) {
+    std::optional<std::size_t> found;
+    for (std::size_t j = i_ + 1; j < e_.size(); ++j) {
+      if (!e_[j].malformed && e_[j].seq == expected_) {
+        found = j;
+        break;
+      }
+    }
+    // A genuine record out of place still chains from its real predecessor; a forged one
+    // placed before the expected record does not.
+    if (found && (IsGenuine(x) || !next_fits)) {
+      const Entry& y = e_[*found];
+      Report(FindingKind::kReordered, x.seq, x.seq, x.file, x.line,
+             "record seq " + std::to_string(x.seq) + " appears before seq " +
+                 std::to_string(expected_) + " (at " + y.file + ":" + std::to_string(y.line) +
+                 ")");
+      std::stable_sort(e_.begin() + static_cast<std::ptrdiff_t>(i_),
+                       e_.begin() + static_cast<std::ptrdiff_t>(*found) + 1,
+                       [](const Entry& a, const Entry& b) {
+                         auto key = [](const Entry& y2) {
+                           return y2.malformed ? UINT64_MAX : y2.seq;
+                         };
+                         return key(a) < key(b);
+                       });
+      return;  // re-examine position i_ with the sorted window
+    }
+    if (next_fits) {
+      Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
+             "line does not belong to the chain (the next record continues without it)");
+      ++i_;
+      return;
+    }
+    Report(FindingKind::kDeleted, expected_, x.seq - 1, x.file, x.line,
+           "records " + std::to_string(expected_) + ".." + std::to_string(x.seq - 1) +
+               " are missing before this line");
+    Accept(x);
+  }
+
+  // x.seq is at or before the expected one but x does not chain there.
+  void StepBehind(const Entry& x, bool next_fits) {
     if (next_fits) {
       Report(FindingKind::kInserted, x.seq, x.seq, x.file, x.line,
              "line does not belong to the chain (the next record continues without it)");
@@ -376,73 +394,6 @@ class Walker {
 };
 
 }  // namespace
-
-std::string_view FindingKindName(FindingKind kind) {
-  switch (kind) {
-    case FindingKind::kModified:
-      return "modified";
-    case FindingKind::kDeleted:
-      return "deleted";
-    case FindingKind::kInserted:
-      return "inserted";
-    case FindingKind::kReordered:
-      return "reordered";
-    case FindingKind::kBadSignature:
-      return "bad-signature";
-    case FindingKind::kUnknownKey:
-      return "unknown-key";
-    case FindingKind::kUnsignedTail:
-      return "unsigned-tail";
-    case FindingKind::kIncompleteLine:
-      return "incomplete-line";
-    case FindingKind::kIo:
-      return "io";
-  }
-  return "unknown";
-}
-
-bool VerifyReport::Tampered() const {
-  return std::any_of(findings.begin(), findings.end(),
-                     [](const VerifyFinding& f) { return f.kind != FindingKind::kUnsignedTail; });
-}
-
-nlohmann::json VerifyReport::ToJson() const {
-  nlohmann::json j = {{"ok", Ok()},
-                      {"tampered", Tampered()},
-                      {"records", records},
-                      {"checkpoints", checkpoints},
-                      {"firstSeq", first_seq},
-                      {"lastSeq", last_seq},
-                      {"signedThrough", signed_through},
-                      {"findings", nlohmann::json::array()}};
-  for (const VerifyFinding& f : findings) {
-    j["findings"].push_back({{"kind", std::string(FindingKindName(f.kind))},
-                             {"seq", f.seq},
-                             {"lastSeq", f.last_seq},
-                             {"file", f.file},
-                             {"line", f.line},
-                             {"detail", f.detail}});
-  }
-  return j;
-}
-
-std::string VerifyReport::ToText() const {
-  std::ostringstream out;
-  for (const VerifyFinding& f : findings) {
-    out << FindingKindName(f.kind);
-    if (f.seq != 0) {
-      out << " seq " << f.seq;
-      if (f.last_seq != f.seq) out << ".." << f.last_seq;
-    }
-    out << " at " << f.file;
-    if (f.line != 0) out << ":" << f.line;
-    out << ": " << f.detail << "\n";
-  }
-  out << (Ok() ? "OK" : (Tampered() ? "FAILED" : "OK except unsigned tail")) << ": " << records
-      << " records, " << checkpoints << " valid checkpoints, seq " << first_seq << ".." << last_seq
-      << ", signed through " << signed_through << "\n";
-  return out.str();
-}
 
 VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
                               const std::vector<VerificationKey>& keys) {

@@ -1,0 +1,143 @@
+// AuditLog::Recover: how a restart continues the chain the previous run left on disk. Only the
+// newest file is read; its torn tail (never acknowledged) is dropped and its last record gives the
+// sequence number and chain value to continue from.
+
+#include "proxy/audit/audit_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "base/file_io.h"
+
+namespace xks::audit {
+namespace {
+
+bool IsLogFileName(const std::string& prefix, const std::string& name) {
+  const std::size_t want = prefix.size() + 1 + 20 + 6;
+  if (name.size() != want || name.compare(0, prefix.size() + 1, prefix + "-") != 0) return false;
+  if (name.compare(name.size() - 6, 6, ".jsonl") != 0) return false;
+  for (std::size_t i = prefix.size() + 1; i < prefix.size() + 21; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
+}
+
+// The log files in `directory`, oldest first, after removing empty newest ones.
+Result<std::vector<std::string>, std::string> ListLogFiles(const std::string& directory,
+                                                           const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return Fail("audit: cannot create " + directory + ": " + ec.message());
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    std::string name = entry.path().filename().string();
+    if (IsLogFileName(prefix, name)) names.push_back(name);
+  }
+  if (ec) return Fail("audit: cannot list " + directory + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  // A crash between creating a file and syncing its file-start record leaves an empty file
+  // that holds nothing acknowledged; it is removed so the name can be reused.
+  while (!names.empty() && std::filesystem::file_size(directory + "/" + names.back(), ec) == 0 &&
+         !ec) {
+    std::filesystem::remove(directory + "/" + names.back(), ec);
+    if (ec) return Fail("audit: cannot remove empty " + names.back() + ": " + ec.message());
+    names.pop_back();
+  }
+  return names;
+}
+
+// The complete lines of `path`; a torn tail is truncated away on disk first.
+Result<std::string, std::string> ReadCompleteLines(const std::string& path) {
+  auto fd = OpenFile(path, O_RDWR);
+  if (!fd.ok()) return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
+  std::string data;
+  if (auto r = ReadAll(fd->get(), data); !r.ok()) {
+    return Fail("audit: cannot read " + path + ": " + std::strerror(r.error().sys_errno));
+  }
+  // A last line without '\n' is a write that never completed, so it was never acknowledged:
+  // dropping it keeps the chain made only of acknowledged records.
+  std::size_t end = data.rfind('\n');
+  std::size_t keep = end == std::string::npos ? 0 : end + 1;
+  if (keep != data.size()) {
+    if (::ftruncate(fd->get(), static_cast<off_t>(keep)) != 0 || ::fdatasync(fd->get()) != 0) {
+      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(errno));
+    }
+    data.resize(keep);
+  }
+  return data;
+}
+
+// Where the chain in one file ends.
+struct ChainTail {
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  Sha256Digest chain{};
+  bool saw_checkpoint = false;
+  std::uint64_t last_checkpoint_seq = 0;
+  std::uint64_t uncovered = 0;  // non-checkpoint records after the last checkpoint
+};
+
+Result<ChainTail, std::string> ScanChainTail(const std::string& path, const std::string& data) {
+  ChainTail tail;
+  bool any = false;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t nl = data.find('\n', pos);
+    std::string_view line(data.data() + pos, nl - pos);
+    pos = nl + 1;
+    auto split = SplitRecordLine(line);
+    nlohmann::json j =
+        split ? nlohmann::json::parse(split->body, nullptr, false) : nlohmann::json(nullptr);
+    if (!split || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
+        !j.contains("type") || !j["type"].is_string()) {
+      return Fail("audit: cannot continue the chain: malformed record in " + path +
+                  " (run `xks-audit verify`; move the directory aside to start a new chain)");
+    }
+    std::uint64_t s = j["seq"].get<std::uint64_t>();
+    if (!any) tail.first_seq = s;
+    any = true;
+    tail.last_seq = s;
+    tail.chain = split->chain;
+    if (j["type"] == "checkpoint") {
+      tail.last_checkpoint_seq = s;
+      tail.uncovered = 0;
+      tail.saw_checkpoint = true;
+    } else {
+      ++tail.uncovered;
+    }
+  }
+  if (!any) {
+    return Fail("audit: " + path +
+                " is empty; remove it (it holds no records) so the chain can be continued");
+  }
+  return tail;
+}
+
+}  // namespace
+
+Result<void, std::string> AuditLog::Recover() {
+  auto names = ListLogFiles(config_.directory, config_.file_prefix);
+  if (!names.ok()) return Fail(std::move(names).error());
+  if (names->empty()) return {};  // genesis
+  const std::string newest = names->back();
+  const std::string path = config_.directory + "/" + newest;
+  auto data = ReadCompleteLines(path);
+  if (!data.ok()) return Fail(std::move(data).error());
+  auto tail = ScanChainTail(path, data.value());
+  if (!tail.ok()) return Fail(std::move(tail).error());
+  seq_ = tail->last_seq;
+  chain_ = tail->chain;
+  // Records before the first checkpoint of this file are unsigned back to its first record.
+  last_checkpoint_seq_ = tail->saw_checkpoint ? tail->last_checkpoint_seq : tail->first_seq - 1;
+  uncovered_ = tail->uncovered;
+  if (uncovered_ > 0) oldest_uncovered_ = std::chrono::steady_clock::now();
+  file_name_ = newest;
+  return {};
+}
+
+}  // namespace xks::audit
