@@ -1,7 +1,6 @@
 #include "tools/xksctl/erasure.h"
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -11,13 +10,6 @@
 #include "tools/xksctl/config_store.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/secrets.h"
-
-#ifdef XKSCTL_HAVE_AUDIT
-#include "proxy/audit/audit_config.h"
-#include "proxy/audit/audit_crypto.h"
-#include "proxy/audit/audit_log.h"
-#include "proxy/audit/checkpoint_signer.h"
-#endif
 
 namespace xks::xksctl {
 namespace {
@@ -221,6 +213,84 @@ int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<Target>& ta
   return Emit(ctx, {{"certificate", cert_path}, {"certificate_body", cert}}, text.str());
 }
 
+// Every object in the tenant's token (a key pair once: both halves share its label), each mapped
+// to the external key id and version whose label it carries.
+std::vector<Target> TokenTargets(const std::vector<pkcs11::KeyInfo>& listed,
+                                 const std::string& health_check_key,
+                                 const nlohmann::json& tenant_json) {
+  std::vector<Target> targets;
+  for (const auto& k : listed) {
+    bool seen = false;
+    for (const auto& t : targets) seen = seen || t.label == k.label;
+    if (seen) continue;  // a key pair shares one label; DestroyKey removes both halves
+    Target t;
+    t.label = k.label;
+    t.role = k.label == health_check_key ? "health-check" : "other";
+    for (const auto& [id, key] : KeysOf(tenant_json).items()) {
+      if (key.contains("label") && key["label"] == k.label) {
+        t.external_key_id = id;
+        t.version = 1;
+        t.role = "tenant-key";
+      }
+      for (const auto& v : key.value("versions", nlohmann::json::array())) {
+        if (v.value("label", "") == k.label) {
+          t.external_key_id = id;
+          t.version = v.value("version", 0);
+          t.role = "tenant-key";
+        }
+      }
+    }
+    targets.push_back(std::move(t));
+  }
+  return targets;
+}
+
+// Configured keys the token no longer holds are still listed so the certificate is complete.
+void AddConfiguredKeysNotInToken(std::vector<Target>& targets, const nlohmann::json& tenant_json) {
+  for (const auto& [id, key] : KeysOf(tenant_json).items()) {
+    std::vector<std::pair<int, std::string>> labels;
+    if (key.contains("label")) labels.emplace_back(1, key["label"].get<std::string>());
+    for (const auto& v : key.value("versions", nlohmann::json::array())) {
+      labels.emplace_back(v.value("version", 0), v.value("label", ""));
+    }
+    for (const auto& [version, label] : labels) {
+      bool seen = false;
+      for (const auto& t : targets) seen = seen || t.label == label;
+      if (!seen) targets.push_back({label, id, version, "tenant-key", std::nullopt, {}});
+    }
+  }
+}
+
+// Removes tenant `index` and its token entry from the configuration document (not yet saved).
+void EraseTenantAndToken(nlohmann::json& doc, std::size_t index, const std::string& token_id) {
+  doc["tenants"].erase(index);
+  auto& tokens = doc["hsm"]["tokens"];
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].value("id", "") == token_id) {
+      tokens.erase(i);
+      break;
+    }
+  }
+}
+
+// The tenant's SigV4 secrets are worthless once it is shredded; removes them (and their KMS
+// console files) so they cannot be misused. Returns the removed paths.
+nlohmann::json RemoveCredentialFiles(const nlohmann::json& tenant_json,
+                                     const std::string& base_dir) {
+  nlohmann::json removed_files = nlohmann::json::array();
+  for (const auto& c : tenant_json.value("credentials", nlohmann::json::array())) {
+    if (!c.contains("secret") || !c["secret"].contains("file")) continue;
+    std::string secret = ResolvePath(base_dir, c["secret"]["file"].get<std::string>());
+    std::error_code ec;
+    if (std::filesystem::remove(secret, ec)) removed_files.push_back(secret);
+    if (secret.ends_with(".secret")) {
+      std::string console = secret.substr(0, secret.size() - 7) + ".kms-console.json";
+      if (std::filesystem::remove(console, ec)) removed_files.push_back(console);
+    }
+  }
+  return removed_files;
+}
+
 std::string CertificatePath(const ParsedArgs& args, const ConfigStore& store,
                             const std::string& what) {
   if (auto p = args.Get("certificate")) return std::filesystem::absolute(*p).string();
@@ -267,69 +337,16 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
 
   auto listed = hsm.client->ListKeys(AdminDeadline());
   if (!listed.ok()) ThrowHsm("cannot list the token's keys", listed.error());
-  std::vector<Target> targets;
-  for (const auto& k : listed.value()) {
-    bool seen = false;
-    for (const auto& t : targets) seen = seen || t.label == k.label;
-    if (seen) continue;  // a key pair shares one label; DestroyKey removes both halves
-    Target t;
-    t.label = k.label;
-    t.role = k.label == hsm.health_check_key ? "health-check" : "other";
-    for (const auto& [id, key] : KeysOf(tenant_json).items()) {
-      if (key.contains("label") && key["label"] == k.label) {
-        t.external_key_id = id;
-        t.version = 1;
-        t.role = "tenant-key";
-      }
-      for (const auto& v : key.value("versions", nlohmann::json::array())) {
-        if (v.value("label", "") == k.label) {
-          t.external_key_id = id;
-          t.version = v.value("version", 0);
-          t.role = "tenant-key";
-        }
-      }
-    }
-    targets.push_back(std::move(t));
-  }
-  // Configured keys the token no longer holds are still listed so the certificate is complete.
-  for (const auto& [id, key] : KeysOf(tenant_json).items()) {
-    std::vector<std::pair<int, std::string>> labels;
-    if (key.contains("label")) labels.emplace_back(1, key["label"].get<std::string>());
-    for (const auto& v : key.value("versions", nlohmann::json::array())) {
-      labels.emplace_back(v.value("version", 0), v.value("label", ""));
-    }
-    for (const auto& [version, label] : labels) {
-      bool seen = false;
-      for (const auto& t : targets) seen = seen || t.label == label;
-      if (!seen) targets.push_back({label, id, version, "tenant-key", std::nullopt, {}});
-    }
-  }
+  std::vector<Target> targets = TokenTargets(listed.value(), hsm.health_check_key, tenant_json);
+  AddConfiguredKeysNotInToken(targets, tenant_json);
 
   const std::string cert_path = CertificatePath(args, *store, "tenant-" + tenant);
   nlohmann::json reload;
   nlohmann::json removed_files = nlohmann::json::array();
   auto remove_from_config = [&] {
-    const std::string token_id = tenant_json.value("token", "");
-    doc["tenants"].erase(index);
-    auto& tokens = doc["hsm"]["tokens"];
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i].value("id", "") == token_id) {
-        tokens.erase(i);
-        break;
-      }
-    }
+    EraseTenantAndToken(doc, index, tenant_json.value("token", ""));
     reload = SaveThenReload(ctx, *store);
-    // The tenant's SigV4 secrets are worthless now; remove them so they cannot be misused.
-    for (const auto& c : tenant_json.value("credentials", nlohmann::json::array())) {
-      if (!c.contains("secret") || !c["secret"].contains("file")) continue;
-      std::string secret = ResolvePath(base_dir, c["secret"]["file"].get<std::string>());
-      std::error_code ec;
-      if (std::filesystem::remove(secret, ec)) removed_files.push_back(secret);
-      if (secret.ends_with(".secret")) {
-        std::string console = secret.substr(0, secret.size() - 7) + ".kms-console.json";
-        if (std::filesystem::remove(console, ec)) removed_files.push_back(console);
-      }
-    }
+    removed_files = RemoveCredentialFiles(tenant_json, base_dir);
   };
   bool all_gone = DestroyWithProof(hsm, targets, remove_from_config);
   nlohmann::json cert = {
@@ -388,112 +405,6 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
       {"config_removed", true},
       {"reload", reload}};
   return FinishShred(ctx, std::move(cert), targets, all_gone, audit, base_dir, cert_path);
-}
-
-#ifdef XKSCTL_HAVE_AUDIT
-
-nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::string& base_dir,
-                                const nlohmann::json& document) {
-  if (!audit_section.is_object() || !audit_section.contains("signer") ||
-      audit_section["signer"].value("type", "") != "file") {
-    return {{"unsigned", "no audit signer of type \"file\" is configured"}};
-  }
-  const std::string key_file = ResolvePath(base_dir, audit_section["signer"].value("key_file", ""));
-  auto signer = audit::FileCheckpointSigner::Load(key_file);
-  if (!signer.ok()) return {{"unsigned", "audit signer key unusable: " + signer.error()}};
-  nlohmann::json body = document;
-  body.erase("signature");
-  const std::string payload = body.dump();
-  auto sig = signer.value()->Sign(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
-  if (!sig.ok()) return {{"unsigned", "signing failed: " + sig.error()}};
-  return {{"algorithm", signer.value()->algorithm()},
-          {"key_id", signer.value()->key_id()},
-          {"public_key_pem", signer.value()->PublicKeyPem()},
-          {"signed_payload", "the certificate without \"signature\", compact nlohmann dump"},
-          {"value", Base64Encode(sig.value())}};
-}
-
-nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::string& operation,
-                                const std::string& tenant, const std::string& key_id,
-                                const nlohmann::json& details) {
-  if (!audit_section.is_object() || audit_section.empty()) {
-    return {{"recorded", false}, {"reason", "no audit section in the configuration"}};
-  }
-  auto cfg = audit::ParseAuditConfig(audit_section, "audit");
-  if (!cfg.ok()) {
-    std::string why;
-    for (const auto& p : cfg.error()) why += (why.empty() ? "" : "; ") + p;
-    return {{"recorded", false}, {"reason", "audit section invalid: " + why}};
-  }
-  audit::AuditConfig config = cfg.value();
-  // The proxy owns the "<file_prefix>-*.jsonl" chain; a second writer would fork it. xksctl keeps
-  // its own chain in the same directory, signed with the same key.
-  config.file_prefix = "xksctl";
-  config.mirror = audit::Mirror::kNone;
-  auto signer = audit::MakeFileSigner(config.signer);
-  if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error()}};
-  auto log = audit::AuditLog::Open(config, std::move(signer).value());
-  if (!log.ok()) return {{"recorded", false}, {"reason", log.error()}};
-  audit::AuditEvent event;
-  event.kind = audit::AuditEvent::Kind::kAdmin;
-  event.operation = operation;
-  event.tenant = tenant;
-  event.external_key_id = key_id;
-  event.details = details;
-  auto seq = log.value()->Append(event);
-  std::string file = log.value()->CurrentFile();
-  log.value()->Close();
-  if (!seq.ok()) return {{"recorded", false}, {"reason", seq.error().log_detail}};
-  return {{"recorded", true}, {"seq", seq.value()}, {"file", file}};
-}
-
-#else
-
-nlohmann::json SignWithAuditKey(const nlohmann::json&, const std::string&, const nlohmann::json&) {
-  return {{"unsigned", "xksctl was built without the audit library"}};
-}
-
-nlohmann::json RecordAdminEvent(const nlohmann::json&, const std::string&, const std::string&,
-                                const std::string&, const nlohmann::json&) {
-  return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
-}
-
-#endif
-
-nlohmann::json CountAuditedEncrypts(const nlohmann::json& audit_section, const std::string& tenant,
-                                    const std::string& key_id, const std::string& key_label) {
-  if (!audit_section.is_object() || !audit_section.contains("directory")) {
-    return {{"unavailable", "no audit directory is configured"}};
-  }
-  const std::string dir = audit_section["directory"].get<std::string>();
-  const std::string prefix = audit_section.value("file_prefix", "audit") + "-";
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) return {{"unavailable", "cannot read audit directory " + dir + ": " + ec.message()}};
-  std::uint64_t ok = 0, failed = 0, files = 0;
-  for (const auto& entry : it) {
-    const std::string name = entry.path().filename().string();
-    if (!name.starts_with(prefix) || !name.ends_with(".jsonl")) continue;
-    std::ifstream in(entry.path());
-    if (!in) return {{"unavailable", "cannot read " + entry.path().string()}};
-    ++files;
-    std::string line;
-    while (std::getline(in, line)) {
-      auto r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!r.is_object() || r.value("type", "") != "request" ||
-          r.value("operation", "") != "Encrypt" || r.value("tenant", "") != tenant ||
-          r.value("externalKeyId", "") != key_id || r.value("keyLabel", "") != key_label) {
-        continue;
-      }
-      if (r.value("result", "") == "OK") {
-        ++ok;
-      } else {
-        ++failed;
-      }
-    }
-  }
-  return {{"ok", ok}, {"failed", failed}, {"files", files}, {"directory", dir}};
 }
 
 }  // namespace xks::xksctl

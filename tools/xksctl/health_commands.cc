@@ -71,15 +71,13 @@ http::response<http::string_body> Exchange(Stream& stream, http::request<http::s
   return res;
 }
 
-int RunHealth(Context& ctx, const ParsedArgs& args) {
-  const Endpoint ep = ParseEndpoint(args.Require("endpoint"));
-  const std::string tenant = args.Require("tenant");
-  auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
+// The credential the health check signs with: --access-key-id's, or the tenant's first one.
+// The pointer refers into `tenant_json` itself, not into a temporary copy made by json::value().
+const nlohmann::json* FindCredential(const nlohmann::json& tenant_json, const std::string& tenant,
+                                     const std::string& wanted) {
   const nlohmann::json* cred = nullptr;
-  const std::string wanted = args.GetOr("access-key-id", "");
-  // Pointers must refer into `t` itself, not into a temporary copy made by json::value().
-  if (auto creds = t.find("credentials"); creds != t.end() && creds->is_array()) {
+  if (auto creds = tenant_json.find("credentials");
+      creds != tenant_json.end() && creds->is_array()) {
     for (const auto& c : *creds) {
       if (cred == nullptr && (wanted.empty() || c.value("access_key_id", "") == wanted)) cred = &c;
     }
@@ -88,10 +86,15 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
     throw OperationError("tenant " + tenant + " has no credential" +
                          (wanted.empty() ? std::string() : " " + wanted));
   }
+  return cred;
+}
+
+// The SigV4 secret a credential's {"file": ...} or {"env": ...} reference names; empty when it
+// names neither.
+SecretBytes ReadCredentialSecret(const nlohmann::json& ref, const std::string& base_dir) {
   SecretBytes secret;
-  const nlohmann::json& ref = (*cred)["secret"];
   if (ref.contains("file")) {
-    secret = ReadSecretFile(ResolvePath(store->BaseDir(), ref["file"].get<std::string>()));
+    secret = ReadSecretFile(ResolvePath(base_dir, ref["file"].get<std::string>()));
   } else if (ref.contains("env")) {
     const char* v = std::getenv(ref["env"].get<std::string>().c_str());
     if (v == nullptr)
@@ -99,34 +102,14 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
                            " (the tenant's secret) is not set");
     secret = SecretBytes(std::string_view(v));
   }
-  const std::string target =
-      t.value("path_prefix", "") + std::string(tenant::kXksApiPath) + "/health";
-  const std::string body =
-      nlohmann::json{{"requestMetadata",
-                      {{"kmsRequestId", "xksctl-" + NowUtc()}, {"kmsOperation", "KmsHealthCheck"}}}}
-          .dump();
-  const bool default_port = ep.port == (ep.tls ? "443" : "80");
-  const std::string host_header =
-      (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) +
-      (default_port ? "" : ":" + ep.port);
+  return secret;
+}
 
-  auth::SigningInput in;
-  in.method = "POST";
-  in.target = target;
-  in.headers = {{"Host", host_header}, {"Content-Type", "application/json"}};
-  in.body = body;
-  in.access_key_id = cred->value("access_key_id", "");
-  in.secret = secret.view();
-  in.region = args.GetOr("region", "us-east-1");
-  in.amz_date = auth::FormatAmzDate(std::chrono::system_clock::now());
-  http::request<http::string_body> req{http::verb::post, target, 11};
-  for (const auto& h : in.headers) req.set(h.name, h.value);
-  for (const auto& h : auth::SignRequest(in)) req.set(h.name, h.value);
-  req.body() = body;
-  req.prepare_payload();
-
-  const auto timeout = std::chrono::seconds(std::stoi(args.GetOr("timeout", "10")));
-  const auto started = std::chrono::steady_clock::now();
+// One POST of `req` to the endpoint (TLS unless http://), verifying the server as the options
+// say, within `timeout`. Network and TLS failures become OperationError.
+http::response<http::string_body> SendOnce(const Endpoint& ep,
+                                           http::request<http::string_body>& req,
+                                           const ParsedArgs& args, std::chrono::seconds timeout) {
   http::response<http::string_body> res;
   try {
     asio::io_context io;
@@ -169,6 +152,45 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
   } catch (const boost::system::system_error& e) {
     throw OperationError("GetHealthStatus to " + args.Require("endpoint") + " failed: " + e.what());
   }
+  return res;
+}
+
+int RunHealth(Context& ctx, const ParsedArgs& args) {
+  const Endpoint ep = ParseEndpoint(args.Require("endpoint"));
+  const std::string tenant = args.Require("tenant");
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  const nlohmann::json& t = store->Tenant(tenant);
+  const nlohmann::json* cred = FindCredential(t, tenant, args.GetOr("access-key-id", ""));
+  const SecretBytes secret = ReadCredentialSecret((*cred)["secret"], store->BaseDir());
+  const std::string target =
+      t.value("path_prefix", "") + std::string(tenant::kXksApiPath) + "/health";
+  const std::string body =
+      nlohmann::json{{"requestMetadata",
+                      {{"kmsRequestId", "xksctl-" + NowUtc()}, {"kmsOperation", "KmsHealthCheck"}}}}
+          .dump();
+  const bool default_port = ep.port == (ep.tls ? "443" : "80");
+  const std::string host_header =
+      (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) +
+      (default_port ? "" : ":" + ep.port);
+
+  auth::SigningInput in;
+  in.method = "POST";
+  in.target = target;
+  in.headers = {{"Host", host_header}, {"Content-Type", "application/json"}};
+  in.body = body;
+  in.access_key_id = cred->value("access_key_id", "");
+  in.secret = secret.view();
+  in.region = args.GetOr("region", "us-east-1");
+  in.amz_date = auth::FormatAmzDate(std::chrono::system_clock::now());
+  http::request<http::string_body> req{http::verb::post, target, 11};
+  for (const auto& h : in.headers) req.set(h.name, h.value);
+  for (const auto& h : auth::SignRequest(in)) req.set(h.name, h.value);
+  req.body() = body;
+  req.prepare_payload();
+
+  const auto timeout = std::chrono::seconds(std::stoi(args.GetOr("timeout", "10")));
+  const auto started = std::chrono::steady_clock::now();
+  http::response<http::string_body> res = SendOnce(ep, req, args, timeout);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

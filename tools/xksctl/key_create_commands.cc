@@ -1,0 +1,68 @@
+// `xksctl key create` and `key rotate`: a new HSM key as version 1 or as the next version.
+#include "proxy/tenant/config.h"
+#include "tools/xksctl/hsm_access.h"
+#include "tools/xksctl/key_handlers.h"
+#include "tools/xksctl/key_versions.h"
+
+namespace xks::xksctl::keys {
+
+int RunKeyCreate(Context& ctx, const ParsedArgs& args) {
+  const std::string tenant = args.Positional(0), key_id = args.Positional(1);
+  const Usage usage = ParseUsage(args.GetOr("usage", "encrypt,decrypt"));
+  if (!tenant::IsValidExternalKeyId(key_id)) {
+    throw UsageError("EXTERNAL_KEY_ID must be 1..128 of A-Z a-z 0-9 . - _");
+  }
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& t = store->Tenant(tenant);
+  if (!t["keys"].is_object()) t["keys"] = nlohmann::json::object();
+  if (t["keys"].contains(key_id)) {
+    throw OperationError("tenant " + tenant + " already has key " + key_id +
+                         " — use `xksctl key rotate` for a new version");
+  }
+  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  const std::string label = KeyLabel(tenant, key_id, 1);
+  pkcs11::KeyInfo info = CreateKey(hsm, label, usage);
+  const std::string created = NowUtc();
+  t["keys"][key_id] = {
+      {"versions",
+       nlohmann::json::array({{{"version", 1}, {"label", label}, {"_created", created}}})}};
+  nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
+  return Emit(ctx,
+              {{"tenant", tenant},
+               {"external_key_id", key_id},
+               {"label", label},
+               {"version", 1},
+               {"usage", UsageString(info.usage)},
+               {"created", created},
+               {"reload", reload}},
+              "created key " + key_id + " for tenant " + tenant + ": HSM key " + label +
+                  " (AES-256, " + UsageString(info.usage) + ", sensitive, non-extractable)\n");
+}
+
+int RunKeyRotate(Context& ctx, const ParsedArgs& args) {
+  const std::string tenant = args.Positional(0), key_id = args.Positional(1);
+  auto store = ConfigStore::Open(ctx.RequireConfigPath());
+  nlohmann::json& key = FindKey(*store, tenant, key_id);
+  const NextVersion next = NextVersionOf(key, key_id);
+  TenantHsm hsm = OpenTenantHsm(store->doc(), store->Tenant(tenant), store->BaseDir());
+  const Usage usage = UsageForNewVersion(args, hsm, next.latest_label);
+  const int version = next.version;
+  const std::string label = KeyLabel(tenant, key_id, version);
+  pkcs11::KeyInfo info = CreateKey(hsm, label, usage);
+  const std::string created = NowUtc();
+  key["versions"].push_back({{"version", version}, {"label", label}, {"_created", created}});
+  nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
+  return Emit(ctx,
+              {{"tenant", tenant},
+               {"external_key_id", key_id},
+               {"version", version},
+               {"label", label},
+               {"usage", UsageString(info.usage)},
+               {"created", created},
+               {"reload", reload}},
+              "rotated key " + key_id + " of tenant " + tenant + ": version " +
+                  std::to_string(version) + " = HSM key " + label +
+                  " (new encrypts use it; older versions still decrypt)\n");
+}
+
+}  // namespace xks::xksctl::keys
