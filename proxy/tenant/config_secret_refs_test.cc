@@ -1,0 +1,103 @@
+#include "proxy/tenant/config_secret_refs.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace xks::tenant::config_parsing {
+namespace {
+
+// A private temporary directory (mode 0700) removed with its files at the end of the test. Local
+// on purpose: the API test fakes sit in a higher layer.
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ =
+        (std::filesystem::temp_directory_path() / "xks-secret-refs-XXXXXX").string();
+    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string WriteFile(const std::string& name, const std::string& content, mode_t mode = 0600) {
+    const std::string file = path_ + "/" + name;
+    std::ofstream(file, std::ios::binary) << content;
+    ::chmod(file.c_str(), mode);
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY+1234";  // 45 chars
+
+TEST(SecretRefTest, FileRefIsResolvedCheckedAndRead) {
+  TempDir dir;
+  dir.WriteFile("sigv4.secret", kSecret);
+  Checker c;
+  auto ref =
+      ParseSecretRef(json{{"secret", {{"file", "sigv4.secret"}}}}, "secret", "cred", dir.path(), c);
+  ASSERT_TRUE(ref) << FormatProblems(c.Take());
+  EXPECT_EQ(ref->kind, SecretRef::Kind::kFile);
+  EXPECT_EQ(ref->where, dir.path() + "/sigv4.secret");
+  auto secret = ReadSecret(*ref, "cred.secret", c);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(secret->view(), kSecret);
+  EXPECT_TRUE(c.empty());
+}
+
+TEST(SecretRefTest, EnvRefNeedsASetVariable) {
+  ::setenv("XKS_SECRET_REFS_TEST_VAR", kSecret, 1);
+  ::unsetenv("XKS_SECRET_REFS_TEST_UNSET");
+  Checker c;
+  auto ref = ParseSecretRef(json{{"s", {{"env", "XKS_SECRET_REFS_TEST_VAR"}}}}, "s", "", "", c);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->Describe(), "env:XKS_SECRET_REFS_TEST_VAR");
+  auto secret = ReadSecret(*ref, "s", c);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(secret->view(), kSecret);
+  EXPECT_FALSE(
+      ParseSecretRef(json{{"s", {{"env", "XKS_SECRET_REFS_TEST_UNSET"}}}}, "s", "", "", c));
+  ConfigProblems problems = c.Take();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "s.env");
+}
+
+TEST(SecretRefTest, InlineAmbiguousAndMissingRefsAreRefused) {
+  Checker c;
+  EXPECT_FALSE(ParseSecretRef(json{{"pin", "1234"}}, "pin", "t", "", c));
+  EXPECT_FALSE(ParseSecretRef(json{{"pin", {{"file", "a"}, {"env", "B"}}}}, "pin", "t", "", c));
+  EXPECT_FALSE(ParseSecretRef(json::object(), "pin", "t", "", c));
+  ConfigProblems problems = c.Take();
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_NE(problems[0].message.find("inline secrets are not allowed"), std::string::npos);
+  EXPECT_NE(problems[1].message.find("exactly one"), std::string::npos);
+  EXPECT_NE(problems[2].message.find("missing"), std::string::npos);
+  for (const auto& p : problems) EXPECT_EQ(p.message.find("1234"), std::string::npos);
+}
+
+TEST(SecretRefTest, SecretFilesReadableByOthersAreRefusedWithoutTheirContent) {
+  TempDir dir;
+  const std::string file = dir.WriteFile("open.secret", kSecret, 0644);
+  Checker c;
+  EXPECT_FALSE(ParseSecretRef(json{{"s", {{"file", file}}}}, "s", "t", "", c));
+  CheckTlsPrivateKeyFile(file, "server.tls.private_key_file", c);
+  ConfigProblems problems = c.Take();
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].path, "t.s.file");
+  EXPECT_NE(problems[0].message.find("chmod 600 " + file), std::string::npos);
+  EXPECT_EQ(problems[1].path, "server.tls.private_key_file");
+  for (const auto& p : problems) EXPECT_EQ(p.message.find(kSecret), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xks::tenant::config_parsing

@@ -1,0 +1,21 @@
+#pragma once
+// The parsers of the configuration file's top-level sections, called by ParseConfig in file order.
+// Each fills its part of cfg and reports every problem to the checker. Internal to proxy/tenant.
+
+#include <string_view>
+
+#include "proxy/tenant/config.h"
+#include "proxy/tenant/config_checker.h"
+
+namespace xks::tenant::config_parsing {
+
+// config_server.cc
+void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c);
+// config_api.cc
+void ParseApi(const json& a, Config& cfg, Checker& c);
+// config_hsm.cc
+void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c);
+// config_tenants.cc; runs after ParseHsm because tenants name hsm.tokens entries.
+void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checker& c);
+
+}  // namespace xks::tenant::config_parsing
