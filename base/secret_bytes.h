@@ -3,8 +3,8 @@
 // or resized, excluded from core dumps where the kernel allows it, and never printed.
 // Thread safety: a value type; one instance is not safe for concurrent mutation.
 
-#include <sys/mman.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -72,8 +72,8 @@ std::string SecretFileError::Message() const {
     case Kind::kNotRegular:
       return path + " is not a regular file";
     case Kind::kAccessibleByOthers:
-      return path + " is accessible by group or others (mode " + OctalMode() +
-             "); run chmod 600 " + path;
+      return path + " is accessible by group or others (mode " + OctalMode() + "); run chmod 600 " +
+             path;
     case Kind::kTooLarge:
       return path + " is too large";
     case Kind::kEmpty:

@@ -19,7 +19,11 @@ int OpenDevNull() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 TEST(UniqueFdTest, ClosesOnDestruction) {
   int raw = OpenDevNull();
   ASSERT_GE(raw, 0);
-  { UniqueFd fd(raw); EXPECT_TRUE(fd.valid()); EXPECT_EQ(fd.get(), raw); }
+  {
+    UniqueFd fd(raw);
+    EXPECT_TRUE(fd.valid());
+    EXPECT_EQ(fd.get(), raw);
+  }
   EXPECT_FALSE(IsOpen(raw));
 }
 
@@ -48,7 +52,11 @@ TEST(UniqueFdTest, MoveTransfersOwnership) {
 
 TEST(UniqueFdTest, ReleaseGivesUpOwnership) {
   int raw = OpenDevNull();
-  { UniqueFd fd(raw); EXPECT_EQ(fd.Release(), raw); EXPECT_FALSE(fd); }
+  {
+    UniqueFd fd(raw);
+    EXPECT_EQ(fd.Release(), raw);
+    EXPECT_FALSE(fd);
+  }
   EXPECT_TRUE(IsOpen(raw));
   ::close(raw);
 }

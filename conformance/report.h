@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "conformance/runner.h"
 #include "base/result.h"
+#include "conformance/runner.h"
 
 namespace xks::conformance {
 

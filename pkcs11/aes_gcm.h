@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <span>
 
-#include "pkcs11/module.h"
 #include "base/secret_bytes.h"
+#include "pkcs11/module.h"
 
 namespace xks::pkcs11 {
 

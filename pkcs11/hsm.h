@@ -21,9 +21,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/secret_bytes.h"
 #include "pkcs11/hsm_error.h"
 #include "pkcs11/pin_source.h"
-#include "base/secret_bytes.h"
 
 namespace xks::pkcs11 {
 

@@ -5,8 +5,8 @@
 #include <span>
 #include <vector>
 
-#include "pkcs11/module.h"
 #include "base/secret_bytes.h"
+#include "pkcs11/module.h"
 
 namespace xks::pkcs11 {
 

@@ -67,9 +67,7 @@ T Symbol(void* library, const char* name) {
 
 const ModuleConfig& ConfigOf(const Module& module) { return module.config(); }
 
-HsmResult<void> RescanTokens(Module& module) {
-  return module.Reinitialize(module.generation());
-}
+HsmResult<void> RescanTokens(Module& module) { return module.Reinitialize(module.generation()); }
 
 HsmResult<std::shared_ptr<Module>> OpenModule(const ModuleConfig& config) {
   auto loaded = Module::Load(config);

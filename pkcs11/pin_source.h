@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "pkcs11/hsm_error.h"
 #include "base/secret_bytes.h"
+#include "pkcs11/hsm_error.h"
 
 namespace xks::pkcs11 {
 

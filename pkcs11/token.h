@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/secret_bytes.h"
 #include "pkcs11/module.h"
 #include "pkcs11/pkcs11_uri.h"
-#include "base/secret_bytes.h"
 #include "pkcs11/session_pool.h"
 
 namespace xks::pkcs11 {

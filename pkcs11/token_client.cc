@@ -1,6 +1,6 @@
 // TokenClient: the facade from hsm.h. This file opens the client and runs the operations that use
-// keys (encrypt, decrypt, sign, describe, list, read). Creating, importing and destroying keys is in
-// token_client_key_admin.cc; the session leasing and recovery both share is Impl, in
+// keys (encrypt, decrypt, sign, describe, list, read). Creating, importing and destroying keys is
+// in token_client_key_admin.cc; the session leasing and recovery both share is Impl, in
 // token_client_impl.h.
 
 #include <array>

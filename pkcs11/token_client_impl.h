@@ -219,5 +219,4 @@ class TokenClient::Impl {
   PooledSession holder_;
 };
 
-
 }  // namespace xks::pkcs11

@@ -27,7 +27,6 @@ ObjectSelector LabelSelector(std::string_view label) {
   return s;
 }
 
-
 // Fails with kInvalidArgument when any token object already carries `label`.
 HsmResult<void> CheckLabelUnused(Module& module, CK_SESSION_HANDLE session,
                                  std::string_view label) {

@@ -30,7 +30,7 @@ std::string AuthFailureTracker::FailureKey(std::string_view address) {
   const std::string text(address);
   std::array<unsigned char, 16> bytes{};
   if (inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1) return text;
-  static constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0, 0,
+  static constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0,    0,
                                                                0, 0, 0, 0, 0xff, 0xff};
   char out[INET6_ADDRSTRLEN] = {};
   if (std::memcmp(bytes.data(), kMappedPrefix.data(), kMappedPrefix.size()) == 0) {
@@ -55,9 +55,9 @@ void AuthFailureTracker::NoteFailure(std::string_view address) {
     return;
   }
   if (current_.empty()) return;  // capacity 0: remember nothing
-  const auto fewest = std::min_element(
-      current_.begin(), current_.end(),
-      [](const auto& a, const auto& b) { return a.second < b.second; });
+  const auto fewest =
+      std::min_element(current_.begin(), current_.end(),
+                       [](const auto& a, const auto& b) { return a.second < b.second; });
   const std::uint32_t inherited = fewest->second < UINT32_MAX ? fewest->second + 1 : UINT32_MAX;
   current_.erase(fewest);
   current_.emplace(std::move(key), inherited);

@@ -26,9 +26,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
-#include <cstdint>
 #include <string_view>
 #include <unordered_map>
 

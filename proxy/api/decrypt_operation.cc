@@ -1,8 +1,8 @@
 #include <cstdint>
 #include <string>
 
-#include "proxy/api/backend_errors.h"
 #include "base/base64.h"
+#include "proxy/api/backend_errors.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
 #include "proxy/api/http_responses.h"

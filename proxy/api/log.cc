@@ -81,8 +81,7 @@ std::string EscapeLogDetail(std::string_view text, std::size_t max_bytes) {
   out.reserve(text.size() + 1);
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    const bool plain = byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\' && c != '=' &&
-                       c != '~';
+    const bool plain = byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\' && c != '=' && c != '~';
     if (plain) {
       out += c;
     } else {

@@ -117,8 +117,7 @@ void ParseMirror(Parser& p, AuditConfig& c) {
   }
 }
 
-void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p,
-                 AuditConfig& c) {
+void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p, AuditConfig& c) {
   auto signer = audit.find("signer");
   if (signer == audit.end()) {
     p.Problem("signer", "missing — add {\"type\": \"file\", \"key_file\": \"/path/key.pem\"}");

@@ -2,8 +2,6 @@
 // newest file is read; its torn tail (never acknowledged) is dropped and its last record gives the
 // sequence number and chain value to continue from.
 
-#include "proxy/audit/audit_log.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <filesystem>
 
 #include "base/file_io.h"
+#include "proxy/audit/audit_log.h"
 
 namespace xks::audit {
 namespace {
@@ -54,7 +53,8 @@ Result<std::vector<std::string>, std::string> ListLogFiles(const std::string& di
 // The complete lines of `path`; a torn tail is truncated away on disk first.
 Result<std::string, std::string> ReadCompleteLines(const std::string& path) {
   auto fd = OpenFile(path, O_RDWR);
-  if (!fd.ok()) return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
+  if (!fd.ok())
+    return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
   std::string data;
   if (auto r = ReadAll(fd->get(), data); !r.ok()) {
     return Fail("audit: cannot read " + path + ": " + std::strerror(r.error().sys_errno));

@@ -25,7 +25,7 @@ struct Entry {
   std::string type;
   Sha256Digest digest{};
   std::optional<Sha256Digest> stored_chain;  // absent for redacted stand-ins
-  nlohmann::json rec;                  // parsed body (checkpoint and file-start need fields)
+  nlohmann::json rec;                        // parsed body (checkpoint and file-start need fields)
 };
 
 struct FileData {
@@ -338,16 +338,13 @@ class Walker {
       const Entry& y = e_[*found];
       Report(FindingKind::kReordered, x.seq, x.seq, x.file, x.line,
              "record seq " + std::to_string(x.seq) + " appears before seq " +
-                 std::to_string(expected_) + " (at " + y.file + ":" + std::to_string(y.line) +
-                 ")");
-      std::stable_sort(e_.begin() + static_cast<std::ptrdiff_t>(i_),
-                       e_.begin() + static_cast<std::ptrdiff_t>(*found) + 1,
-                       [](const Entry& a, const Entry& b) {
-                         auto key = [](const Entry& y2) {
-                           return y2.malformed ? UINT64_MAX : y2.seq;
-                         };
-                         return key(a) < key(b);
-                       });
+                 std::to_string(expected_) + " (at " + y.file + ":" + std::to_string(y.line) + ")");
+      std::stable_sort(
+          e_.begin() + static_cast<std::ptrdiff_t>(i_),
+          e_.begin() + static_cast<std::ptrdiff_t>(*found) + 1, [](const Entry& a, const Entry& b) {
+            auto key = [](const Entry& y2) { return y2.malformed ? UINT64_MAX : y2.seq; };
+            return key(a) < key(b);
+          });
       return;  // re-examine position i_ with the sorted window
     }
     if (next_fits) {

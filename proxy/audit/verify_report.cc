@@ -1,11 +1,11 @@
 // How a verification report reads: finding-kind names, the JSON form and the text summary that
 // `xks-audit verify` prints. The walk that fills the report is in audit_verifier.cc.
 
-#include "proxy/audit/audit_verifier.h"
-
 #include <algorithm>
 #include <sstream>
 #include <string>
+
+#include "proxy/audit/audit_verifier.h"
 
 namespace xks::audit {
 

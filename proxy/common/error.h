@@ -42,7 +42,8 @@ struct Error {
 template <typename T>
 using ProxyResult = Result<T, Error>;
 
-/// Convenience constructor: `return Fail(MakeError(ErrorName::kValidation, "plaintext: not Base64"));`
+/// Convenience constructor: `return Fail(MakeError(ErrorName::kValidation, "plaintext: not
+/// Base64"));`
 inline Error MakeError(ErrorName name, std::string message, std::string log_detail = {}) {
   return Error{name, std::move(message), std::move(log_detail)};
 }

@@ -23,7 +23,8 @@ struct HttpHeader {
 struct ConnectionInfo {
   std::string peer_address;  ///< "ip:port" of the client
   bool tls = false;          ///< false only with the explicit `insecure` listener setting
-  /// Subject of the verified TLS client certificate (mTLS), e.g. "CN=cks.kms.us-east-1.amazonaws.com".
+  /// Subject of the verified TLS client certificate (mTLS), e.g.
+  /// "CN=cks.kms.us-east-1.amazonaws.com".
   std::optional<std::string> client_cert_subject;
   /// True once an earlier request on this connection was answered with
   /// HttpResponse::authenticated set: the connection has proven it holds a tenant's credentials.

@@ -1,6 +1,6 @@
 #pragma once
-// One structured log line per event on stderr: `2026-11-27T21:30:00.123456Z INFO component message`.
-// Never pass plaintext, AAD, PINs, secrets or key material: messages are for operators.
+// One structured log line per event on stderr: `2026-11-27T21:30:00.123456Z INFO component
+// message`. Never pass plaintext, AAD, PINs, secrets or key material: messages are for operators.
 // Thread-safe: lines from different threads never interleave.
 
 #include <string_view>

@@ -3,7 +3,8 @@
 // tenant's token): CKM_ECDSA over the SHA-256 digest of each checkpoint payload. The key is
 // generated in the token (sensitive, non-extractable) and never leaves it.
 //
-// Thread safety: per CheckpointSigner — Sign from the audit writer thread; the rest from any thread.
+// Thread safety: per CheckpointSigner — Sign from the audit writer thread; the rest from any
+// thread.
 
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@ class HsmCheckpointSigner final : public audit::EcdsaDigestSigner {
 
 /// CKA_EC_POINT is a DER OCTET STRING around the X9.62 point; some modules store the bare point.
 /// Returns the 65-byte uncompressed point, or nullopt if it is neither form.
-std::optional<std::vector<std::uint8_t>> UncompressedP256Point(std::span<const std::uint8_t> ec_point);
+std::optional<std::vector<std::uint8_t>> UncompressedP256Point(
+    std::span<const std::uint8_t> ec_point);
 
 }  // namespace xks::runtime

@@ -65,8 +65,8 @@ TEST_F(HsmCheckpointSignerTest, SignaturesFromTheTokenVerifyWithTheExportedPubli
   ASSERT_TRUE(key.ok()) << key.error();
   EXPECT_EQ(key->key_id, (*signer)->key_id());
   const std::string payload = "xks-audit-checkpoint-v1\ntest\n";
-  const std::span<const std::uint8_t> message(
-      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+  const std::span<const std::uint8_t> message(reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                              payload.size());
   auto signature = (*signer)->Sign(message);
   ASSERT_TRUE(signature.ok()) << signature.error();
   EXPECT_EQ(signature->size(), 64u);

@@ -15,8 +15,8 @@ constexpr std::uint8_t kHealthPattern[32] = {'x', 'k', 's', '-', 'h', 'e', 'a', 
 
 std::string Fingerprint(const tenant::ModuleConfig& module, const tenant::TokenConfig& token) {
   return module.module + "|" + module.initialize_parameters + "|" +
-         (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" +
-         token.token + "|" + token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
+         (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" + token.token + "|" +
+         token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
          (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key;
 }
 
@@ -62,9 +62,9 @@ ErrorName ErrorNameForHsmKind(pkcs11::HsmErrorKind kind) {
 
 Error MapHsmError(const pkcs11::HsmError& error) {
   // The kind leads the detail: Unavailable and Internal share an errorName, not a cause.
-  return api::HsmFailure(ErrorNameForHsmKind(error.kind),
-                         std::string(pkcs11::HsmErrorKindName(error.kind)) + ": " +
-                             error.ToLogString());
+  return api::HsmFailure(
+      ErrorNameForHsmKind(error.kind),
+      std::string(pkcs11::HsmErrorKindName(error.kind)) + ": " + error.ToLogString());
 }
 
 Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::HsmConfig& hsm) {
@@ -88,7 +88,8 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::
       continue;
     }
     auto& module = modules[module_config->module];
-    if (module && pkcs11::ConfigOf(*module).initialize_parameters != module_config->initialize_parameters) {
+    if (module &&
+        pkcs11::ConfigOf(*module).initialize_parameters != module_config->initialize_parameters) {
       // The loaded module keeps the parameters of its C_Initialize (a second one in the same
       // process is refused as already initialized), so new ones need a new process.
       problems.push_back("hsm.modules " + module_config->id +
@@ -103,7 +104,8 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::
       module_options.initialize_parameters = module_config->initialize_parameters;
       auto opened = pkcs11::OpenModule(module_options);
       if (!opened.ok()) {
-        problems.push_back("hsm.modules " + module_config->id + ": " + opened.error().ToLogString());
+        problems.push_back("hsm.modules " + module_config->id + ": " +
+                           opened.error().ToLogString());
         modules.erase(module_config->module);
         continue;
       }
@@ -152,8 +154,8 @@ std::shared_ptr<OpenToken> HsmKeyBackend::FindToken(std::string_view token_id) c
 ProxyResult<std::shared_ptr<OpenToken>> HsmKeyBackend::Token(std::string_view token_id) const {
   auto token = FindToken(token_id);
   if (!token) {
-    return Fail(api::HsmFailure(ErrorName::kInternal,
-                                "token " + std::string(token_id) + " is not open"));
+    return Fail(
+        api::HsmFailure(ErrorName::kInternal, "token " + std::string(token_id) + " is not open"));
   }
   return token;
 }
@@ -166,11 +168,21 @@ ProxyResult<api::KeyAttributes> HsmKeyBackend::Describe(const api::KeyLocation& 
   if (!info.ok()) return Fail(MapHsmError(info.error()));
   api::KeyAttributes attributes;
   switch (info->key_type) {
-    case pkcs11::KeyType::kAes: attributes.key_type = "AES"; break;
-    case pkcs11::KeyType::kEc: attributes.key_type = "EC"; break;
-    case pkcs11::KeyType::kRsa: attributes.key_type = "RSA"; break;
-    case pkcs11::KeyType::kGenericSecret: attributes.key_type = "GENERIC_SECRET"; break;
-    case pkcs11::KeyType::kOther: attributes.key_type = "OTHER"; break;
+    case pkcs11::KeyType::kAes:
+      attributes.key_type = "AES";
+      break;
+    case pkcs11::KeyType::kEc:
+      attributes.key_type = "EC";
+      break;
+    case pkcs11::KeyType::kRsa:
+      attributes.key_type = "RSA";
+      break;
+    case pkcs11::KeyType::kGenericSecret:
+      attributes.key_type = "GENERIC_SECRET";
+      break;
+    case pkcs11::KeyType::kOther:
+      attributes.key_type = "OTHER";
+      break;
   }
   attributes.bits = info->value_len * 8;
   attributes.encrypt = info->usage.encrypt;

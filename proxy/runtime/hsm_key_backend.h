@@ -1,7 +1,7 @@
 #pragma once
-// The proxy's KeyBackend on real PKCS#11 tokens: one TokenClient per configured token, opened from the
-// `hsm` section of the configuration. This is the only place where the proxy calls the pkcs11 facade
-// for request work, and where HsmErrorKind becomes an XKS errorName (MapHsmError; the client
+// The proxy's KeyBackend on real PKCS#11 tokens: one TokenClient per configured token, opened from
+// the `hsm` section of the configuration. This is the only place where the proxy calls the pkcs11
+// facade for request work, and where HsmErrorKind becomes an XKS errorName (MapHsmError; the client
 // messages and the per-call answer are api::HsmFailure and api::ClientErrorForBackendFailure).
 //
 // Thread safety: every member is thread-safe. ApplyConfig (reload) swaps the token map atomically;
@@ -44,8 +44,8 @@ class HsmKeyBackend final : public api::KeyBackend {
   HsmKeyBackend() = default;
 
   /// Opens every module and token in `hsm` that is not already open with the same settings, and
-  /// drops tokens no longer configured. On any failure nothing changes and every problem is returned
-  /// (one line each, no PINs). Call once at start, then on each reload.
+  /// drops tokens no longer configured. On any failure nothing changes and every problem is
+  /// returned (one line each, no PINs). Call once at start, then on each reload.
   Result<void, std::vector<std::string>> ApplyConfig(const tenant::HsmConfig& hsm);
 
   ProxyResult<api::KeyAttributes> Describe(const api::KeyLocation& key,

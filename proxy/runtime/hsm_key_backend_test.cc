@@ -70,8 +70,7 @@ TEST(MapHsmErrorTest, EveryKindReachesTheClientAsOneNameMessageAndStatus) {
           call == api::BackendCall::kDecrypt && row.kind == HsmErrorKind::kBadCiphertext;
       SCOPED_TRACE(std::string(pkcs11::HsmErrorKindName(row.kind)) + " in " +
                    std::string(api::BackendCallName(call)));
-      EXPECT_EQ(client.name,
-                decrypt_blames_ciphertext ? ErrorName::kInvalidCiphertext : row.name);
+      EXPECT_EQ(client.name, decrypt_blames_ciphertext ? ErrorName::kInvalidCiphertext : row.name);
       EXPECT_EQ(client.message,
                 decrypt_blames_ciphertext ? api::kInvalidCiphertextMessage : row.message);
       EXPECT_EQ(HttpStatus(client.name), decrypt_blames_ciphertext ? 400 : row.status);

@@ -74,7 +74,9 @@ bool ParseArguments(int argc, char** argv, Arguments& out) {
 // Secrets (PINs, SigV4 secrets, plaintext in flight) live in this process's memory: never let it
 // be dumped to a core file or read through ptrace by another unprivileged process.
 void HardenProcess() {
-  struct rlimit no_core {0, 0};
+  struct rlimit no_core {
+    0, 0
+  };
   setrlimit(RLIMIT_CORE, &no_core);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(077);
@@ -84,8 +86,8 @@ void HardenProcess() {
 // 0600 is what the process umask (077, set above) always gave these files.
 void WriteSmallFile(const char* flag, const std::string& path, const std::string& content) {
   if (auto w = xks::WriteFileAtomic(path, content, 0600); !w.ok()) {
-    xks::LogError(kComponent, std::string("cannot write ") + flag + " " + path + ": " +
-                                  w.error().Message());
+    xks::LogError(kComponent,
+                  std::string("cannot write ") + flag + " " + path + ": " + w.error().Message());
   }
 }
 
@@ -139,8 +141,8 @@ int main(int argc, char** argv) {
   auto app = xks::runtime::ProxyApp::Create(args.config);
   if (!app.ok()) {
     for (const auto& problem : app.error()) xks::LogError(kComponent, problem);
-    xks::LogError(kComponent, "refusing to start: " + std::to_string(app.error().size()) +
-                                  " problem(s)");
+    xks::LogError(kComponent,
+                  "refusing to start: " + std::to_string(app.error().size()) + " problem(s)");
     return 1;
   }
   if (auto started = (*app)->Start(); !started.ok()) {

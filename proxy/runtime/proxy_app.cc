@@ -26,8 +26,8 @@ constexpr std::string_view kComponent = "proxy";
 
 server::TlsOptions ToTlsOptions(const std::optional<tenant::TlsConfig>& tls) {
   if (!tls) return {};
-  return server::TlsOptions{tls->certificate_chain_file, tls->private_key_file,
-                            tls->client_ca_file, tls->allowed_client_common_names};
+  return server::TlsOptions{tls->certificate_chain_file, tls->private_key_file, tls->client_ca_file,
+                            tls->allowed_client_common_names};
 }
 
 server::ServerOptions ToServerOptions(const tenant::ServerConfig& config) {
@@ -102,21 +102,26 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
   for (const auto& tenant : after.tenants()) {
     const tenant::Tenant* old = before.FindByName(tenant.name);
     if (old == nullptr) {
-      changes.push_back({"tenant.add", tenant.name, "",
+      changes.push_back({"tenant.add",
+                         tenant.name,
+                         "",
                          {{"path_prefix", tenant.path_prefix}, {"token", tenant.token_id}}});
     } else if (old->disabled != tenant.disabled) {
-      changes.push_back({tenant.disabled ? "tenant.disable" : "tenant.enable", tenant.name, "", {}});
+      changes.push_back(
+          {tenant.disabled ? "tenant.disable" : "tenant.enable", tenant.name, "", {}});
     }
     for (const auto& credential : tenant.credentials) {
       if (old == nullptr || !old->HasAccessKeyId(credential.access_key_id)) {
-        changes.push_back({"credential.add", tenant.name, "",
-                           {{"access_key_id", credential.access_key_id}}});
+        changes.push_back(
+            {"credential.add", tenant.name, "", {{"access_key_id", credential.access_key_id}}});
       }
     }
     if (old != nullptr) {
       for (const auto& credential : old->credentials) {
         if (!tenant.HasAccessKeyId(credential.access_key_id)) {
-          changes.push_back({"credential.revoke", tenant.name, "",
+          changes.push_back({"credential.revoke",
+                             tenant.name,
+                             "",
                              {{"access_key_id", credential.access_key_id}}});
         }
       }
@@ -127,8 +132,8 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
     for (const auto& [id, key] : tenant.keys) {
       const tenant::TenantKey* old_key = old ? old->FindKey(id) : nullptr;
       if (old_key == nullptr) {
-        changes.push_back({"key.add", tenant.name, id,
-                           {{"label", key.Current() ? key.Current()->label : ""}}});
+        changes.push_back(
+            {"key.add", tenant.name, id, {{"label", key.Current() ? key.Current()->label : ""}}});
         continue;
       }
       if (old_key->disabled != key.disabled) {
@@ -137,10 +142,14 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
       for (const auto& version : key.versions) {
         const tenant::KeyVersion* old_version = old_key->Find(version.version);
         if (old_version == nullptr) {
-          changes.push_back({"key.rotate", tenant.name, id,
+          changes.push_back({"key.rotate",
+                             tenant.name,
+                             id,
                              {{"version", version.version}, {"label", version.label}}});
         } else if (!old_version->retired && version.retired) {
-          changes.push_back({"key.retire-version", tenant.name, id,
+          changes.push_back({"key.retire-version",
+                             tenant.name,
+                             id,
                              {{"version", version.version}, {"label", version.label}}});
         }
       }
@@ -270,8 +279,8 @@ void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, 
   }
 }
 
-void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details,
-                                 std::string tenant, std::string external_key_id) {
+void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details, std::string tenant,
+                                 std::string external_key_id) {
   audit::AuditEvent event;
   event.kind = audit::AuditEvent::Kind::kAdmin;
   event.operation = std::move(operation);
@@ -279,8 +288,8 @@ void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details,
   event.tenant = std::move(tenant);
   event.external_key_id = std::move(external_key_id);
   if (auto appended = audit_->Append(event); !appended.ok()) {
-    LogError(kComponent, "audit record for " + event.operation +
-                             " failed: " + appended.error().log_detail);
+    LogError(kComponent,
+             "audit record for " + event.operation + " failed: " + appended.error().log_detail);
   }
 }
 
@@ -354,8 +363,8 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
                        {"keys", std::move(keys)}});
   }
   RecordAdmin("config.reload", {{"result", "applied"}, {"tenants", std::move(tenants)}});
-  LogInfo(kComponent, "configuration reloaded: " + std::to_string(next->tenants().size()) +
-                          " tenant(s)");
+  LogInfo(kComponent,
+          "configuration reloaded: " + std::to_string(next->tenants().size()) + " tenant(s)");
   return {};
 }
 

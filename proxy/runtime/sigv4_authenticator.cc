@@ -15,8 +15,8 @@ std::shared_ptr<const auth::CredentialStore> BuildCredentialStore(
 }
 
 SigV4Authenticator::SigV4Authenticator(WallClock clock)
-    : clock_(std::move(clock)), store_(std::make_shared<const auth::CredentialStore>(
-                                    std::vector<auth::Credential>{})) {}
+    : clock_(std::move(clock)),
+      store_(std::make_shared<const auth::CredentialStore>(std::vector<auth::Credential>{})) {}
 
 void SigV4Authenticator::Publish(const tenant::TenantRegistry& registry) {
   auto next = BuildCredentialStore(registry);

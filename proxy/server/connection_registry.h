@@ -32,8 +32,8 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace xks::server {

@@ -81,7 +81,9 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
   ~HttpSession() override { server_.connections_.Remove(this); }
 
-  void Run() override { net::dispatch(executor_, beast::bind_front_handler(&HttpSession::OnRun, Self())); }
+  void Run() override {
+    net::dispatch(executor_, beast::bind_front_handler(&HttpSession::OnRun, Self()));
+  }
   void CloseIfIdle() override {
     net::post(executor_, [self = Self()] {
       if (self->state_ != State::kIdle && self->state_ != State::kHandshake) return;
@@ -401,8 +403,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     const auto now = Clock::now();
     const auto& options = server_.options_;
     if (!drain_deadline_) drain_deadline_ = now + std::min(options.read_timeout, kDrainCap);
-    const auto per_read = drain_remaining_ ? options.read_timeout
-                                           : std::min(options.read_timeout, kDrainQuiet);
+    const auto per_read =
+        drain_remaining_ ? options.read_timeout : std::min(options.read_timeout, kDrainQuiet);
     Lowest().expires_at(std::min(*drain_deadline_, now + per_read));
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&HttpSession::OnDrain, Self()));

@@ -26,8 +26,8 @@ bool IsRawStringStart(const std::string& text, std::size_t quote) {
   std::size_t start = quote - 1;
   if (start >= 2 && text.compare(start - 2, 2, "u8") == 0) {
     start -= 2;
-  } else if (start >= 1 && (text[start - 1] == 'u' || text[start - 1] == 'U' ||
-                            text[start - 1] == 'L')) {
+  } else if (start >= 1 &&
+             (text[start - 1] == 'u' || text[start - 1] == 'U' || text[start - 1] == 'L')) {
     start -= 1;
   }
   return start == 0 || !IsIdentifierChar(text[start - 1]);
@@ -146,8 +146,8 @@ std::size_t FirstTopLevelParen(std::string_view segment) {
 
 std::size_t StartOfQualifiedName(std::string_view text, std::size_t end) {
   std::size_t start = end;
-  while (start > 0 && (IsIdentifierChar(text[start - 1]) || text[start - 1] == ':' ||
-                       text[start - 1] == '~')) {
+  while (start > 0 &&
+         (IsIdentifierChar(text[start - 1]) || text[start - 1] == ':' || text[start - 1] == '~')) {
     --start;
   }
   return start;
@@ -156,8 +156,8 @@ std::size_t StartOfQualifiedName(std::string_view text, std::size_t end) {
 // What the `{` after `raw_segment` opens, judged by the declaration text before it.
 BlockKind Classify(std::string_view raw_segment) {
   const std::string_view segment = DropPrefixes(raw_segment);
-  for (std::string_view scope : {"class", "struct", "union", "enum", "namespace", "extern",
-                                 "inline namespace"}) {
+  for (std::string_view scope :
+       {"class", "struct", "union", "enum", "namespace", "extern", "inline namespace"}) {
     if (StartsWithWord(segment, scope)) return BlockKind::kScope;
   }
   const std::string trimmed = Trim(segment);
@@ -167,8 +167,7 @@ BlockKind Classify(std::string_view raw_segment) {
   const char last = trimmed.back();
   if (last == ')' || last == '}') return BlockKind::kFunction;  // `}`: after `a_{x}` in a ctor
   if (last == '>') {  // `-> std::optional<int> {` versus `std::vector<int>{`
-    return trimmed.find("->") != std::string::npos ? BlockKind::kFunction
-                                                   : BlockKind::kInitializer;
+    return trimmed.find("->") != std::string::npos ? BlockKind::kFunction : BlockKind::kInitializer;
   }
   if (IsIdentifierChar(last)) {  // `f() const {` versus a member initialiser `b_{`
     const std::size_t start = StartOfQualifiedName(trimmed, trimmed.size());
@@ -189,17 +188,16 @@ std::string FunctionName(std::string_view raw_segment) {
   if (before.ends_with("]")) return "<lambda>";
   // `operator==`, `operator()`: the name runs from the class qualifier to the operator's symbol.
   const std::size_t op = before.rfind("operator");
-  if (op != std::string::npos &&
-      std::none_of(before.begin() + static_cast<std::ptrdiff_t>(op + 8), before.end(),
-                   IsIdentifierChar)) {
+  if (op != std::string::npos && std::none_of(before.begin() + static_cast<std::ptrdiff_t>(op + 8),
+                                              before.end(), IsIdentifierChar)) {
     return CollapseSpaces(before.substr(StartOfQualifiedName(before, op)));
   }
   const std::size_t start = StartOfQualifiedName(before, before.size());
   std::string name = before.substr(start);
   // A test macro is named by its arguments too: TEST_F(Suite, Name).
   const bool macro = name.size() > 2 && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isupper(static_cast<unsigned char>(c)) != 0 || c == '_';
-  });
+                       return std::isupper(static_cast<unsigned char>(c)) != 0 || c == '_';
+                     });
   if (macro) {
     const std::size_t close = segment.find(')', paren);
     if (close != std::string::npos) {

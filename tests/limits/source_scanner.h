@@ -14,9 +14,9 @@
 namespace xks::limits {
 
 struct FunctionSpan {
-  std::string name;     ///< e.g. "ServerImpl::Start", "TEST_F(ServerTest, X)", "<lambda>"
-  int first_line = 0;   ///< the line of the opening brace
-  int last_line = 0;    ///< the line of the closing brace
+  std::string name;    ///< e.g. "ServerImpl::Start", "TEST_F(ServerTest, X)", "<lambda>"
+  int first_line = 0;  ///< the line of the opening brace
+  int last_line = 0;   ///< the line of the closing brace
   int lines() const { return last_line - first_line + 1; }
 };
 

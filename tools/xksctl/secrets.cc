@@ -54,8 +54,9 @@ void WriteNewSecretFile(const std::string& path, std::string_view content) {
   if (written.ok()) return;
   const SystemError& e = written.error();
   if (e.what == "create") {
-    throw OperationError("cannot create secret file " + path + ": " + std::strerror(e.sys_errno) +
-                         (e.sys_errno == EEXIST ? " (an existing secret is never overwritten)" : ""));
+    throw OperationError(
+        "cannot create secret file " + path + ": " + std::strerror(e.sys_errno) +
+        (e.sys_errno == EEXIST ? " (an existing secret is never overwritten)" : ""));
   }
   throw OperationError("cannot write secret file " + path + ": " + e.Message());
 }

@@ -168,8 +168,7 @@ std::pair<std::string, bool> EnsureHealthKey(const TenantToken& token, const Par
   tc.max_sessions = 1;
   auto client = pkcs11::TokenClient::Open(token.module, tc);
   if (!client.ok()) ThrowHsm("cannot open token " + token.ref, client.error());
-  const std::string health_key =
-      args.GetOr("health-key-label", "xks-" + request.name + "-health");
+  const std::string health_key = args.GetOr("health-key-label", "xks-" + request.name + "-health");
   auto existing = client.value()->DescribeKey(health_key, AdminDeadline());
   if (existing.ok()) {
     if (existing->key_class != pkcs11::KeyClass::kSecret ||
