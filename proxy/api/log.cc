@@ -74,7 +74,6 @@ std::string EscapeLogValue(std::string_view value, std::size_t max_bytes) {
 }
 
 std::string EscapeLogDetail(std::string_view text, std::size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   const bool cut = text.size() > max_bytes;
   if (cut) text = text.substr(0, max_bytes);
   std::string out;
@@ -86,8 +85,7 @@ std::string EscapeLogDetail(std::string_view text, std::size_t max_bytes) {
       out += c;
     } else {
       out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
+      AppendHexByte(out, byte);
     }
   }
   if (cut) out += '~';
