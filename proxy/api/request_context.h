@@ -36,7 +36,6 @@ struct RequestContext {
   std::optional<std::string> kms_request_id;  ///< escaped for the log line (EscapeLogValue)
   std::string log_detail;                     ///< operators only (access log of 401 and 5xx)
   bool authenticated = false;  ///< SigV4 verified with one of the routed tenant's credentials
-  bool audit_exempt = false;   ///< the ping: no audit record, no access log line
   bool method_not_allowed = false;
 };
 

@@ -12,7 +12,6 @@
 #include "proxy/api/request_body.h"
 #include "proxy/api/request_context.h"
 #include "proxy/api/router.h"
-#include "proxy/common/ping.h"
 
 namespace xks::api {
 namespace {
@@ -91,7 +90,7 @@ HttpResponse XksService::Handle(const HttpRequest& request) {
   ctx.limits = RequestLimits{config.api.max_plaintext_bytes, config.api.max_ciphertext_bytes,
                              config.api.max_aad_bytes, config.api.max_arn_chars};
   HttpResponse response = Process(request, ctx);
-  if (!ctx.audit_exempt) Finish(ctx, response);
+  Finish(ctx, response);
   response.authenticated = ctx.authenticated;
   return response;
 }
@@ -131,12 +130,8 @@ HttpResponse XksService::Process(const HttpRequest& request, RequestContext& ctx
 
 ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, RequestContext& ctx) {
   const std::string_view path = PathOfTarget(request.target);
-  // Load balancers poll this without credentials; it says only that the process answers.
-  const std::string& ping_path = ctx.registry->config().server.ping_path;
-  if (!ping_path.empty() && path == ping_path && IsPingMethod(request.method)) {
-    ctx.audit_exempt = true;
-    return PingResponse();
-  }
+  // No ping branch here: the server answers the load balancer's ping on its I/O thread
+  // (proxy/common/ping.h), so a ping never reaches a worker.
   if (auto routed = RouteRequest(request, path, ctx); !routed.ok()) {
     return Fail(std::move(routed).error());
   }

@@ -617,11 +617,19 @@ TEST_F(XksServiceTest, DecryptWithAKeyThatMayNotDecryptIsInvalidKeyUsageWhatever
   ExpectError(Call("acme", "decrypt", "k1", b), 400, "InvalidKeyUsageException");
 }
 
-TEST_F(XksServiceTest, PingAnswersWithoutAudit) {
-  HttpRequest r = Request("acme", "/ping", "", "GET");
-  r.headers.clear();
-  EXPECT_EQ(service_->Handle(r).status, 200);
-  EXPECT_TRUE(audit_.events().empty());
+// The server alone answers the ping (FramingTest.PingWithAQueryIsAnsweredByTheServerAlone): a
+// ping that reaches the service is an unknown path, refused and recorded like any other, so a
+// second ping answerer with its own body cannot come back here unnoticed.
+TEST_F(XksServiceTest, TheServiceHasNoPingOfItsOwn) {
+  for (const char* target : {"/ping", "/ping?probe=1"}) {
+    HttpRequest r = Request("acme", target, "", "GET");
+    r.headers.clear();
+    const HttpResponse response = service_->Handle(r);
+    EXPECT_EQ(response.status, 404) << target;
+    EXPECT_NE(response.body.find("InvalidUriPathException"), std::string::npos) << response.body;
+  }
+  ASSERT_EQ(audit_.events().size(), 2u);
+  EXPECT_EQ(audit_.events()[0].result, "InvalidUriPathException");
 }
 
 // ---- Validation ----

@@ -24,5 +24,18 @@ TEST(PingTest, OnlyGetAndHead) {
   }
 }
 
+TEST(PingTest, MatchesThePathWithOrWithoutAQuery) {
+  EXPECT_TRUE(IsPingRequest("GET", "/ping", "/ping"));
+  EXPECT_TRUE(IsPingRequest("HEAD", "/ping", "/ping"));
+  EXPECT_TRUE(IsPingRequest("GET", "/ping?probe=1", "/ping"));
+  EXPECT_TRUE(IsPingRequest("GET", "/lb/health", "/lb/health"));
+  EXPECT_FALSE(IsPingRequest("POST", "/ping", "/ping"));
+  EXPECT_FALSE(IsPingRequest("GET", "/ping/", "/ping"));
+  EXPECT_FALSE(IsPingRequest("GET", "/pingx", "/ping"));
+  EXPECT_FALSE(IsPingRequest("GET", "/kms/xks/v1/health", "/ping"));
+  EXPECT_FALSE(IsPingRequest("GET", "/ping", "")) << "an empty ping_path disables the ping";
+  EXPECT_FALSE(IsPingRequest("GET", "", ""));
+}
+
 }  // namespace
 }  // namespace xks

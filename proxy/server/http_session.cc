@@ -298,8 +298,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     version_ = request->version;
     head_ = message.method() == http::verb::head;
     const auto& options = server_.options_;
-    if (!options.ping_path.empty() && request->target == options.ping_path &&
-        (head_ || message.method() == http::verb::get)) {
+    if (IsPingRequest(request->method, request->target, options.ping_path)) {
       return WriteResponse(PingResponse());
     }
     Dispatch(std::move(request));

@@ -210,5 +210,20 @@ TEST_F(FramingTest, PingAnswersExactlyWhatTheConfigurationGuideDocuments) {
   EXPECT_EQ(ping->Header("Content-Type"), "application/json");
 }
 
+TEST_F(FramingTest, PingWithAQueryIsAnsweredByTheServerAlone) {
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  auto get = client->Request("GET", "/ping?probe=1");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, R"({"status":"OK"})");
+  ASSERT_TRUE(client->Send("HEAD /ping?probe=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto head = client->ReadResponse(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->body, "");
+  EXPECT_TRUE(Handled().empty()) << "a ping reached the handler as " << Handled().front();
+}
+
 }  // namespace
 }  // namespace xks::server
