@@ -6,14 +6,14 @@
 
 #include <set>
 
-#include "proxy/api/testing/fakes.h"
+#include "proxy/tenant/testing/config_fixture.h"
 
 namespace xks::tenant {
 namespace {
 
-using api::testing::StandardConfigJson;
-using api::testing::TempDir;
 using nlohmann::json;
+using testing::StandardConfigJson;
+using testing::TempDir;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -51,7 +51,7 @@ TEST_F(ConfigTest, StandardConfigIsValid) {
   ASSERT_EQ(c.tenants.size(), 2u);
   EXPECT_EQ(c.tenants[0].name, "acme");
   EXPECT_EQ(c.tenants[0].credentials.size(), 2u);
-  EXPECT_EQ(c.tenants[0].credentials[0].secret.view(), api::testing::kAcmeSecret)
+  EXPECT_EQ(c.tenants[0].credentials[0].secret.view(), testing::kAcmeSecret)
       << "trailing newline stripped";
   EXPECT_EQ(c.tenants[0].credentials[0].secret_ref.where, dir_.path() + "/acme.secret")
       << "relative paths resolve against the config directory";
@@ -322,14 +322,10 @@ TEST_F(ConfigTest, CredentialRules) {
       [](json& d) { d["tenants"][1]["credentials"][0]["access_key_id"] = std::string(31, 'A'); },
       "tenants[1].credentials[0].access_key_id");
   ExpectProblem(
-      [](json& d) {
-        d["tenants"][1]["credentials"][0]["access_key_id"] = api::testing::kAcmeAccessKey;
-      },
+      [](json& d) { d["tenants"][1]["credentials"][0]["access_key_id"] = testing::kAcmeAccessKey; },
       "tenants[1].credentials[0].access_key_id", "already used");
   ExpectProblem(
-      [](json& d) {
-        d["tenants"][0]["credentials"][1]["access_key_id"] = api::testing::kAcmeAccessKey;
-      },
+      [](json& d) { d["tenants"][0]["credentials"][1]["access_key_id"] = testing::kAcmeAccessKey; },
       "tenants[0].credentials[1].access_key_id", "already used");
   dir_.WriteFile("short.secret", "tooshort");
   ExpectProblem(
@@ -343,14 +339,14 @@ TEST_F(ConfigTest, CredentialRules) {
         d["tenants"][1]["credentials"][0]["secret"] = {{"file", "badchar.secret"}};
       },
       "tenants[1].credentials[0].secret");
-  dir_.WriteFile("open.secret", api::testing::kGlobexSecret, 0604);
+  dir_.WriteFile("open.secret", testing::kGlobexSecret, 0604);
   ExpectProblem(
       [](json& d) {
         d["tenants"][1]["credentials"][0]["secret"] = {{"file", "open.secret"}};
       },
       "tenants[1].credentials[0].secret.file", "group or others");
   ExpectProblem(
-      [](json& d) { d["tenants"][1]["credentials"][0]["secret"] = api::testing::kGlobexSecret; },
+      [](json& d) { d["tenants"][1]["credentials"][0]["secret"] = testing::kGlobexSecret; },
       "tenants[1].credentials[0].secret", "inline");
 }
 
@@ -358,7 +354,7 @@ TEST_F(ConfigTest, CredentialRules) {
 // mounts secrets that way), the target's mode is checked, 4096 bytes is the cap.
 TEST_F(ConfigTest, SecretFilesFollowSymlinksAndAreCapped) {
   const std::string target =
-      dir_.WriteFile("real.secret", std::string(api::testing::kGlobexSecret) + "\n");
+      dir_.WriteFile("real.secret", std::string(testing::kGlobexSecret) + "\n");
   ASSERT_EQ(::symlink(target.c_str(), (dir_.path() + "/linked.secret").c_str()), 0);
   json doc = doc_;
   doc["tenants"][1]["credentials"][0]["secret"] = {{"file", "linked.secret"}};

@@ -5,19 +5,19 @@
 #include <atomic>
 #include <thread>
 
-#include "proxy/api/testing/fakes.h"
 #include "proxy/tenant/registry_holder.h"
+#include "proxy/tenant/testing/config_fixture.h"
 
 namespace xks::tenant {
 namespace {
 
-using api::testing::StandardConfigJson;
-using api::testing::TempDir;
 using nlohmann::json;
+using testing::StandardConfigJson;
+using testing::TempDir;
 
 TEST(TenantRegistryTest, RoutesPrefixesAndExposesTenants) {
   TempDir dir;
-  auto reg = api::testing::BuildRegistry(StandardConfigJson(dir), dir.path());
+  auto reg = testing::BuildRegistry(StandardConfigJson(dir), dir.path());
   const Tenant* acme = reg->FindByPathPrefix("/acme");
   ASSERT_NE(acme, nullptr);
   EXPECT_EQ(acme->name, "acme");
@@ -26,12 +26,12 @@ TEST(TenantRegistryTest, RoutesPrefixesAndExposesTenants) {
   EXPECT_EQ(reg->FindByPathPrefix("/acm"), nullptr);
   EXPECT_EQ(reg->FindByPathPrefix("/acme/x"), nullptr);
   EXPECT_EQ(reg->FindByName("globex")->path_prefix, "");
-  EXPECT_EQ(reg->FindByAccessKeyId(api::testing::kAcmeAccessKey2), acme);
+  EXPECT_EQ(reg->FindByAccessKeyId(testing::kAcmeAccessKey2), acme);
   EXPECT_EQ(reg->FindByAccessKeyId("AKIANOBODYNOBODYNOBO"), nullptr);
   ASSERT_EQ(acme->credentials.size(), 2u);
-  EXPECT_EQ(acme->credentials[0].secret_access_key.view(), api::testing::kAcmeSecret);
-  EXPECT_TRUE(acme->HasAccessKeyId(api::testing::kAcmeAccessKey));
-  EXPECT_FALSE(acme->HasAccessKeyId(api::testing::kGlobexAccessKey));
+  EXPECT_EQ(acme->credentials[0].secret_access_key.view(), testing::kAcmeSecret);
+  EXPECT_TRUE(acme->HasAccessKeyId(testing::kAcmeAccessKey));
+  EXPECT_FALSE(acme->HasAccessKeyId(testing::kGlobexAccessKey));
   EXPECT_EQ(reg->TenantTokenIds(), (std::vector<std::string>{"tok-acme", "tok-globex"}));
   EXPECT_EQ(reg->config().hsm.tokens.size(), 2u);
   EXPECT_TRUE(reg->config().tenants[0].credentials.empty()) << "secrets moved, not copied";
@@ -39,7 +39,7 @@ TEST(TenantRegistryTest, RoutesPrefixesAndExposesTenants) {
 
 TEST(TenantRegistryTest, KeyVersions) {
   TempDir dir;
-  auto reg = api::testing::BuildRegistry(StandardConfigJson(dir), dir.path());
+  auto reg = testing::BuildRegistry(StandardConfigJson(dir), dir.path());
   const Tenant* acme = reg->FindByName("acme");
   const TenantKey* k2 = acme->FindKey("k2");
   ASSERT_NE(k2, nullptr);
@@ -92,7 +92,7 @@ TEST_F(RegistryHolderTest, ReloadSwapsAtomicallyAndOldSnapshotsStayIntact) {
   EXPECT_NE(before->FindByName("acme")->FindKey("k1"), nullptr);
   EXPECT_EQ(before->FindByName("acme")->FindKey("k9"), nullptr);
   EXPECT_EQ(before->FindByName("acme")->credentials[0].secret_access_key.view(),
-            api::testing::kAcmeSecret);
+            testing::kAcmeSecret);
   // New requests see all of the new one.
   auto after = holder.Current();
   EXPECT_EQ(after, reloaded.value());
@@ -127,8 +127,8 @@ TEST_F(RegistryHolderTest, ReadersDuringReloadSeeOneWholeSnapshot) {
   json a = doc_, b = doc_;
   b["tenants"][0]["keys"]["k1"]["label"] = "acme-k1-new";
   b["tenants"][1]["keys"]["k1"]["label"] = "globex-k1-new";
-  auto reg_a = api::testing::BuildRegistry(a, dir_.path());
-  auto reg_b = api::testing::BuildRegistry(b, dir_.path());
+  auto reg_a = testing::BuildRegistry(a, dir_.path());
+  auto reg_b = testing::BuildRegistry(b, dir_.path());
   std::atomic<bool> stop{false};
   std::atomic<int> mixed{0}, reads{0};
   std::thread reader([&] {

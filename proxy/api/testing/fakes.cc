@@ -263,30 +263,6 @@ std::vector<std::string> RecordingLogger::lines() const {
   return lines_;
 }
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/xks-api-test-XXXXXX";
-  char* made = ::mkdtemp(tmpl.data());
-  if (made == nullptr) std::abort();
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::WriteFile(const std::string& name, const std::string& content, int mode) {
-  const std::string full = path_ + "/" + name;
-  {
-    std::ofstream out(full, std::ios::binary | std::ios::trunc);
-    out << content;
-  }
-  ::chmod(full.c_str(), static_cast<mode_t>(mode));
-  return full;
-}
-
 std::chrono::steady_clock::time_point ManualClock::Now() const {
   std::lock_guard<std::mutex> l(mu_);
   return now_;
@@ -299,52 +275,6 @@ void ManualClock::Advance(std::chrono::steady_clock::duration d) {
 
 SteadyClock ManualClock::AsFunction() {
   return [this] { return Now(); };
-}
-
-nlohmann::json StandardConfigJson(TempDir& dir) {
-  dir.WriteFile("acme.secret", std::string(kAcmeSecret) + "\n");
-  dir.WriteFile("acme2.secret", std::string(kAcmeSecret).substr(0, 44) + "QQ\n");
-  dir.WriteFile("globex.secret", std::string(kGlobexSecret) + "\n");
-  dir.WriteFile("acme.pin", "1234\n");
-  dir.WriteFile("globex.pin", "5678\n");
-  return nlohmann::json::parse(R"({
-    "server": {"insecure": true, "port": 0},
-    "hsm": {
-      "modules": [{"id": "soft", "module": "softhsm2"}],
-      "tokens": [
-        {"id": "tok-acme", "module": "soft", "token": "acme", "pin": {"file": "acme.pin"},
-         "health_check_key": "hc"},
-        {"id": "tok-globex", "module": "soft", "token": "pkcs11:token=globex",
-         "pin": {"file": "globex.pin"}, "health_check_key": "hc"}
-      ]
-    },
-    "audit": {"path": "audit.log"},
-    "tenants": [
-      {"name": "acme", "path_prefix": "/acme", "token": "tok-acme",
-       "credentials": [{"access_key_id": "AKIAACMEACMEACMEACME", "secret": {"file": "acme.secret"}},
-                       {"access_key_id": "AKIAACMEROTATEDKEY2345", "secret": {"file": "acme2.secret"}}],
-       "keys": {
-         "k1": {"label": "acme-k1"},
-         "k2": {"versions": [{"version": 1, "label": "acme-k2-v1", "retired": true},
-                             {"version": 2, "label": "acme-k2-v2"}]},
-         "shared": {"label": "acme-shared"},
-         "off": {"label": "acme-off", "disabled": true}
-       }},
-      {"name": "globex", "path_prefix": "", "token": "tok-globex",
-       "credentials": [{"access_key_id": "AKIAGLOBEXGLOBEXGLOB", "secret": {"file": "globex.secret"}}],
-       "keys": {"k1": {"label": "globex-k1"}, "shared": {"label": "globex-shared"}}}
-    ]
-  })");
-}
-
-std::shared_ptr<const tenant::TenantRegistry> BuildRegistry(const nlohmann::json& doc,
-                                                            const std::string& base_dir) {
-  auto cfg = tenant::ParseConfig(doc, base_dir);
-  if (!cfg.ok()) {
-    ADD_FAILURE() << tenant::FormatProblems(cfg.error());
-    std::abort();
-  }
-  return tenant::TenantRegistry::Build(std::move(cfg).value());
 }
 
 }  // namespace xks::api::testing

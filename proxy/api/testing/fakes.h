@@ -4,7 +4,7 @@
 //    HSM it refuses Decrypt (kInvalidKeyUsage) with a key whose attributes forbid decrypting.
 //  - FakeAuthenticator: accepts a request whose X-Test-Tenant header names the tenant.
 //  - RecordingAuditSink, RecordingLogger: keep everything they receive.
-//  - TempDir and config helpers that write secret files with mode 0600.
+//  - TempDir and the standard configuration, from proxy/tenant/testing/config_fixture.h.
 // All are thread-safe (one mutex each).
 
 #include <array>
@@ -23,6 +23,7 @@
 #include "proxy/api/request_authenticator.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/tenant/tenant_registry.h"
+#include "proxy/tenant/testing/config_fixture.h"
 
 namespace xks::api::testing {
 
@@ -128,19 +129,6 @@ class RecordingLogger : public Logger {
   std::vector<std::string> lines_;
 };
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  /// Writes `content` to path()/name with `mode`; returns the full path.
-  std::string WriteFile(const std::string& name, const std::string& content, int mode = 0600);
-
- private:
-  std::string path_;
-};
-
 /// A manual clock for tests.
 class ManualClock {
  public:
@@ -153,21 +141,15 @@ class ManualClock {
   std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
 };
 
-/// Credentials used by the standard test configuration.
-inline constexpr const char* kAcmeAccessKey = "AKIAACMEACMEACMEACME";     // 20 chars A-Z2-7
-inline constexpr const char* kAcmeAccessKey2 = "AKIAACMEROTATEDKEY2345";  // second credential
-inline constexpr const char* kGlobexAccessKey = "AKIAGLOBEXGLOBEXGLOB";
-inline constexpr const char* kAcmeSecret = "c2VjcmV0LWFjbWUtMDEyMzQ1Njc4OWFiY2RlZmdoaWprbG0=";
-inline constexpr const char* kGlobexSecret = "c2VjcmV0LWdsb2JleC0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=";
-
-/// A valid configuration document with two tenants: "acme" (prefix /acme, token tok-acme, keys
-/// k1 -> acme-k1, k2 -> acme-k2 (versions 1 retired, 2), shared -> acme-shared, off (disabled))
-/// and "globex" (prefix "", token tok-globex, keys k1 -> globex-k1, shared -> globex-shared).
-/// Secret files are written into `dir`.
-nlohmann::json StandardConfigJson(TempDir& dir);
-
-/// ParseConfig + Build; aborts the test on problems.
-std::shared_ptr<const tenant::TenantRegistry> BuildRegistry(const nlohmann::json& doc,
-                                                            const std::string& base_dir);
+// The configuration fixture lives with the tenant layer (its own tests use it without reaching up
+// into proxy/api); the API tests keep their short names.
+using tenant::testing::BuildRegistry;
+using tenant::testing::kAcmeAccessKey;
+using tenant::testing::kAcmeAccessKey2;
+using tenant::testing::kAcmeSecret;
+using tenant::testing::kGlobexAccessKey;
+using tenant::testing::kGlobexSecret;
+using tenant::testing::StandardConfigJson;
+using tenant::testing::TempDir;
 
 }  // namespace xks::api::testing

@@ -1,0 +1,45 @@
+#pragma once
+// Configuration fixtures for tests (tests only; linked as xks_tenant_testing): a temporary
+// directory that writes secret files with mode 0600, the standard two-tenant configuration and a
+// registry built from it. Used by the tenant tests and, through proxy/api/testing/fakes.h, by the
+// API tests. Not thread-safe (TempDir is owned by one test).
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "proxy/tenant/tenant_registry.h"
+
+namespace xks::tenant::testing {
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  /// Writes `content` to path()/name with `mode`; returns the full path.
+  std::string WriteFile(const std::string& name, const std::string& content, int mode = 0600);
+
+ private:
+  std::string path_;
+};
+
+/// Credentials used by the standard test configuration.
+inline constexpr const char* kAcmeAccessKey = "AKIAACMEACMEACMEACME";     // 20 chars A-Z2-7
+inline constexpr const char* kAcmeAccessKey2 = "AKIAACMEROTATEDKEY2345";  // second credential
+inline constexpr const char* kGlobexAccessKey = "AKIAGLOBEXGLOBEXGLOB";
+inline constexpr const char* kAcmeSecret = "c2VjcmV0LWFjbWUtMDEyMzQ1Njc4OWFiY2RlZmdoaWprbG0=";
+inline constexpr const char* kGlobexSecret = "c2VjcmV0LWdsb2JleC0wMTIzNDU2Nzg5YWJjZGVmZ2hpams=";
+
+/// A valid configuration document with two tenants: "acme" (prefix /acme, token tok-acme, keys
+/// k1 -> acme-k1, k2 -> acme-k2 (versions 1 retired, 2), shared -> acme-shared, off (disabled))
+/// and "globex" (prefix "", token tok-globex, keys k1 -> globex-k1, shared -> globex-shared).
+/// Secret files are written into `dir`.
+nlohmann::json StandardConfigJson(TempDir& dir);
+
+/// ParseConfig + Build; aborts the test on problems.
+std::shared_ptr<const TenantRegistry> BuildRegistry(const nlohmann::json& doc,
+                                                    const std::string& base_dir);
+
+}  // namespace xks::tenant::testing
