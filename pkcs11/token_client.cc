@@ -89,7 +89,7 @@ HsmResult<KeyInfo> TokenClient::DescribeKey(std::string_view key, Deadline deadl
   if (!selector.ok()) return Fail(std::move(selector).error());
   return impl_->Run<KeyInfo>(deadline, [&](Lease& lease) -> HsmResult<KeyInfo> {
     for (CK_OBJECT_CLASS c : {CKO_SECRET_KEY, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
-      auto handle = FindOneKey(*impl_->module_, lease.handle(), selector.value(), c);
+      auto handle = impl_->FindOne(lease, selector.value(), c);
       if (!handle.ok()) {
         if (handle.error().kind == HsmErrorKind::kNotFound && handle.error().ck_rv == 0) continue;
         return Fail(std::move(handle).error());
@@ -103,7 +103,7 @@ HsmResult<KeyInfo> TokenClient::DescribeKey(std::string_view key, Deadline deadl
 HsmResult<std::vector<KeyInfo>> TokenClient::ListKeys(Deadline deadline) {
   return impl_->Run<std::vector<KeyInfo>>(
       deadline, [&](Lease& lease) -> HsmResult<std::vector<KeyInfo>> {
-        auto handles = FindTokenObjects(*impl_->module_, lease.handle(), {}, std::nullopt);
+        auto handles = impl_->FindAll(lease, {}, std::nullopt);
         if (!handles.ok()) return Fail(std::move(handles).error());
         std::vector<KeyInfo> keys;
         for (CK_OBJECT_HANDLE h : handles.value()) {
@@ -136,7 +136,7 @@ HsmResult<EcPublicKey> TokenClient::GetEcPublicKey(std::string_view key, Deadlin
   if (!selector.ok()) return Fail(std::move(selector).error());
   return impl_->Run<EcPublicKey>(deadline, [&](Lease& lease) -> HsmResult<EcPublicKey> {
     Module& m = *impl_->module_;
-    auto handle = FindOneKey(m, lease.handle(), selector.value(), CKO_PUBLIC_KEY);
+    auto handle = impl_->FindOne(lease, selector.value(), CKO_PUBLIC_KEY);
     if (!handle.ok()) return Fail(std::move(handle).error());
     auto point = ReadBytesAttribute(m, lease.handle(), handle.value(), CKA_EC_POINT);
     if (!point.ok()) return Fail(std::move(point).error());
@@ -152,7 +152,7 @@ HsmResult<std::vector<std::uint8_t>> TokenClient::ReadKeyValueForTesting(std::st
   if (!selector.ok()) return Fail(std::move(selector).error());
   return impl_->Run<std::vector<std::uint8_t>>(
       deadline, [&](Lease& lease) -> HsmResult<std::vector<std::uint8_t>> {
-        auto handle = FindOneKey(*impl_->module_, lease.handle(), selector.value(), CKO_SECRET_KEY);
+        auto handle = impl_->FindOne(lease, selector.value(), CKO_SECRET_KEY);
         if (!handle.ok()) return Fail(std::move(handle).error());
         return ReadBytesAttribute(*impl_->module_, lease.handle(), handle.value(), CKA_VALUE);
       });

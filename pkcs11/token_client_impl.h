@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 
@@ -85,13 +87,26 @@ class TokenClient::Impl {
     }
   }
 
+  // Every object search of this client goes through these two, which never overlap a session-
+  // object copy (search_copy_mu_).
+  HsmResult<std::vector<CK_OBJECT_HANDLE>> FindAll(Lease& lease, const ObjectSelector& selector,
+                                                   std::optional<CK_OBJECT_CLASS> object_class) {
+    std::shared_lock no_copy_meanwhile(search_copy_mu_);
+    return FindTokenObjects(*module_, lease.handle(), selector, object_class);
+  }
+  HsmResult<CK_OBJECT_HANDLE> FindOne(Lease& lease, const ObjectSelector& selector,
+                                      CK_OBJECT_CLASS object_class) {
+    std::shared_lock no_copy_meanwhile(search_copy_mu_);
+    return FindOneKey(*module_, lease.handle(), selector, object_class);
+  }
+
   // The key's handle: from the cache if found under this generation, else looked up (and, with
   // copy_keys_to_session_objects, copied to a session object) and cached.
   HsmResult<CK_OBJECT_HANDLE> KeyHandle(Lease& lease, const ObjectSelector& selector,
                                         CK_OBJECT_CLASS object_class, bool allow_copy) {
     const std::string cache_key = CacheKey(selector, object_class);
     if (auto cached = cache_.Get(cache_key, lease.generation())) return *cached;
-    auto found = FindOneKey(*module_, lease.handle(), selector, object_class);
+    auto found = FindOne(lease, selector, object_class);
     if (!found.ok()) return Fail(std::move(found).error());
     CK_OBJECT_HANDLE handle = found.value();
     if (allow_copy && copy_keys_) {
@@ -143,6 +158,7 @@ class TokenClient::Impl {
     CK_BBOOL no = CK_FALSE;
     CK_ATTRIBUTE tmpl[] = {{CKA_TOKEN, &no, sizeof no}};
     CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+    std::unique_lock no_search_meanwhile(search_copy_mu_);
     auto r = XKS_CK(*module_, C_CopyObject, holder_.handle, key, tmpl, 1, &copy);
     if (!r.ok()) return Fail(std::move(r).error());
     return copy;
@@ -217,6 +233,14 @@ class TokenClient::Impl {
   // The anchor session: keeps the login and object handles alive, owns session-object key copies
   // (they die with the session that created them). Lock order: holder_mu_, then slot_mu_.
   PooledSession holder_;
+  // Searches hold it shared, a session-object copy exclusively (lock order: holder_mu_ first).
+  // C_CopyObject need not be atomic: SoftHSMv2 puts the new session object into its store, then
+  // fills it attribute by attribute from the source (CKA_TOKEN=TRUE and the same CKA_LABEL) and
+  // applies our CKA_TOKEN=FALSE template last. A C_FindObjectsInit in another session meanwhile
+  // matches the half-made copy as a second token key ("more than one key has this label"), or
+  // hands out its handle. Copies are rare (once per key and module generation); searches only
+  // run on key-cache misses and in key administration, so the shared lock costs next to nothing.
+  std::shared_mutex search_copy_mu_;
 };
 
 }  // namespace xks::pkcs11

@@ -28,9 +28,8 @@ ObjectSelector LabelSelector(std::string_view label) {
 }
 
 // Fails with kInvalidArgument when any token object already carries `label`.
-HsmResult<void> CheckLabelUnused(Module& module, CK_SESSION_HANDLE session,
-                                 std::string_view label) {
-  auto existing = FindTokenObjects(module, session, LabelSelector(label), std::nullopt);
+HsmResult<void> CheckLabelUnused(TokenClient::Impl& impl, Lease& lease, std::string_view label) {
+  auto existing = impl.FindAll(lease, LabelSelector(label), std::nullopt);
   if (!existing.ok()) return Fail(std::move(existing).error());
   if (!existing->empty()) {
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "a key with this label exists"));
@@ -45,7 +44,7 @@ HsmResult<KeyInfo> TokenClient::CreateAesKey(const AesKeySpec& spec, Deadline de
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "empty label"));
   }
   return impl_->Run<KeyInfo>(deadline, [&](Lease& lease) -> HsmResult<KeyInfo> {
-    if (auto r = CheckLabelUnused(*impl_->module_, lease.handle(), spec.label); !r.ok()) {
+    if (auto r = CheckLabelUnused(*impl_, lease, spec.label); !r.ok()) {
       return Fail(std::move(r).error());
     }
     auto key = GenerateAesKey(*impl_->module_, lease.handle(), spec);
@@ -61,7 +60,7 @@ HsmResult<void> TokenClient::ImportAesKeyForTesting(const AesKeySpec& spec,
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "empty label"));
   }
   return impl_->Run<void>(deadline, [&](Lease& lease) -> HsmResult<void> {
-    if (auto r = CheckLabelUnused(*impl_->module_, lease.handle(), spec.label); !r.ok()) return r;
+    if (auto r = CheckLabelUnused(*impl_, lease, spec.label); !r.ok()) return r;
     auto key = ImportAesKey(*impl_->module_, lease.handle(), spec, key_value);
     if (!key.ok()) return Fail(std::move(key).error());
     return {};
@@ -72,8 +71,7 @@ HsmResult<void> TokenClient::DestroyKey(std::string_view key, Deadline deadline)
   auto selector = ParseObjectSelector(key);
   if (!selector.ok()) return Fail(std::move(selector).error());
   return impl_->Run<void>(deadline, [&](Lease& lease) -> HsmResult<void> {
-    auto handles =
-        FindTokenObjects(*impl_->module_, lease.handle(), selector.value(), std::nullopt);
+    auto handles = impl_->FindAll(lease, selector.value(), std::nullopt);
     if (!handles.ok()) return Fail(std::move(handles).error());
     if (handles->empty()) return Fail(MakeHsmError(HsmErrorKind::kNotFound, "no such key"));
     impl_->ForgetKey(selector.value());
@@ -91,7 +89,7 @@ HsmResult<EcPublicKey> TokenClient::GenerateEcP256KeyPair(std::string_view label
   if (!label_bytes.ok()) return Fail(std::move(label_bytes).error());
   return impl_->Run<EcPublicKey>(deadline, [&](Lease& lease) -> HsmResult<EcPublicKey> {
     Module& m = *impl_->module_;
-    if (auto r = CheckLabelUnused(m, lease.handle(), label); !r.ok()) return Fail(r.error());
+    if (auto r = CheckLabelUnused(*impl_, lease, label); !r.ok()) return Fail(r.error());
     auto pair = GenerateEcP256(m, lease.handle(), label_bytes.value(), id);
     if (!pair.ok()) return Fail(std::move(pair).error());
     auto point = ReadBytesAttribute(m, lease.handle(), pair->first, CKA_EC_POINT);
@@ -112,7 +110,7 @@ HsmResult<RsaPublicKey> TokenClient::GenerateRsaWrappingKeyPair(std::string_view
   }
   return impl_->Run<RsaPublicKey>(deadline, [&](Lease& lease) -> HsmResult<RsaPublicKey> {
     Module& m = *impl_->module_;
-    if (auto r = CheckLabelUnused(m, lease.handle(), label); !r.ok()) return Fail(r.error());
+    if (auto r = CheckLabelUnused(*impl_, lease, label); !r.ok()) return Fail(r.error());
     auto pair = GenerateRsaWrappingPair(m, lease.handle(), label_bytes.value(), id,
                                         static_cast<CK_ULONG>(bits));
     if (!pair.ok()) return Fail(std::move(pair).error());
@@ -138,8 +136,8 @@ HsmResult<KeyInfo> TokenClient::UnwrapAesKeyRsaOaep(std::string_view wrapping_ke
   }
   return impl_->Run<KeyInfo>(deadline, [&](Lease& lease) -> HsmResult<KeyInfo> {
     Module& m = *impl_->module_;
-    if (auto r = CheckLabelUnused(m, lease.handle(), spec.label); !r.ok()) return Fail(r.error());
-    auto unwrapping = FindOneKey(m, lease.handle(), selector.value(), CKO_PRIVATE_KEY);
+    if (auto r = CheckLabelUnused(*impl_, lease, spec.label); !r.ok()) return Fail(r.error());
+    auto unwrapping = impl_->FindOne(lease, selector.value(), CKO_PRIVATE_KEY);
     if (!unwrapping.ok()) return Fail(std::move(unwrapping).error());
     auto key = UnwrapAesKeyOaep(m, lease.handle(), unwrapping.value(), wrapped, spec, hash);
     if (!key.ok()) return Fail(std::move(key).error());

@@ -1,9 +1,11 @@
 // Many threads on the PKCS#11 layer at once (SoftHSMv2): 4 threads x 10,000 mixed operations on
-// two tokens (one using token keys, one using session-object copies), every result checked.
+// two tokens (one using token keys, one using session-object copies), every result checked; and
+// first uses of keys racing the session-object copy that the first of them makes.
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <memory>
 #include <string>
 #include <thread>
@@ -94,6 +96,56 @@ TEST(SoftHsmConcurrencyTest, FourThreadsTenThousandMixedOperationsEach) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failure.count.load(), 0) << failure.first;
   EXPECT_EQ(ModuleGenerationForTesting(*module.value()), 1u);  // no recovery was needed
+}
+
+// With copy_keys_to_session_objects, the first use of a key copies it into a session object while
+// other threads may be looking the same label up. SoftHSMv2 fills the copy attribute by attribute
+// (CKA_TOKEN=TRUE and the label first, our CKA_TOKEN=FALSE last), so a search that overlapped the
+// copy used to see two token keys with one label: "more than one key has this label" (found by
+// tools/tsan.sh, whose slowdown widens the window). Here, for each key, one thread makes the first
+// use (the copy) while the others keep describing the key (a label search every time).
+TEST(SoftHsmConcurrencyTest, SearchesNeverSeeASessionCopyHalfMade) {
+  constexpr int kKeys = 100;
+  std::string error;
+  auto sandbox = SoftHsmSandbox::Create({"gamma"}, &error);
+  ASSERT_NE(sandbox, nullptr) << error;
+  auto module = OpenModule(sandbox->module_config());
+  ASSERT_TRUE(module.ok()) << module.error().ToLogString();
+  TokenConfig config = sandbox->token_config("gamma", kThreads);
+  config.copy_keys_to_session_objects = true;
+  auto opened = TokenClient::Open(module.value(), config);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToLogString();
+  TokenClient& client = *opened.value();
+  auto label = [](int k) { return "first-use-" + std::to_string(k); };
+  for (int k = 0; k < kKeys; ++k) {
+    AesKeySpec spec;
+    spec.label = label(k);
+    ASSERT_TRUE(client.CreateAesKey(spec, FarDeadline()).ok()) << spec.label;
+  }
+
+  Failure failure;
+  for (int k = 0; k < kKeys && failure.count.load() == 0; ++k) {
+    std::atomic<bool> copied{false};
+    std::barrier start_together(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start_together.arrive_and_wait();
+        if (t == 0) {
+          auto sealed = client.Encrypt(label(k), PatternBytes(32, 1), {}, FarDeadline());
+          if (!sealed.ok()) failure.Record("encrypt: " + sealed.error().ToLogString());
+          copied = true;
+          return;
+        }
+        do {
+          auto info = client.DescribeKey(label(k), FarDeadline());
+          if (!info.ok()) failure.Record("describe: " + info.error().ToLogString());
+        } while (!copied.load() && failure.count.load() == 0);
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(failure.count.load(), 0) << failure.first;
 }
 
 }  // namespace
