@@ -9,6 +9,7 @@
 // everything that needs fixing at once. Value type.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace xks {
@@ -18,6 +19,8 @@ struct Problem {
   std::string problem;  ///< what is wrong, e.g. "missing" or "must be an integer between 1 and 9"
   std::string fix;      ///< how to fix it; "" when the problem says it already
 
+  /// "problem — fix" (without the path; the fix and its separator left out when empty).
+  std::string Message() const;
   /// "path: problem — fix" (parts that are empty are left out with their separator).
   std::string ToString() const;
 };
@@ -28,6 +31,11 @@ using Problems = std::vector<Problem>;
 inline Problem MakeProblem(std::string path, std::string problem, std::string fix = {}) {
   return Problem{std::move(path), std::move(problem), std::move(fix)};
 }
+
+/// A problem from one sentence written "problem — fix" (the fix is what follows the first " — ";
+/// without one, the whole text is the problem). Validators write their messages this way so each
+/// call site reads as one sentence; ToString() gives the same text back.
+Problem ProblemFromText(std::string path, std::string_view text);
 
 /// One line per problem (ToString), each ended by '\n'.
 std::string FormatProblems(const Problems& problems);

@@ -23,5 +23,18 @@ TEST(ProblemTest, FormatProblemsWritesOneLineEach) {
   EXPECT_EQ(FormatProblems({}), "");
 }
 
+TEST(ProblemTest, FromTextSplitsAtTheFirstDash) {
+  const Problem p = ProblemFromText("a.b", "missing — add it — now");
+  EXPECT_EQ(p.path, "a.b");
+  EXPECT_EQ(p.problem, "missing");
+  EXPECT_EQ(p.fix, "add it — now");
+  EXPECT_EQ(p.ToString(), "a.b: missing — add it — now");
+  EXPECT_EQ(p.Message(), "missing — add it — now");
+  const Problem plain = ProblemFromText("c", "must be true or false");
+  EXPECT_EQ(plain.problem, "must be true or false");
+  EXPECT_EQ(plain.fix, "");
+  EXPECT_EQ(plain.ToString(), "c: must be true or false");
+}
+
 }  // namespace
 }  // namespace xks

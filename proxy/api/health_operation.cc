@@ -11,7 +11,7 @@ ProxyResult<HttpResponse> RunGetHealthStatus(RequestContext& ctx, OperationEnv& 
   HealthStatus status = env.health.Status(tenant.token_id);
   // Fail-closed auditing makes key operations fail while the audit log cannot be written.
   if (status == HealthStatus::kActive && !env.audit.Healthy()) status = HealthStatus::kDegraded;
-  const tenant::ApiConfig& api = ctx.registry->config().api;
+  const config::ApiConfig& api = ctx.registry->config().api;
   json body = {
       {"xksProxyFleetSize", api.fleet_size},
       {"xksProxyVendor", env.proxy_vendor},

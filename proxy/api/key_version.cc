@@ -11,7 +11,7 @@ Error TenantDisabled() {
 // Spec charset first (400), then the tenant's map (404). Only the tenant's own map is consulted.
 ProxyResult<const tenant::TenantKey*> LookupKey(const tenant::Tenant& tenant,
                                                 const std::string& key_id) {
-  if (!tenant::IsValidExternalKeyId(key_id)) {  // routing refuses these first; kept as a guard
+  if (!config::IsValidExternalKeyId(key_id)) {  // routing refuses these first; kept as a guard
     return Fail(MakeError(ErrorName::kInvalidUriPath,
                           "The URI path is not a valid XKS API path: externalKeyId must be 1 to "
                           "128 characters of A-Z a-z 0-9 - . _"));

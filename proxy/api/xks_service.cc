@@ -48,7 +48,7 @@ ProxyResult<void> RouteRequest(const HttpRequest& request, std::string_view path
   ctx.key_operation = route->operation != Operation::kGetHealthStatus;
   ctx.event.operation = std::string(OperationName(route->operation));
   ctx.event.tenant = tenant->name;
-  if (tenant::IsValidExternalKeyId(route->external_key_id)) {
+  if (config::IsValidExternalKeyId(route->external_key_id)) {
     ctx.event.external_key_id = route->external_key_id;
   } else if (ctx.key_operation) {
     // The key id is part of the URI (spec "API operations"): outside its character set or length
@@ -83,7 +83,7 @@ HttpResponse XksService::Handle(const HttpRequest& request) {
     std::fprintf(stderr, "fatal: XksService registry provider returned null\n");
     std::abort();
   }
-  const tenant::Config& config = ctx.registry->config();
+  const config::Config& config = ctx.registry->config();
   const Clock::time_point base =
       request.received_at == Clock::time_point{} ? ctx.start : request.received_at;
   ctx.deadline = base + config.server.hsm_time_budget;

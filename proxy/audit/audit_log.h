@@ -22,13 +22,18 @@
 #include <vector>
 
 #include "base/result.h"
-#include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/audit/file_ops.h"
+#include "proxy/config/audit_config.h"
 
 namespace xks::audit {
+
+// The writer runs with the `audit` section of the one configuration schema (proxy/config).
+using config::AuditConfig;
+using config::Durability;
+using config::Mirror;
 
 /// Injectable collaborators; defaults are the real clock and POSIX file operations.
 struct AuditLogDeps {

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "proxy/audit/audit_config.h"
+#include "proxy/config/audit_config.h"
 
 namespace xks::runtime {
 namespace {
@@ -15,10 +15,10 @@ TEST(ExampleConfigTest, AuditSectionParsesAndItsSignerTokenIsNoTenantsToken) {
   std::ifstream in(std::string(XKS_SOURCE_DIR) + "/config/example.json");
   ASSERT_TRUE(in.good());
   const nlohmann::json doc = nlohmann::json::parse(in);
-  auto audit = audit::ParseAuditConfig(doc.at("audit"), "audit");
-  ASSERT_TRUE(audit.ok()) << (audit.ok() ? "" : audit.error().front());
-  ASSERT_EQ(audit->signer.type, audit::SignerConfig::Type::kPkcs11);
-  const std::string token = audit->signer.pkcs11.at("token").get<std::string>();
+  auto audit = config::ParseAuditConfig(doc.at("audit"), "audit");
+  ASSERT_TRUE(audit.ok()) << (audit.ok() ? "" : audit.error().front().ToString());
+  ASSERT_EQ(audit->signer.type, config::SignerConfig::Type::kPkcs11);
+  const std::string token = audit->signer.token;
   bool declared = false;
   for (const auto& t : doc.at("hsm").at("tokens")) declared |= t.at("id") == token;
   EXPECT_TRUE(declared) << token << " is not in hsm.tokens";

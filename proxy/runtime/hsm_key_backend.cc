@@ -13,15 +13,15 @@ namespace {
 // mechanism, not to protect anything.
 constexpr std::uint8_t kHealthPattern[32] = {'x', 'k', 's', '-', 'h', 'e', 'a', 'l', 't', 'h'};
 
-std::string Fingerprint(const tenant::ModuleConfig& module, const tenant::TokenConfig& token) {
+std::string Fingerprint(const config::ModuleConfig& module, const config::TokenConfig& token) {
   return module.module + "|" + module.initialize_parameters + "|" +
          (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" + token.token + "|" +
          token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
          (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key;
 }
 
-pkcs11::PinSource ToPinSource(const tenant::SecretRef& ref) {
-  return ref.kind == tenant::SecretRef::Kind::kFile ? pkcs11::PinSource::File(ref.where)
+pkcs11::PinSource ToPinSource(const config::SecretRef& ref) {
+  return ref.kind == config::SecretRef::Kind::kFile ? pkcs11::PinSource::File(ref.where)
                                                     : pkcs11::PinSource::Env(ref.where);
 }
 
@@ -67,7 +67,7 @@ Error MapHsmError(const pkcs11::HsmError& error) {
       std::string(pkcs11::HsmErrorKindName(error.kind)) + ": " + error.ToLogString());
 }
 
-Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::HsmConfig& hsm) {
+Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) {
   std::vector<std::string> problems;
   std::set<std::string> rescanned;  // module specs re-enumerated during this call
   TokenMap next;
@@ -77,7 +77,7 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const tenant::
     modules = modules_;
   }
   for (const auto& token : hsm.tokens) {
-    const tenant::ModuleConfig* module_config = hsm.FindModule(token.module_id);
+    const config::ModuleConfig* module_config = hsm.FindModule(token.module_id);
     if (module_config == nullptr) {
       problems.push_back("hsm.tokens " + token.id + ": unknown module " + token.module_id);
       continue;

@@ -16,7 +16,7 @@
 
 #include "pkcs11/hsm.h"
 #include "proxy/api/key_backend.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
 namespace xks::runtime {
 
@@ -46,7 +46,7 @@ class HsmKeyBackend final : public api::KeyBackend {
   /// Opens every module and token in `hsm` that is not already open with the same settings, and
   /// drops tokens no longer configured. On any failure nothing changes and every problem is
   /// returned (one line each, no PINs). Call once at start, then on each reload.
-  Result<void, std::vector<std::string>> ApplyConfig(const tenant::HsmConfig& hsm);
+  Result<void, std::vector<std::string>> ApplyConfig(const config::HsmConfig& hsm);
 
   ProxyResult<api::KeyAttributes> Describe(const api::KeyLocation& key,
                                            api::Deadline deadline) override;

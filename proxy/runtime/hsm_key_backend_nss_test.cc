@@ -16,18 +16,18 @@ using ::xks::testing::Bytes;
 using ::xks::testing::FarDeadline;
 using ::xks::testing::NssSoftokenSandbox;
 
-tenant::HsmConfig NssHsmConfig(const NssSoftokenSandbox& sandbox, const std::string& parameters) {
-  tenant::HsmConfig hsm;
-  tenant::ModuleConfig module;
+config::HsmConfig NssHsmConfig(const NssSoftokenSandbox& sandbox, const std::string& parameters) {
+  config::HsmConfig hsm;
+  config::ModuleConfig module;
   module.id = "nss";
   module.module = NssSoftokenSandbox::ModulePath();
   module.initialize_parameters = parameters;
   hsm.modules.push_back(module);
-  tenant::TokenConfig token;
+  config::TokenConfig token;
   token.id = "tok";
   token.module_id = "nss";
   token.token = std::string(NssSoftokenSandbox::kTokenUri);
-  token.pin.kind = tenant::SecretRef::Kind::kFile;
+  token.pin.kind = config::SecretRef::Kind::kFile;
   token.pin.where = sandbox.user_pin_file();
   token.health_check_key = "health";
   hsm.tokens.push_back(token);

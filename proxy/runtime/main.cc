@@ -21,9 +21,9 @@
 #include "base/file_io.h"
 #include "pkcs11/log.h"
 #include "proxy/common/log.h"
+#include "proxy/config/config.h"
 #include "proxy/runtime/proxy_app.h"
 #include "proxy/server/signals.h"
-#include "proxy/tenant/config.h"
 
 namespace {
 
@@ -104,9 +104,9 @@ int main(int argc, char** argv) {
   xks::pkcs11::SetLogSink([](std::string_view line) { xks::LogWarning("pkcs11", line); });
 
   if (args.check_only) {
-    auto config = xks::tenant::LoadConfigFile(args.config);
+    auto config = xks::config::LoadConfigFile(args.config);
     if (!config.ok()) {
-      std::cerr << xks::tenant::FormatProblems(config.error());
+      std::cerr << xks::FormatProblems(config.error());
       return 1;
     }
     std::cout << "configuration OK: " << config->tenants.size() << " tenant(s)\n";

@@ -5,8 +5,8 @@
 #include "proxy/api/audit_metadata.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/xks_service.h"
-#include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_log.h"
+#include "proxy/audit/file_signer.h"
 #include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/log.h"
 #include "proxy/runtime/hsm_checkpoint_signer.h"
@@ -24,13 +24,13 @@ namespace {
 
 constexpr std::string_view kComponent = "proxy";
 
-server::TlsOptions ToTlsOptions(const std::optional<tenant::TlsConfig>& tls) {
+server::TlsOptions ToTlsOptions(const std::optional<config::TlsConfig>& tls) {
   if (!tls) return {};
   return server::TlsOptions{tls->certificate_chain_file, tls->private_key_file, tls->client_ca_file,
                             tls->allowed_client_common_names};
 }
 
-server::ServerOptions ToServerOptions(const tenant::ServerConfig& config) {
+server::ServerOptions ToServerOptions(const config::ServerConfig& config) {
   server::ServerOptions options;
   options.address = config.listen_address;
   options.port = config.port;
@@ -53,7 +53,7 @@ server::ServerOptions ToServerOptions(const tenant::ServerConfig& config) {
   return options;
 }
 
-api::HealthMonitorOptions ToHealthOptions(const tenant::ApiConfig& config) {
+api::HealthMonitorOptions ToHealthOptions(const config::ApiConfig& config) {
   api::HealthMonitorOptions options;
   options.interval = config.health_check_interval;
   options.degraded_latency = config.health_degraded_latency;
@@ -61,7 +61,7 @@ api::HealthMonitorOptions ToHealthOptions(const tenant::ApiConfig& config) {
 }
 
 // Listener, thread and audit settings are bound at start; a reload that changes them only warns.
-bool SameStartupSettings(const tenant::ServerConfig& a, const tenant::ServerConfig& b) {
+bool SameStartupSettings(const config::ServerConfig& a, const config::ServerConfig& b) {
   return a.listen_address == b.listen_address && a.port == b.port && a.insecure == b.insecure &&
          a.io_threads == b.io_threads && a.worker_threads == b.worker_threads &&
          a.queue_limit == b.queue_limit &&
@@ -75,7 +75,7 @@ bool SameStartupSettings(const tenant::ServerConfig& a, const tenant::ServerConf
          a.max_body_bytes == b.max_body_bytes && a.ping_path == b.ping_path;
 }
 
-std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
+std::vector<std::string> ProblemLines(const Problems& problems) {
   std::vector<std::string> lines;
   lines.reserve(problems.size());
   for (const auto& problem : problems) lines.push_back(problem.ToString());
@@ -170,7 +170,7 @@ class ProxyApp::Impl {
 
  private:
   Result<std::unique_ptr<audit::CheckpointSigner>, std::string> MakeSigner(
-      const audit::SignerConfig& config, const tenant::TenantRegistry& registry);
+      const config::SignerConfig& config, const tenant::TenantRegistry& registry);
   void RecordAdmin(std::string operation, nlohmann::json details, std::string tenant = {},
                    std::string external_key_id = {});
   void OnRejected(const HttpRequest& request, const Error& error, int status);
@@ -187,20 +187,15 @@ class ProxyApp::Impl {
   std::unique_ptr<api::HealthMonitor> health_;
   std::unique_ptr<api::XksService> service_;
   std::unique_ptr<server::Server> server_;
-  tenant::ServerConfig started_server_;
-  nlohmann::json started_audit_;
+  config::ServerConfig started_server_;
+  config::AuditConfig started_audit_;
 };
 
 Result<std::unique_ptr<audit::CheckpointSigner>, std::string> ProxyApp::Impl::MakeSigner(
-    const audit::SignerConfig& config, const tenant::TenantRegistry& registry) {
-  if (config.type == audit::SignerConfig::Type::kFile) return audit::MakeFileSigner(config);
-  const auto& spec = config.pkcs11;
-  if (!spec.contains("token") || !spec["token"].is_string() || !spec.contains("key_label") ||
-      !spec["key_label"].is_string()) {
-    return Fail(std::string(
-        "audit.signer: a pkcs11 signer needs \"token\" (an hsm.tokens id) and \"key_label\""));
-  }
-  const std::string token_id = spec["token"].get<std::string>();
+    const config::SignerConfig& config, const tenant::TenantRegistry& registry) {
+  if (config.type == config::SignerConfig::Type::kFile) return audit::MakeFileSigner(config);
+  // token and key_label are required by the configuration schema (config::ParseAuditConfig).
+  const std::string& token_id = config.token;
   for (const auto& tenant : registry.tenants()) {
     if (tenant.token_id == token_id) {
       return Fail("audit.signer.token: " + token_id + " is tenant " + tenant.name +
@@ -209,7 +204,7 @@ Result<std::unique_ptr<audit::CheckpointSigner>, std::string> ProxyApp::Impl::Ma
   }
   auto token = backend_.FindToken(token_id);
   if (!token) return Fail("audit.signer.token: " + token_id + " is not an open hsm.tokens entry");
-  auto signer = HsmCheckpointSigner::Open(token->client, spec["key_label"].get<std::string>());
+  auto signer = HsmCheckpointSigner::Open(token->client, config.key_label);
   if (!signer.ok()) return Fail(std::move(signer).error());
   return std::unique_ptr<audit::CheckpointSigner>(std::move(signer).value());
 }
@@ -219,21 +214,20 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& c
   if (!holder.ok()) return Fail(ProblemLines(holder.error()));
   registry_ = std::move(holder).value();
   const auto registry = registry_->Current();
-  const tenant::Config& config = registry->config();
+  const config::Config& config = registry->config();
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     return Fail(std::move(applied).error());
   }
-  auto audit_config = audit::ParseAuditConfig(config.audit, "audit");
-  if (!audit_config.ok()) return Fail(std::move(audit_config).error());
-  auto signer = MakeSigner(audit_config->signer, *registry);
+  const config::AuditConfig& audit_config = config.audit;
+  auto signer = MakeSigner(audit_config.signer, *registry);
   if (!signer.ok()) return Fail(std::vector<std::string>{signer.error()});
-  auto audit_log = audit::AuditLog::Open(*audit_config, std::move(signer).value());
+  auto audit_log = audit::AuditLog::Open(audit_config, std::move(signer).value());
   if (!audit_log.ok()) return Fail(std::vector<std::string>{"audit: " + audit_log.error()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
-      *audit_, audit::RefusalAggregatorOptions{audit_config->refusal_aggregation_interval,
-                                               audit_config->refusal_aggregation_max_sources});
+      *audit_, audit::RefusalAggregatorOptions{audit_config.refusal_aggregation_interval,
+                                               audit_config.refusal_aggregation_max_sources});
 
   authenticator_.Publish(*registry);
   health_ = std::make_unique<api::HealthMonitor>(backend_, ToHealthOptions(config.api));
@@ -320,13 +314,13 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
   std::lock_guard lock(lifecycle_mutex_);
   if (stopped_) return Fail(std::vector<std::string>{"the proxy is shutting down"});
   const auto previous = registry_->Current();
-  auto loaded = tenant::LoadConfigFile(previous->config().source_path);
+  auto loaded = config::LoadConfigFile(previous->config().source_path);
   if (!loaded.ok()) {
     auto problems = ProblemLines(loaded.error());
     RecordAdmin("config.reload", {{"result", "refused"}, {"problems", problems.size()}});
     return Fail(std::move(problems));
   }
-  tenant::Config config = std::move(loaded).value();
+  config::Config config = std::move(loaded).value();
   if (config.server.tls && !config.server.insecure) {
     if (auto reloaded = server_->ReloadTls(ToTlsOptions(config.server.tls)); !reloaded.ok()) {
       RecordAdmin("config.reload", {{"result", "refused"}, {"problems", 1}});

@@ -13,9 +13,8 @@ RegistryHolder::RegistryHolder(std::shared_ptr<const TenantRegistry> initial, st
   }
 }
 
-Result<std::unique_ptr<RegistryHolder>, ConfigProblems> RegistryHolder::Load(
-    const std::string& path) {
-  auto cfg = LoadConfigFile(path);
+Result<std::unique_ptr<RegistryHolder>, Problems> RegistryHolder::Load(const std::string& path) {
+  auto cfg = config::LoadConfigFile(path);
   if (!cfg.ok()) return Fail(std::move(cfg).error());
   return std::make_unique<RegistryHolder>(TenantRegistry::Build(std::move(cfg).value()), path);
 }
@@ -25,13 +24,13 @@ std::shared_ptr<const TenantRegistry> RegistryHolder::Current() const {
   return current_;
 }
 
-Result<std::shared_ptr<const TenantRegistry>, ConfigProblems> RegistryHolder::Reload() {
+Result<std::shared_ptr<const TenantRegistry>, Problems> RegistryHolder::Reload() {
   std::lock_guard<std::mutex> reload_lock(reload_mu_);
   if (path_.empty()) {
-    return Fail(ConfigProblems{{"$", "no configuration file to reload from"}});
+    return Fail(Problems{MakeProblem("$", "no configuration file to reload from")});
   }
   // Load and build outside mu_ so readers are never blocked by file I/O.
-  auto cfg = LoadConfigFile(path_);
+  auto cfg = config::LoadConfigFile(path_);
   if (!cfg.ok()) return Fail(std::move(cfg).error());
   auto next = TenantRegistry::Build(std::move(cfg).value());
   Replace(next);

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "proxy/tenant/tenant_registry.h"
 
 namespace xks::tenant {
@@ -21,7 +21,7 @@ class RegistryHolder {
   RegistryHolder(std::shared_ptr<const TenantRegistry> initial, std::string path);
 
   /// Loads and validates `path`; the holder remembers it for Reload(). Errors: every problem.
-  static Result<std::unique_ptr<RegistryHolder>, ConfigProblems> Load(const std::string& path);
+  static Result<std::unique_ptr<RegistryHolder>, Problems> Load(const std::string& path);
 
   /// The current snapshot; never null. Cheap (one mutex-guarded shared_ptr copy).
   std::shared_ptr<const TenantRegistry> Current() const;
@@ -29,7 +29,7 @@ class RegistryHolder {
   /// Re-reads the file given at construction. On success the new snapshot replaces the old one for
   /// new requests and is returned; on failure the running snapshot stays and every problem is
   /// returned.
-  Result<std::shared_ptr<const TenantRegistry>, ConfigProblems> Reload();
+  Result<std::shared_ptr<const TenantRegistry>, Problems> Reload();
 
   /// Replaces the snapshot with an already built one (tests, admin tooling). `next` non-null.
   void Replace(std::shared_ptr<const TenantRegistry> next);

@@ -30,19 +30,19 @@ bool Tenant::HasAccessKeyId(std::string_view access_key_id) const {
   return false;
 }
 
-std::shared_ptr<const TenantRegistry> TenantRegistry::Build(Config config) {
+std::shared_ptr<const TenantRegistry> TenantRegistry::Build(config::Config config) {
   std::shared_ptr<TenantRegistry> reg(new TenantRegistry());
-  for (TenantConfig& tc : config.tenants) {
+  for (config::TenantConfig& tc : config.tenants) {
     Tenant t;
     t.name = tc.name;
     t.path_prefix = tc.path_prefix;
     t.token_id = tc.token;
     t.disabled = tc.disabled;
-    for (CredentialConfig& cc : tc.credentials) {
+    for (config::CredentialConfig& cc : tc.credentials) {
       t.credentials.push_back({cc.access_key_id, std::move(cc.secret)});
     }
     tc.credentials.clear();
-    for (const KeyConfig& kc : tc.keys) {
+    for (const config::KeyConfig& kc : tc.keys) {
       TenantKey k;
       k.external_key_id = kc.external_key_id;
       k.disabled = kc.disabled;

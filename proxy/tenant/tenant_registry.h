@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/secret_bytes.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
 namespace xks::tenant {
 
@@ -58,7 +58,7 @@ class TenantRegistry {
  public:
   /// Builds a snapshot from a Config that ParseConfig/LoadConfigFile accepted (secrets are moved
   /// out of `config` into the tenants). Never fails for a validated Config.
-  static std::shared_ptr<const TenantRegistry> Build(Config config);
+  static std::shared_ptr<const TenantRegistry> Build(config::Config config);
 
   /// The tenant whose path_prefix is exactly `prefix` ("" for the root), or null.
   const Tenant* FindByPathPrefix(std::string_view prefix) const;
@@ -70,11 +70,11 @@ class TenantRegistry {
   /// Every token id some tenant uses (sorted, unique): what the HealthMonitor checks.
   std::vector<std::string> TenantTokenIds() const;
   /// server/api/hsm/audit sections of the configuration (tenant credentials moved out).
-  const Config& config() const { return config_; }
+  const config::Config& config() const { return config_; }
 
  private:
   TenantRegistry() = default;
-  Config config_;
+  config::Config config_;
   std::vector<Tenant> tenants_;
   std::map<std::string, std::size_t, std::less<>> by_prefix_;
   std::map<std::string, std::size_t, std::less<>> by_name_;

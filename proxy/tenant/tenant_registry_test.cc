@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "proxy/tenant/registry_holder.h"
-#include "proxy/tenant/testing/config_fixture.h"
+#include "proxy/tenant/testing/registry_fixture.h"
 
 namespace xks::tenant {
 namespace {

@@ -33,7 +33,7 @@ class ApiIntegrationTest : public ::testing::Test {
     doc_ = api::testing::StandardConfigJson(dir_);
     config_path_ = dir_.WriteFile("xks.json", doc_.dump(2), 0600);
     auto holder = tenant::RegistryHolder::Load(config_path_);
-    ASSERT_TRUE(holder.ok()) << tenant::FormatProblems(holder.error());
+    ASSERT_TRUE(holder.ok()) << FormatProblems(holder.error());
     holder_ = std::move(holder).value();
     // Every key of both tenants holds the same material: isolation must not depend on it.
     for (const char* label : {"acme-k1", "acme-k2-v1", "acme-k2-v2", "acme-shared", "acme-off"}) {

@@ -1,8 +1,10 @@
-#include "proxy/audit/audit_config.h"
+#include "proxy/config/audit_config.h"
 
 #include <gtest/gtest.h>
 
-namespace xks::audit {
+#include "proxy/audit/file_signer.h"
+
+namespace xks::config {
 namespace {
 
 nlohmann::json Minimal() {
@@ -35,9 +37,9 @@ TEST(AuditConfigTest, RefusalAggregationSettings) {
   auto bad = ParseAuditConfig(j, "audit");
   ASSERT_FALSE(bad.ok());
   ASSERT_EQ(bad.error().size(), 2u);
-  EXPECT_NE(bad.error()[0].find("audit.refusal_aggregation_interval_ms: out of range"),
+  EXPECT_NE(bad.error()[0].ToString().find("audit.refusal_aggregation_interval_ms: out of range"),
             std::string::npos);
-  EXPECT_NE(bad.error()[1].find("audit.refusal_aggregation_max_sources: out of range"),
+  EXPECT_NE(bad.error()[1].ToString().find("audit.refusal_aggregation_max_sources: out of range"),
             std::string::npos);
 }
 
@@ -62,14 +64,45 @@ TEST(AuditConfigTest, AllFields) {
   EXPECT_EQ(c.value().file_prefix, "xks");
 }
 
-TEST(AuditConfigTest, Pkcs11SignerIsKeptOpaque) {
+TEST(AuditConfigTest, Pkcs11SignerIsTyped) {
   nlohmann::json j = Minimal();
   j["signer"] = {{"type", "pkcs11"}, {"token", "audit"}, {"key_label", "ckpt"}};
   auto c = ParseAuditConfig(j, "audit");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c.value().signer.type, SignerConfig::Type::kPkcs11);
-  EXPECT_EQ(c.value().signer.pkcs11["key_label"], "ckpt");
-  EXPECT_FALSE(MakeFileSigner(c.value().signer).ok());
+  EXPECT_EQ(c.value().signer.token, "audit");
+  EXPECT_EQ(c.value().signer.key_label, "ckpt");
+  EXPECT_FALSE(audit::MakeFileSigner(c.value().signer).ok());
+}
+
+TEST(AuditConfigTest, Pkcs11SignerNeedsTokenAndLabelAndNothingElse) {
+  nlohmann::json j = Minimal();
+  j["signer"] = {{"type", "pkcs11"}, {"key_file", "/etc/xks/audit.pem"}};
+  auto c = ParseAuditConfig(j, "audit");
+  ASSERT_FALSE(c.ok());
+  std::string all;
+  for (const auto& p : c.error()) all += p.ToString() + "\n";
+  for (const char* want : {"audit.signer.token: missing", "audit.signer.key_label: missing",
+                           "audit.signer.key_file: unknown key for a pkcs11 signer — remove it"}) {
+    EXPECT_NE(all.find(want), std::string::npos) << want << "\n" << all;
+  }
+  EXPECT_EQ(c.error().size(), 3u) << all;
+}
+
+TEST(AuditConfigTest, SerializedSectionParsesBackToTheSameConfig) {
+  for (const nlohmann::json& signer :
+       {nlohmann::json{{"type", "file"}, {"key_file", "k.pem"}},
+        nlohmann::json{{"type", "pkcs11"}, {"token", "audit"}, {"key_label", "ckpt"}}}) {
+    nlohmann::json j = Minimal();
+    j["signer"] = signer;
+    j["durability"] = "write";
+    j["mirror"] = "stdout";
+    auto c = ParseAuditConfig(j, "audit");
+    ASSERT_TRUE(c.ok());
+    auto again = ParseAuditConfig(SerializeAuditConfig(*c), "audit");
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(*again == *c) << SerializeAuditConfig(*c).dump();
+  }
 }
 
 TEST(AuditConfigTest, EveryProblemIsReportedWithPathAndFix) {
@@ -79,7 +112,7 @@ TEST(AuditConfigTest, EveryProblemIsReportedWithPathAndFix) {
   auto c = ParseAuditConfig(j, "tenants.audit");
   ASSERT_FALSE(c.ok());
   std::string all;
-  for (const auto& p : c.error()) all += p + "\n";
+  for (const auto& p : c.error()) all += p.ToString() + "\n";
   for (const char* want :
        {"tenants.audit.directory: missing", "tenants.audit.instance_id: missing",
         "tenants.audit.durability: must be \"fsync\" or \"write\"",
@@ -104,4 +137,4 @@ TEST(AuditConfigTest, NegativeNumberIsAnError) {
 }
 
 }  // namespace
-}  // namespace xks::audit
+}  // namespace xks::config

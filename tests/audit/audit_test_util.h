@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/audit/file_ops.h"
+#include "proxy/config/audit_config.h"
 
 namespace xks::audit::testing {
 

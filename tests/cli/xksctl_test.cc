@@ -21,7 +21,7 @@
 #include "pkcs11/hsm.h"
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/checkpoint_signer.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tests/cli/subprocess.h"
 #include "tests/support/softhsm_sandbox.h"
 
@@ -194,11 +194,12 @@ TEST_F(XksctlTest, ConfigInitThenTenantAddProducesAValidConfig) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_TRUE(r.Json()["valid"].get<bool>());
   // The server's own loader agrees.
-  auto loaded = xks::tenant::LoadConfigFile(config_);
-  ASSERT_TRUE(loaded.ok()) << xks::tenant::FormatProblems(loaded.error());
+  auto loaded = xks::config::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok()) << xks::FormatProblems(loaded.error());
   ASSERT_EQ(loaded.value().tenants.size(), 1u);
   EXPECT_EQ(loaded.value().tenants[0].credentials.size(), 1u);
-  EXPECT_FALSE(loaded.value().audit.empty());
+  EXPECT_FALSE(loaded.value().audit.directory.empty());
+  EXPECT_FALSE(loaded.value().audit.signer.key_file.empty());
 
   // The health-check key exists, is AES-256, sensitive and not extractable.
   auto token = OpenToken("acme");
@@ -250,7 +251,7 @@ TEST_F(XksctlTest, CredentialFilesFollowTheSpec) {
   json c = r.Json();
   const std::string akid = c["access_key_id"];
   EXPECT_TRUE(Matches(akid, kBase32, 20, 30)) << akid;
-  EXPECT_TRUE(xks::tenant::IsValidAccessKeyId(akid));
+  EXPECT_TRUE(xks::config::IsValidAccessKeyId(akid));
   EXPECT_EQ(Mode(c["secret_file"]), 0600u);
   EXPECT_EQ(Mode(c["console_file"]), 0600u);
   std::string secret = ReadFile(c["secret_file"]);
@@ -273,7 +274,7 @@ TEST_F(XksctlTest, CredentialFilesFollowTheSpec) {
   r = Run({"credential", "new", "acme", "--show-secret", "--json"});
   ASSERT_EQ(r.code, 0);
   EXPECT_TRUE(
-      xks::tenant::IsValidSecretAccessKey(r.Json()["secret_access_key"].get<std::string>()));
+      xks::config::IsValidSecretAccessKey(r.Json()["secret_access_key"].get<std::string>()));
 
   // Revoke: the config loses it; the last credential cannot be revoked.
   r = Run({"credential", "revoke", "acme", akid, "--json"});
@@ -350,7 +351,7 @@ TEST_F(XksctlTest, KeyCreateUsageVariantsAreEnforcedInTheHsm) {
   // disable/enable are reflected in the config and the server's view of it.
   ASSERT_EQ(Run({"key", "disable", "acme", "k-both"}).code, 0);
   EXPECT_TRUE(Config()["tenants"][0]["keys"]["k-both"]["disabled"].get<bool>());
-  auto loaded = xks::tenant::LoadConfigFile(config_);
+  auto loaded = xks::config::LoadConfigFile(config_);
   ASSERT_TRUE(loaded.ok());
   for (const auto& k : loaded.value().tenants[0].keys) {
     EXPECT_EQ(k.disabled, k.external_key_id == "k-both");
@@ -375,8 +376,8 @@ TEST_F(XksctlTest, RotateVersionsAndRetire) {
   EXPECT_EQ(r.Json()["label"], "xks-acme-k1-v2");
   EXPECT_EQ(r.Json()["usage"], "encrypt");  // inherited from v1
 
-  auto loaded = xks::tenant::LoadConfigFile(config_);
-  ASSERT_TRUE(loaded.ok()) << xks::tenant::FormatProblems(loaded.error());
+  auto loaded = xks::config::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok()) << xks::FormatProblems(loaded.error());
   ASSERT_EQ(loaded.value().tenants[0].keys[0].versions.size(), 2u);
   EXPECT_EQ(loaded.value().tenants[0].keys[0].versions[1].label, "xks-acme-k1-v2");
 

@@ -123,6 +123,7 @@ const std::vector<LayerRow>& LayerTable() {
       {"base", 0, {}},
       {"pkcs11", 1, {}},
       {"proxy/common", 2, {}},
+      {"proxy/config", 2, {}},
       {"proxy/auth", 3, {}},
       {"proxy/tenant", 3, {}},
       {"proxy/audit", 3, {}},

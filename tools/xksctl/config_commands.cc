@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "base/openssl.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/secrets.h"
 
@@ -122,13 +122,14 @@ int RunConfigInit(Context& ctx, const ParsedArgs& args) {
 
 int RunConfigValidate(Context& ctx, const ParsedArgs&) {
   const std::string& path = ctx.RequireConfigPath();
-  auto cfg = tenant::LoadConfigFile(path);
+  auto cfg = config::LoadConfigFile(path);
   if (cfg.ok()) {
     return Emit(ctx, {{"config", path}, {"valid", true}, {"problems", nlohmann::json::array()}},
                 path + ": valid (" + std::to_string(cfg.value().tenants.size()) + " tenant(s))\n");
   }
   nlohmann::json problems = nlohmann::json::array();
-  for (const auto& p : cfg.error()) problems.push_back({{"path", p.path}, {"message", p.message}});
+  for (const auto& p : cfg.error())
+    problems.push_back({{"path", p.path}, {"message", p.Message()}});
   if (ctx.json) {
     *ctx.out << nlohmann::json{{"ok", false},
                                {"config", path},
@@ -138,7 +139,7 @@ int RunConfigValidate(Context& ctx, const ParsedArgs&) {
              << "\n";
   } else {
     *ctx.out << path << ": " << cfg.error().size() << " problem(s):\n"
-             << tenant::FormatProblems(cfg.error());
+             << FormatProblems(cfg.error());
   }
   return kExitFailed;
 }

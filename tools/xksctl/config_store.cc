@@ -73,16 +73,16 @@ std::unique_ptr<ConfigStore> ConfigStore::Create(const std::string& path, nlohma
 
 std::string ConfigStore::BaseDir() const { return DirOf(path_); }
 
-bool IsEmptyListProblem(const tenant::ConfigProblem& problem) {
+bool IsEmptyListProblem(const Problem& problem) {
   return (problem.path == "tenants" || problem.path == "hsm.modules" ||
           problem.path == "hsm.tokens") &&
-         problem.message.rfind("empty", 0) == 0;
+         problem.problem.rfind("empty", 0) == 0;
 }
 
-tenant::ConfigProblems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir) {
-  auto parsed = tenant::ParseConfig(doc, base_dir);
+Problems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir) {
+  auto parsed = config::ParseConfig(doc, base_dir);
   if (parsed.ok()) return {};
-  tenant::ConfigProblems real;
+  Problems real;
   for (const auto& p : parsed.error()) {
     if (!IsEmptyListProblem(p)) real.push_back(p);
   }
@@ -93,7 +93,7 @@ void ConfigStore::Save() {
   auto problems = ValidateDocument(doc_, BaseDir());
   if (!problems.empty()) {
     throw OperationError("the change would make the configuration invalid; nothing was written:\n" +
-                         tenant::FormatProblems(problems));
+                         FormatProblems(problems));
   }
   WriteFileAtomic(path_, doc_.dump(2) + "\n", 0640);
 }

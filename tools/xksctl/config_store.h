@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
 namespace xks::xksctl {
 
@@ -66,10 +66,10 @@ class ConfigStore {
 /// "tenants", "hsm.modules" or "hsm.tokens" list is accepted: it is the legitimate state between
 /// `config init` and the first `tenant add`, and after the last tenant was shredded.
 /// Returns the problems (empty when valid).
-tenant::ConfigProblems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir);
+Problems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir);
 
 /// True when `problem` is only "this list is empty" for tenants/hsm.modules/hsm.tokens.
-bool IsEmptyListProblem(const tenant::ConfigProblem& problem);
+bool IsEmptyListProblem(const Problem& problem);
 
 /// Writes `content` to `path` atomically (temp + fsync + rename + directory fsync). An existing
 /// file's mode is kept; a new file gets `new_mode`. Throws OperationError.

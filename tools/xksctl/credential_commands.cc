@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/secrets.h"
 
@@ -116,8 +116,8 @@ NewCredential WriteNewCredential(const std::string& path_prefix, const std::stri
   NewCredential out;
   out.access_key_id = NewAccessKeyId();
   SecretBytes secret = NewSecretAccessKey();
-  if (!tenant::IsValidAccessKeyId(out.access_key_id) ||
-      !tenant::IsValidSecretAccessKey(secret.view())) {
+  if (!config::IsValidAccessKeyId(out.access_key_id) ||
+      !config::IsValidSecretAccessKey(secret.view())) {
     throw OperationError("internal: generated credential does not match the XKS spec format");
   }
   out.secret_file = out_dir + "/" + out.access_key_id + ".secret";
@@ -126,7 +126,7 @@ NewCredential WriteNewCredential(const std::string& path_prefix, const std::stri
   // XKS spec, "XKS proxy configuration in AWS KMS console". It necessarily holds the raw secret,
   // hence 0600 like the secret file. nlohmann copies the string; the copy dies with `console`.
   nlohmann::json console = {
-      {"XksProxyUriPath", path_prefix + std::string(tenant::kXksApiPath)},
+      {"XksProxyUriPath", path_prefix + std::string(config::kXksApiPath)},
       {"XksProxyAuthenticationCredential",
        {{"AccessKeyId", out.access_key_id}, {"RawSecretAccessKey", std::string(secret.view())}}}};
   std::string text = console.dump(4);

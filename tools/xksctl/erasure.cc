@@ -5,7 +5,7 @@
 #include <optional>
 #include <sstream>
 
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/config_store.h"
 #include "tools/xksctl/hsm_access.h"

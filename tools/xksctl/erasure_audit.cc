@@ -12,10 +12,11 @@
 #include "tools/xksctl/erasure.h"
 
 #ifdef XKSCTL_HAVE_AUDIT
-#include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/checkpoint_signer.h"
+#include "proxy/audit/file_signer.h"
+#include "proxy/config/audit_config.h"
 #endif
 
 namespace xks::xksctl {
@@ -50,17 +51,17 @@ nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::
   if (!audit_section.is_object() || audit_section.empty()) {
     return {{"recorded", false}, {"reason", "no audit section in the configuration"}};
   }
-  auto cfg = audit::ParseAuditConfig(audit_section, "audit");
+  auto cfg = config::ParseAuditConfig(audit_section, "audit");
   if (!cfg.ok()) {
     std::string why;
-    for (const auto& p : cfg.error()) why += (why.empty() ? "" : "; ") + p;
+    for (const auto& p : cfg.error()) why += (why.empty() ? "" : "; ") + p.ToString();
     return {{"recorded", false}, {"reason", "audit section invalid: " + why}};
   }
-  audit::AuditConfig config = cfg.value();
+  config::AuditConfig config = cfg.value();
   // The proxy owns the "<file_prefix>-*.jsonl" chain; a second writer would fork it. xksctl keeps
   // its own chain in the same directory, signed with the same key.
   config.file_prefix = "xksctl";
-  config.mirror = audit::Mirror::kNone;
+  config.mirror = config::Mirror::kNone;
   auto signer = audit::MakeFileSigner(config.signer);
   if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error()}};
   auto log = audit::AuditLog::Open(config, std::move(signer).value());

@@ -12,7 +12,7 @@
 
 #include "proxy/auth/sigv4_canonical.h"
 #include "proxy/auth/sigv4_signer.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/secrets.h"
 
@@ -163,7 +163,7 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
   const nlohmann::json* cred = FindCredential(t, tenant, args.GetOr("access-key-id", ""));
   const SecretBytes secret = ReadCredentialSecret((*cred)["secret"], store->BaseDir());
   const std::string target =
-      t.value("path_prefix", "") + std::string(tenant::kXksApiPath) + "/health";
+      t.value("path_prefix", "") + std::string(config::kXksApiPath) + "/health";
   const std::string body =
       nlohmann::json{{"requestMetadata",
                       {{"kmsRequestId", "xksctl-" + NowUtc()}, {"kmsOperation", "KmsHealthCheck"}}}}

@@ -1,5 +1,5 @@
 // `xksctl key create` and `key rotate`: a new HSM key as version 1 or as the next version.
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/key_handlers.h"
 #include "tools/xksctl/key_versions.h"
@@ -9,7 +9,7 @@ namespace xks::xksctl::keys {
 int RunKeyCreate(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0), key_id = args.Positional(1);
   const Usage usage = ParseUsage(args.GetOr("usage", "encrypt,decrypt"));
-  if (!tenant::IsValidExternalKeyId(key_id)) {
+  if (!config::IsValidExternalKeyId(key_id)) {
     throw UsageError("EXTERNAL_KEY_ID must be 1..128 of A-Z a-z 0-9 . - _");
   }
   auto store = ConfigStore::Open(ctx.RequireConfigPath());

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/openssl.h"
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/key_handlers.h"
 #include "tools/xksctl/key_versions.h"
@@ -36,7 +36,7 @@ pkcs11::OaepHash ParseWrappingAlgorithm(const std::string& text) {
 }
 
 void CheckKeyId(const std::string& key_id) {
-  if (!tenant::IsValidExternalKeyId(key_id)) {
+  if (!config::IsValidExternalKeyId(key_id)) {
     throw UsageError("EXTERNAL_KEY_ID must be 1..128 of A-Z a-z 0-9 . - _");
   }
 }

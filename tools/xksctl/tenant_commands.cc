@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/erasure.h"
 #include "tools/xksctl/hsm_access.h"
@@ -90,7 +90,7 @@ void CheckTenantAdd(const ParsedArgs& args, nlohmann::json& doc, TenantAddReques
   if (!doc["hsm"]["tokens"].is_array()) doc["hsm"]["tokens"] = nlohmann::json::array();
   const std::string& name = request.name;
   if (!IsValidName(name)) throw UsageError("tenant name must be 1..64 of A-Z a-z 0-9 . - _");
-  if (!tenant::IsValidPathPrefix(request.prefix)) {
+  if (!config::IsValidPathPrefix(request.prefix)) {
     throw UsageError(
         "--prefix must be \"\" or like /tenants/acme: '/'-separated segments of "
         "a-z A-Z 0-9 - _, no trailing '/', not containing kms/xks/v1");
@@ -222,7 +222,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   nlohmann::json data = {
       {"tenant", name},
       {"path_prefix", prefix},
-      {"uri_path", prefix + std::string(tenant::kXksApiPath)},
+      {"uri_path", prefix + std::string(config::kXksApiPath)},
       {"module",
        {{"id", token.module_id}, {"module", token.module_name}, {"added", token.module_added}}},
       {"token", token.json},
@@ -232,7 +232,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
         {"console_file", cred.console_file}}},
       {"reload", reload}};
   std::ostringstream text;
-  text << "added tenant " << name << " (XksProxyUriPath " << prefix << tenant::kXksApiPath << ")\n"
+  text << "added tenant " << name << " (XksProxyUriPath " << prefix << config::kXksApiPath << ")\n"
        << "  token:         " << request.token_id << " = " << token.ref
        << (args.Has("init-token") ? " (initialized)" : "") << "\n"
        << "  health key:    " << health_key << (health_created ? " (created)" : " (existing)")
@@ -247,7 +247,7 @@ nlohmann::json TenantSummary(ConfigStore& store, const nlohmann::json& t, bool d
   const std::string prefix = t.value("path_prefix", "");
   nlohmann::json out = {{"name", t.value("name", "")},
                         {"path_prefix", prefix},
-                        {"uri_path", prefix + std::string(tenant::kXksApiPath)},
+                        {"uri_path", prefix + std::string(config::kXksApiPath)},
                         {"token", t.value("token", "")},
                         {"disabled", t.value("disabled", false)},
                         {"credentials", t.value("credentials", nlohmann::json::array()).size()},

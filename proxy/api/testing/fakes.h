@@ -4,7 +4,7 @@
 //    HSM it refuses Decrypt (kInvalidKeyUsage) with a key whose attributes forbid decrypting.
 //  - FakeAuthenticator: accepts a request whose X-Test-Tenant header names the tenant.
 //  - RecordingAuditSink, RecordingLogger: keep everything they receive.
-//  - TempDir and the standard configuration, from proxy/tenant/testing/config_fixture.h.
+//  - TempDir and the standard configuration, from proxy/config/testing and proxy/tenant/testing.
 // All are thread-safe (one mutex each).
 
 #include <array>
@@ -23,7 +23,7 @@
 #include "proxy/api/request_authenticator.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/tenant/tenant_registry.h"
-#include "proxy/tenant/testing/config_fixture.h"
+#include "proxy/tenant/testing/registry_fixture.h"
 
 namespace xks::api::testing {
 

@@ -1,16 +1,18 @@
-#include "proxy/audit/audit_config.h"
+#include "proxy/config/audit_config.h"
 
 #include <set>
+#include <utility>
 
-namespace xks::audit {
+namespace xks::config {
 namespace {
 
 class Parser {
  public:
   Parser(const nlohmann::json& obj, std::string_view path) : obj_(obj), path_(path) {}
 
+  // `what` reads "problem — fix" (ProblemFromText).
   void Problem(const std::string& key, const std::string& what) {
-    problems_.push_back(path_ + (key.empty() ? "" : "." + key) + ": " + what);
+    problems_.push_back(ProblemFromText(path_ + (key.empty() ? "" : "." + key), what));
   }
 
   bool String(const std::string& key, std::string& out, bool required, bool non_empty = true) {
@@ -49,12 +51,12 @@ class Parser {
     return true;
   }
 
-  std::vector<std::string>& problems() { return problems_; }
+  Problems& problems() { return problems_; }
 
  private:
   const nlohmann::json& obj_;
   std::string path_;
-  std::vector<std::string> problems_;
+  Problems problems_;
 };
 
 // The pieces of ParseAuditConfig, each adding its problems to `p`.
@@ -130,19 +132,23 @@ void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p
   Parser sp(*signer, path + ".signer");
   std::string type;
   if (sp.String("type", type, true)) {
+    std::set<std::string> known = {"type"};
     if (type == "file") {
       c.signer.type = SignerConfig::Type::kFile;
       sp.String("key_file", c.signer.key_file, true);
-      for (const auto& [key, value] : signer->items()) {
-        if (key != "type" && key != "key_file") {
-          sp.Problem(key, "unknown key for a file signer — remove it");
-        }
-      }
+      known.insert("key_file");
     } else if (type == "pkcs11") {
       c.signer.type = SignerConfig::Type::kPkcs11;
-      c.signer.pkcs11 = *signer;
+      sp.String("token", c.signer.token, true);
+      sp.String("key_label", c.signer.key_label, true);
+      known.insert({"token", "key_label"});
     } else {
       sp.Problem("type", "must be \"file\" or \"pkcs11\"");
+    }
+    for (const auto& [key, value] : signer->items()) {
+      if (known.size() > 1 && !known.contains(key)) {  // size 1: the type itself was wrong
+        sp.Problem(key, "unknown key for a " + type + " signer — remove it");
+      }
     }
   }
   for (auto& s : sp.problems()) p.problems().push_back(std::move(s));
@@ -150,11 +156,11 @@ void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p
 
 }  // namespace
 
-Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::json& audit,
-                                                               std::string_view json_path) {
+Result<AuditConfig, Problems> ParseAuditConfig(const nlohmann::json& audit,
+                                               std::string_view json_path) {
   std::string path(json_path);
   if (!audit.is_object()) {
-    return Fail(std::vector<std::string>{path + ": must be an object — see docs/audit-format.md"});
+    return Fail(Problems{MakeProblem(path, "must be an object", "see docs/audit-format.md")});
   }
   Parser p(audit, json_path);
   AuditConfig c;
@@ -183,14 +189,46 @@ Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::j
   return c;
 }
 
-Result<std::unique_ptr<CheckpointSigner>, std::string> MakeFileSigner(const SignerConfig& config) {
-  if (config.type != SignerConfig::Type::kFile) {
-    return Fail(std::string(
-        "signer type pkcs11 must be constructed by the pkcs11 layer, not MakeFileSigner"));
+namespace {
+
+const char* DurabilityName(Durability d) { return d == Durability::kFsync ? "fsync" : "write"; }
+
+const char* MirrorName(Mirror m) {
+  switch (m) {
+    case Mirror::kNone:
+      return "none";
+    case Mirror::kStdout:
+      return "stdout";
+    case Mirror::kSyslog:
+      return "syslog";
   }
-  auto s = FileCheckpointSigner::Load(config.key_file);
-  if (!s.ok()) return Fail(s.error());
-  return std::unique_ptr<CheckpointSigner>(std::move(s).value().release());
+  return "none";
 }
 
-}  // namespace xks::audit
+nlohmann::json SerializeSigner(const SignerConfig& s) {
+  if (s.type == SignerConfig::Type::kFile) return {{"type", "file"}, {"key_file", s.key_file}};
+  return {{"type", "pkcs11"}, {"token", s.token}, {"key_label", s.key_label}};
+}
+
+}  // namespace
+
+nlohmann::json SerializeAuditConfig(const AuditConfig& c) {
+  return {
+      {"directory", c.directory},
+      {"file_prefix", c.file_prefix},
+      {"instance_id", c.instance_id},
+      {"durability", DurabilityName(c.durability)},
+      {"checkpoint_interval_ms", c.checkpoint_interval.count()},
+      {"checkpoint_every", c.checkpoint_every},
+      {"rotate_bytes", c.rotate_bytes},
+      {"rotate_interval_s", c.rotate_interval.count()},
+      {"signer_grace_ms", c.signer_grace.count()},
+      {"retry_interval_ms", c.retry_interval.count()},
+      {"mirror", MirrorName(c.mirror)},
+      {"signer", SerializeSigner(c.signer)},
+      {"refusal_aggregation_interval_ms", c.refusal_aggregation_interval.count()},
+      {"refusal_aggregation_max_sources", c.refusal_aggregation_max_sources},
+  };
+}
+
+}  // namespace xks::config

@@ -1,6 +1,6 @@
-#include "proxy/tenant/config_checker.h"
+#include "proxy/config/config_checker.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -33,4 +33,4 @@ bool IsValidId(std::string_view id) {
                      [](char ch) { return IsAlnum(ch) || ch == '-' || ch == '_' || ch == '.'; });
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

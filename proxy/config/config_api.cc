@@ -1,6 +1,6 @@
-#include "proxy/tenant/config_sections.h"
+#include "proxy/config/config_sections.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 
 void ParseApi(const json& a, Config& cfg, Checker& c) {
   const std::string p = "api";
@@ -42,4 +42,4 @@ void ParseApi(const json& a, Config& cfg, Checker& c) {
   }
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

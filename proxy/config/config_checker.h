@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 
 using nlohmann::json;
 
@@ -35,10 +35,14 @@ std::string Resolve(std::string_view base_dir, const std::string& path);
 // Collects problems; every accessor reports instead of throwing so one pass finds everything.
 class Checker {
  public:
-  void Add(std::string path, std::string message) {
-    problems_.push_back({std::move(path), std::move(message)});
+  /// `message` reads "problem — fix" (see ProblemFromText).
+  void Add(std::string path, std::string_view message) {
+    problems_.push_back(ProblemFromText(std::move(path), message));
   }
-  ConfigProblems Take() { return std::move(problems_); }
+  void Append(Problems problems) {
+    for (auto& p : problems) problems_.push_back(std::move(p));
+  }
+  Problems Take() { return std::move(problems_); }
   bool empty() const { return problems_.empty(); }
 
   // Keys beginning with '_' are comments and ignored; anything else unknown is most likely a
@@ -136,11 +140,11 @@ class Checker {
   }
 
  private:
-  ConfigProblems problems_;
+  Problems problems_;
 };
 
 std::optional<std::chrono::milliseconds> Millis(Checker& c, const json& obj, std::string_view key,
                                                 std::string_view path, std::uint64_t min,
                                                 std::uint64_t max);
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

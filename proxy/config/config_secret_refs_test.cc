@@ -1,4 +1,4 @@
-#include "proxy/tenant/config_secret_refs.h"
+#include "proxy/config/config_secret_refs.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 // A private temporary directory (mode 0700) removed with its files at the end of the test. Local
@@ -67,7 +67,7 @@ TEST(SecretRefTest, EnvRefNeedsASetVariable) {
   EXPECT_EQ(secret->view(), kSecret);
   EXPECT_FALSE(
       ParseSecretRef(json{{"s", {{"env", "XKS_SECRET_REFS_TEST_UNSET"}}}}, "s", "", "", c));
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].path, "s.env");
 }
@@ -77,12 +77,12 @@ TEST(SecretRefTest, InlineAmbiguousAndMissingRefsAreRefused) {
   EXPECT_FALSE(ParseSecretRef(json{{"pin", "1234"}}, "pin", "t", "", c));
   EXPECT_FALSE(ParseSecretRef(json{{"pin", {{"file", "a"}, {"env", "B"}}}}, "pin", "t", "", c));
   EXPECT_FALSE(ParseSecretRef(json::object(), "pin", "t", "", c));
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 3u);
-  EXPECT_NE(problems[0].message.find("inline secrets are not allowed"), std::string::npos);
-  EXPECT_NE(problems[1].message.find("exactly one"), std::string::npos);
-  EXPECT_NE(problems[2].message.find("missing"), std::string::npos);
-  for (const auto& p : problems) EXPECT_EQ(p.message.find("1234"), std::string::npos);
+  EXPECT_NE(problems[0].Message().find("inline secrets are not allowed"), std::string::npos);
+  EXPECT_NE(problems[1].Message().find("exactly one"), std::string::npos);
+  EXPECT_NE(problems[2].Message().find("missing"), std::string::npos);
+  for (const auto& p : problems) EXPECT_EQ(p.Message().find("1234"), std::string::npos);
 }
 
 TEST(SecretRefTest, SecretFilesReadableByOthersAreRefusedWithoutTheirContent) {
@@ -91,13 +91,13 @@ TEST(SecretRefTest, SecretFilesReadableByOthersAreRefusedWithoutTheirContent) {
   Checker c;
   EXPECT_FALSE(ParseSecretRef(json{{"s", {{"file", file}}}}, "s", "t", "", c));
   CheckTlsPrivateKeyFile(file, "server.tls.private_key_file", c);
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].path, "t.s.file");
-  EXPECT_NE(problems[0].message.find("chmod 600 " + file), std::string::npos);
+  EXPECT_NE(problems[0].Message().find("chmod 600 " + file), std::string::npos);
   EXPECT_EQ(problems[1].path, "server.tls.private_key_file");
-  for (const auto& p : problems) EXPECT_EQ(p.message.find(kSecret), std::string::npos);
+  for (const auto& p : problems) EXPECT_EQ(p.Message().find(kSecret), std::string::npos);
 }
 
 }  // namespace
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

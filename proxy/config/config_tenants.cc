@@ -1,10 +1,10 @@
 #include <map>
 #include <set>
 
-#include "proxy/tenant/config_secret_refs.h"
-#include "proxy/tenant/config_sections.h"
+#include "proxy/config/config_secret_refs.h"
+#include "proxy/config/config_sections.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 // The object label a key reference names, for comparing "k1" with "pkcs11:object=k1".
@@ -265,4 +265,4 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
   CheckHealthCheckKeysUnmapped(cfg, p, c);
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

@@ -20,10 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "base/secret_bytes.h"
+#include "proxy/config/audit_config.h"
 
-namespace xks::tenant {
+namespace xks::config {
 
 /// Where a secret (PIN or SigV4 secret access key) lives. Inline secrets are not supported.
 struct SecretRef {
@@ -32,6 +34,7 @@ struct SecretRef {
   std::string where;  ///< absolute file path (relative paths are resolved at load) or variable name
   /// "file:/path" or "env:NAME"; contains no secret.
   std::string Describe() const;
+  bool operator==(const SecretRef&) const = default;
 };
 
 /// `server.tls`: maps onto the server's TLS options.
@@ -42,6 +45,7 @@ struct TlsConfig {
   /// With client_ca_file: the only client certificate subject CNs accepted, e.g.
   /// "cks.kms.eu-west-1.amazonaws.com" (XKS spec, "Authentication").
   std::vector<std::string> allowed_client_common_names;
+  bool operator==(const TlsConfig&) const = default;
 };
 
 /// `server`: the listener and request limits.
@@ -66,6 +70,7 @@ struct ServerConfig {
   std::size_t max_handshakes_in_progress = 64;    ///< 0: no cap
   std::size_t max_body_bytes = 65536;
   std::string ping_path = "/ping";  ///< unauthenticated load-balancer health check (GET)
+  bool operator==(const ServerConfig&) const = default;
 };
 
 /// `api`: tuning of the four operations (docs/configuration.md).
@@ -82,6 +87,7 @@ struct ApiConfig {
   std::chrono::milliseconds health_degraded_latency{100};  ///< slower checks report DEGRADED
   std::uint32_t fleet_size = 1;
   std::string ekm_vendor = "PKCS#11";
+  bool operator==(const ApiConfig&) const = default;
 };
 
 /// `hsm.modules[]`: one PKCS#11 module (maps onto pkcs11::ModuleConfig).
@@ -91,6 +97,7 @@ struct ModuleConfig {
   bool generate_iv_in_hsm = false;  ///< module generates the GCM IV in C_EncryptInit
   /// C_Initialize's pReserved string, for modules configured that way (NSS softokn); usually empty.
   std::string initialize_parameters;
+  bool operator==(const ModuleConfig&) const = default;
 };
 
 /// `hsm.tokens[]`: one token (maps onto pkcs11::TokenConfig).
@@ -102,6 +109,7 @@ struct TokenConfig {
   std::size_t max_sessions = 2;
   std::string health_check_key;  ///< label of the dedicated health-check key (never a tenant key)
   bool copy_keys_to_session_objects = false;
+  bool operator==(const TokenConfig&) const = default;
 };
 
 struct HsmConfig {
@@ -109,6 +117,7 @@ struct HsmConfig {
   std::vector<TokenConfig> tokens;
   const TokenConfig* FindToken(std::string_view id) const;
   const ModuleConfig* FindModule(std::string_view id) const;
+  bool operator==(const HsmConfig&) const = default;
 };
 
 /// One version of a tenant key. Encrypt uses the highest non-retired version; Decrypt uses the
@@ -117,6 +126,7 @@ struct KeyVersionConfig {
   std::uint16_t version = 1;  ///< 1..65535
   std::string label;          ///< HSM key label or a "pkcs11:object=..." URI
   bool retired = false;
+  bool operator==(const KeyVersionConfig&) const = default;
 };
 
 /// `tenants[].keys.<externalKeyId>`.
@@ -124,6 +134,7 @@ struct KeyConfig {
   std::string external_key_id;
   std::vector<KeyVersionConfig> versions;  ///< sorted by version, never empty once validated
   bool disabled = false;  ///< GetKeyMetadata says DISABLED; encrypt/decrypt refused
+  bool operator==(const KeyConfig&) const = default;
 };
 
 /// `tenants[].credentials[]`: one SigV4 credential; the secret is loaded at load time.
@@ -131,6 +142,8 @@ struct CredentialConfig {
   std::string access_key_id;
   SecretRef secret_ref;
   SecretBytes secret;  ///< the secret access key read from secret_ref
+  /// Equal when id, reference and the secret read from it are (constant-time on the secret).
+  bool operator==(const CredentialConfig& other) const;
 };
 
 /// `tenants[]`.
@@ -141,6 +154,7 @@ struct TenantConfig {
   bool disabled = false;    ///< every request answers InvalidStateException
   std::vector<CredentialConfig> credentials;
   std::vector<KeyConfig> keys;  ///< sorted by external_key_id
+  bool operator==(const TenantConfig&) const = default;
 };
 
 /// The whole file, validated. Move-only (holds secrets).
@@ -149,30 +163,24 @@ struct Config {
   ServerConfig server;
   ApiConfig api;
   HsmConfig hsm;
-  nlohmann::json audit = nlohmann::json::object();  ///< parsed by proxy/audit
+  AuditConfig audit;
   std::vector<TenantConfig> tenants;
+  bool operator==(const Config&) const = default;
 };
-
-/// One problem found while loading: where (JSON path like "tenants[1].keys.k7.label") and what,
-/// with a hint how to fix it. Never contains a secret value.
-struct ConfigProblem {
-  std::string path;
-  std::string message;
-  std::string ToString() const { return path + ": " + message; }
-};
-using ConfigProblems = std::vector<ConfigProblem>;
 
 /// Parses and validates a configuration document. `base_dir` resolves relative file paths.
 /// Returns every problem found; never throws.
-Result<Config, ConfigProblems> ParseConfig(const nlohmann::json& document,
-                                           std::string_view base_dir);
+Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string_view base_dir);
 
 /// Reads `path`, parses it as JSON and calls ParseConfig with the file's directory as base_dir.
 /// Returns every problem found (a JSON syntax error is one problem at path "$"); never throws.
-Result<Config, ConfigProblems> LoadConfigFile(const std::string& path);
+Result<Config, Problems> LoadConfigFile(const std::string& path);
 
-/// One line per problem, for the operator.
-std::string FormatProblems(const ConfigProblems& problems);
+/// The configuration as the JSON document ParseConfig reads (every field written, defaults
+/// included; secrets as their file/env references, never their values). Parsing the result with
+/// any base_dir gives structures equal to `config` (paths in it are already absolute where
+/// ParseConfig resolved them). Never throws.
+nlohmann::json SerializeConfig(const Config& config);
 
 /// The XKS spec's rules, shared with proxy/api.
 bool IsValidExternalKeyId(std::string_view id);   ///< 1..128 of A-Za-z0-9 . - _
@@ -185,4 +193,4 @@ bool IsValidPathPrefix(std::string_view prefix);
 /// The fixed API path under a tenant prefix (spec "API operations").
 inline constexpr std::string_view kXksApiPath = "/kms/xks/v1";
 
-}  // namespace xks::tenant
+}  // namespace xks::config

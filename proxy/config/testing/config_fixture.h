@@ -1,16 +1,13 @@
 #pragma once
-// Configuration fixtures for tests (tests only; linked as xks_tenant_testing): a temporary
-// directory that writes secret files with mode 0600, the standard two-tenant configuration and a
-// registry built from it. Used by the tenant tests and, through proxy/api/testing/fakes.h, by the
-// API tests. Not thread-safe (TempDir is owned by one test).
+// Configuration fixtures for tests (tests only; linked as xks_config_testing): a temporary
+// directory that writes secret files with mode 0600 and the standard two-tenant configuration.
+// Used by the config and tenant tests and, through proxy/api/testing/fakes.h, by the API tests.
+// Not thread-safe (TempDir is owned by one test).
 
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "proxy/tenant/tenant_registry.h"
-
-namespace xks::tenant::testing {
+namespace xks::config::testing {
 
 /// A fresh directory under $TMPDIR (or /tmp), removed with its content on destruction.
 class TempDir {
@@ -38,8 +35,4 @@ inline constexpr const char* kGlobexSecret = "c2VjcmV0LWdsb2JleC0wMTIzNDU2Nzg5YW
 /// Secret files are written into `dir`.
 nlohmann::json StandardConfigJson(TempDir& dir);
 
-/// ParseConfig + Build; aborts the test on problems.
-std::shared_ptr<const TenantRegistry> BuildRegistry(const nlohmann::json& doc,
-                                                    const std::string& base_dir);
-
-}  // namespace xks::tenant::testing
+}  // namespace xks::config::testing

@@ -1,9 +1,9 @@
 #include <filesystem>
 
-#include "proxy/tenant/config_secret_refs.h"
-#include "proxy/tenant/config_sections.h"
+#include "proxy/config/config_secret_refs.h"
+#include "proxy/config/config_sections.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 // The largest body a spec-conformant request can have (AAD 10924 + ciphertext 5736 Base64
@@ -111,4 +111,4 @@ void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker&
   }
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

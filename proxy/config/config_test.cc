@@ -1,4 +1,4 @@
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 
 #include <set>
 
-#include "proxy/tenant/testing/config_fixture.h"
+#include "proxy/config/testing/config_fixture.h"
 
-namespace xks::tenant {
+namespace xks::config {
 namespace {
 
 using nlohmann::json;
@@ -19,7 +19,7 @@ class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override { doc_ = StandardConfigJson(dir_); }
 
-  ConfigProblems Problems(const json& doc) {
+  Problems ProblemsOf(const json& doc) {
     auto cfg = ParseConfig(doc, dir_.path());
     if (cfg.ok()) return {};
     return cfg.error();
@@ -30,13 +30,13 @@ class ConfigTest : public ::testing::Test {
                      const std::string& message_part = "") {
     json doc = doc_;
     change(doc);
-    ConfigProblems problems = Problems(doc);
-    const ConfigProblem* found = nullptr;
+    Problems problems = ProblemsOf(doc);
+    const Problem* found = nullptr;
     for (const auto& p : problems) {
       if (p.path == path) found = &p;
     }
     ASSERT_NE(found, nullptr) << "want " << path << ", got:\n" << FormatProblems(problems);
-    EXPECT_NE(found->message.find(message_part), std::string::npos) << found->message;
+    EXPECT_NE(found->Message().find(message_part), std::string::npos) << found->Message();
     EXPECT_LE(problems.size(), 2u) << FormatProblems(problems);
   }
 
@@ -59,7 +59,8 @@ TEST_F(ConfigTest, StandardConfigIsValid) {
   EXPECT_EQ(c.server.hsm_time_budget, std::chrono::milliseconds(200));
   EXPECT_EQ(c.server.ping_path, "/ping");
   EXPECT_EQ(c.api.max_plaintext_bytes, 4300u);
-  EXPECT_EQ(c.audit["path"], "audit.log");
+  EXPECT_EQ(c.audit.directory, "audit");
+  EXPECT_EQ(c.audit.signer.key_file, "audit-signer.pem") << "audit paths are kept as written";
   const KeyConfig& k2 = c.tenants[0].keys[1];
   EXPECT_EQ(k2.external_key_id, "k2");
   ASSERT_EQ(k2.versions.size(), 2u);
@@ -74,7 +75,7 @@ TEST_F(ConfigTest, AllProblemsAreReportedTogetherWithPaths) {
   doc["tenants"][1]["keys"]["k7"] = json::object();
   doc["tenants"][0]["path_prefix"] = "/acme/";
   doc["tenants"][1]["credentials"][0]["access_key_id"] = "lowercase";
-  ConfigProblems problems = Problems(doc);
+  Problems problems = ProblemsOf(doc);
   std::set<std::string> paths;
   for (const auto& p : problems) paths.insert(p.path);
   EXPECT_EQ(paths, (std::set<std::string>{"server.port", "hsm.tokens[0].health_check_key",
@@ -90,20 +91,20 @@ TEST_F(ConfigTest, AllProblemsAreReportedTogetherWithPaths) {
 }
 
 TEST_F(ConfigTest, RootAndSectionShapes) {
-  EXPECT_EQ(Problems(json::array()).size(), 1u);
+  EXPECT_EQ(ProblemsOf(json::array()).size(), 1u);
   ExpectProblem([](json& d) { d.erase("server"); }, "server", "missing");
   ExpectProblem([](json& d) { d.erase("audit"); }, "audit", "missing");
   ExpectProblem([](json& d) { d["audit"] = "x"; }, "audit", "object");
   // An idle proxy (e.g. after the last tenant was shredded) is a valid configuration.
   json idle = doc_;
   idle["tenants"] = json::array();
-  EXPECT_TRUE(Problems(idle).empty()) << FormatProblems(Problems(idle));
+  EXPECT_TRUE(ProblemsOf(idle).empty()) << FormatProblems(ProblemsOf(idle));
   ExpectProblem([](json& d) { d["tennants"] = 1; }, "tennants", "unknown field");
   ExpectProblem([](json& d) { d["server"]["prot"] = 1; }, "server.prot", "unknown field");
   json commented = doc_;
   commented["_comment"] = "keys starting with _ are comments";
   commented["server"]["_note"] = 1;
-  EXPECT_TRUE(Problems(commented).empty());
+  EXPECT_TRUE(ProblemsOf(commented).empty());
 }
 
 TEST_F(ConfigTest, ServerRules) {
@@ -164,7 +165,7 @@ TEST_F(ConfigTest, TlsRules) {
   };
   json ok = doc_;
   tls(ok);
-  EXPECT_TRUE(Problems(ok).empty()) << FormatProblems(Problems(ok));
+  EXPECT_TRUE(ProblemsOf(ok).empty()) << FormatProblems(ProblemsOf(ok));
   ExpectProblem(
       [&](json& d) {
         tls(d);
@@ -276,7 +277,7 @@ TEST_F(ConfigTest, PinRules) {
   ::setenv("XKS_TEST_PIN_VAR", "9999", 1);
   json env = doc_;
   env["hsm"]["tokens"][0]["pin"] = {{"env", "XKS_TEST_PIN_VAR"}};
-  EXPECT_TRUE(Problems(env).empty());
+  EXPECT_TRUE(ProblemsOf(env).empty());
 }
 
 TEST_F(ConfigTest, PathPrefixRules) {
@@ -291,7 +292,7 @@ TEST_F(ConfigTest, PathPrefixRules) {
   ok.append(116, 'a');
   json doc = doc_;
   doc["tenants"][0]["path_prefix"] = ok;
-  EXPECT_TRUE(Problems(doc).empty());
+  EXPECT_TRUE(ProblemsOf(doc).empty());
   ExpectProblem([&](json& d) { d["tenants"][0]["path_prefix"] = ok + "a"; },
                 "tenants[0].path_prefix");
   ExpectProblem([](json& d) { d["tenants"][0]["path_prefix"] = ""; }, "tenants[1].path_prefix",
@@ -380,7 +381,7 @@ TEST_F(ConfigTest, ProblemsNeverContainSecrets) {
   json doc = doc_;
   doc["tenants"][1]["credentials"][0]["secret"] = {{"file", "bad.secret"}};
   doc["hsm"]["tokens"][0]["pin"] = "inline-pin-value-4711";
-  const std::string text = FormatProblems(Problems(doc));
+  const std::string text = FormatProblems(ProblemsOf(doc));
   EXPECT_NE(text, "");
   EXPECT_EQ(text.find(bad_secret), std::string::npos) << text;
   EXPECT_EQ(text.find("4711"), std::string::npos) << text;
@@ -413,7 +414,7 @@ TEST_F(ConfigTest, KeyRules) {
   ExpectProblem([](json& d) { d["tenants"][0]["keys"]["k1"]["disabled"] = 1; },
                 "tenants[0].keys.k1.disabled");
   // Two tenants may use the same externalKeyId (the standard config does: k1, shared).
-  EXPECT_TRUE(Problems(doc_).empty());
+  EXPECT_TRUE(ProblemsOf(doc_).empty());
 }
 
 TEST_F(ConfigTest, HealthCheckKeyMayNotBeATenantKey) {
@@ -454,9 +455,9 @@ TEST(SpecRulesTest, ExternalKeyIdAccessKeyIdAndSecret) {
 }
 
 }  // namespace
-}  // namespace xks::tenant
+}  // namespace xks::config
 
-namespace xks::tenant {
+namespace xks::config {
 namespace {
 
 // config/example.json is documentation; it must stay structurally valid. On a machine without its
@@ -464,13 +465,13 @@ namespace {
 TEST(ExampleConfigTest, OnlyMissingFilesAndVariablesAreReported) {
   auto r = LoadConfigFile(std::string(XKS_SOURCE_DIR) + "/config/example.json");
   ASSERT_FALSE(r.ok());
-  for (const ConfigProblem& p : r.error()) {
-    const bool missing = p.message.find("does not exist") != std::string::npos ||
-                         p.message.find("is not set") != std::string::npos;
+  for (const Problem& p : r.error()) {
+    const bool missing = p.Message().find("does not exist") != std::string::npos ||
+                         p.Message().find("is not set") != std::string::npos;
     EXPECT_TRUE(missing) << p.ToString();
   }
   EXPECT_GE(r.error().size(), 5u);
 }
 
 }  // namespace
-}  // namespace xks::tenant
+}  // namespace xks::config

@@ -2,10 +2,10 @@
 
 #include <set>
 
-#include "proxy/tenant/config_secret_refs.h"
-#include "proxy/tenant/config_sections.h"
+#include "proxy/config/config_secret_refs.h"
+#include "proxy/config/config_sections.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 // One hsm.modules entry; module ids are collected for the token entries.
@@ -128,4 +128,4 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
   }
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

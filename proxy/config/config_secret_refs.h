@@ -8,10 +8,10 @@
 #include <string_view>
 
 #include "base/secret_bytes.h"
-#include "proxy/tenant/config.h"
-#include "proxy/tenant/config_checker.h"
+#include "proxy/config/config.h"
+#include "proxy/config/config_checker.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 
 // The TLS private key gets the secret-file checks on an open descriptor; OpenSSL loads it later.
 void CheckTlsPrivateKeyFile(const std::string& file, const std::string& path, Checker& c);
@@ -26,4 +26,4 @@ std::optional<SecretRef> ParseSecretRef(const json& parent, std::string_view key
 /// Reads the secret a parsed SecretRef names into zeroizing memory; problems are reported at path.
 std::optional<SecretBytes> ReadSecret(const SecretRef& ref, const std::string& path, Checker& c);
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

@@ -4,10 +4,10 @@
 
 #include <string_view>
 
-#include "proxy/tenant/config.h"
-#include "proxy/tenant/config_checker.h"
+#include "proxy/config/config.h"
+#include "proxy/config/config_checker.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 
 // config_server.cc
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c);
@@ -18,4 +18,4 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
 // config_tenants.cc; runs after ParseHsm because tenants name hsm.tokens entries.
 void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checker& c);
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

@@ -1,8 +1,8 @@
-#include "proxy/tenant/config_checker.h"
+#include "proxy/config/config_checker.h"
 
 #include <gtest/gtest.h>
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 TEST(ConfigPathTest, JoinIndexAndResolve) {
@@ -26,10 +26,10 @@ TEST(ConfigPathTest, IdRules) {
 TEST(CheckerTest, UnknownFieldsAreProblemsButCommentsAreNot) {
   Checker c;
   c.CheckKnown(json{{"_comment", 1}, {"port", 1}, {"prot", 2}}, "server", {"port", "tls"});
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].path, "server.prot");
-  EXPECT_NE(problems[0].message.find("one of: port, tls"), std::string::npos);
+  EXPECT_NE(problems[0].Message().find("one of: port, tls"), std::string::npos);
 }
 
 TEST(CheckerTest, AccessorsReportMissingAndWrongTypes) {
@@ -42,15 +42,15 @@ TEST(CheckerTest, AccessorsReportMissingAndWrongTypes) {
   EXPECT_FALSE(c.String(doc, "none", "p", true, "give a name"));
   EXPECT_FALSE(c.Bool(doc, "b", "p"));
   EXPECT_FALSE(c.empty());
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 5u);  // the optional missing object is no problem
   EXPECT_EQ(problems[0].path, "p.o");
-  EXPECT_EQ(problems[0].message, "must be a JSON object");
-  EXPECT_EQ(problems[1].message, "must be a JSON array");
-  EXPECT_EQ(problems[2].message, "must be a string");
+  EXPECT_EQ(problems[0].Message(), "must be a JSON object");
+  EXPECT_EQ(problems[1].Message(), "must be a JSON array");
+  EXPECT_EQ(problems[2].Message(), "must be a string");
   EXPECT_EQ(problems[3].path, "p.none");
-  EXPECT_EQ(problems[3].message, "missing — give a name");
-  EXPECT_EQ(problems[4].message, "must be true or false");
+  EXPECT_EQ(problems[3].Message(), "missing — give a name");
+  EXPECT_EQ(problems[4].Message(), "must be true or false");
 }
 
 TEST(CheckerTest, UintChecksTypeSignAndRange) {
@@ -63,11 +63,11 @@ TEST(CheckerTest, UintChecksTypeSignAndRange) {
   EXPECT_FALSE(c.Uint(doc, "str", "p", 1, 10));
   EXPECT_FALSE(c.Uint(doc, "absent", "p", 1, 10));
   EXPECT_FALSE(c.Uint(doc, "absent", "p", 1, 10, /*required=*/true));
-  ConfigProblems problems = c.Take();
+  Problems problems = c.Take();
   ASSERT_EQ(problems.size(), 4u);
-  EXPECT_EQ(problems[0].message, "must be an integer between 1 and 10");
-  EXPECT_EQ(problems[1].message, "must be between 1 and 10 (got 11)");
-  EXPECT_EQ(problems[3].message, "missing — give an integer");
+  EXPECT_EQ(problems[0].Message(), "must be an integer between 1 and 10");
+  EXPECT_EQ(problems[1].Message(), "must be between 1 and 10 (got 11)");
+  EXPECT_EQ(problems[3].Message(), "missing — give an integer");
 }
 
 TEST(CheckerTest, MillisConvertsCheckedIntegers) {
@@ -78,4 +78,4 @@ TEST(CheckerTest, MillisConvertsCheckedIntegers) {
 }
 
 }  // namespace
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

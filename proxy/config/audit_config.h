@@ -1,20 +1,21 @@
 #pragma once
-// The `audit` configuration object and its parser. Parsing collects every problem at once as
-// "json.path: problem — fix" strings. Thread-safe (pure); never throws.
+// The `audit` configuration object and its parser, part of the one configuration schema
+// (config.h: ParseConfig parses this section in the same pass as the rest of the file). Parsing
+// collects every problem at once, each with its JSON path and a fix. Thread-safe (pure); never
+// throws.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
-#include "proxy/audit/checkpoint_signer.h"
 
-namespace xks::audit {
+namespace xks::config {
 
 enum class Durability {
   kFsync,  ///< Append returns after the record's batch is fdatasync'd (group commit)
@@ -23,12 +24,14 @@ enum class Durability {
 
 enum class Mirror { kNone, kStdout, kSyslog };
 
+/// `audit.signer`: the key that signs checkpoints.
 struct SignerConfig {
   enum class Type { kFile, kPkcs11 };
   Type type = Type::kFile;
-  std::string key_file;  ///< kFile: PEM private key, mode 0600 or stricter
-  /// kPkcs11: the whole signer object as given, for the pkcs11-layer signer to interpret.
-  nlohmann::json pkcs11 = nlohmann::json::object();
+  std::string key_file;   ///< kFile: PEM private key, mode 0600 or stricter (as written)
+  std::string token;      ///< kPkcs11: the hsm.tokens id holding the key (never a tenant's token)
+  std::string key_label;  ///< kPkcs11: label of the ECDSA P-256 key pair on that token
+  bool operator==(const SignerConfig&) const = default;
 };
 
 struct AuditConfig {
@@ -48,6 +51,7 @@ struct AuditConfig {
   /// of each interval counted into one summary (RefusalAggregator). 0 = record every refusal.
   std::chrono::milliseconds refusal_aggregation_interval{10000};
   std::size_t refusal_aggregation_max_sources = 1024;  ///< addresses tracked per interval
+  bool operator==(const AuditConfig&) const = default;
 };
 
 /// Parses `audit` (the object found at `json_path`, e.g. "audit"). Required: directory,
@@ -55,12 +59,13 @@ struct AuditConfig {
 /// checkpoint_interval_ms (10..60000), checkpoint_every (1..1000000), rotate_bytes (0 or >= 4096),
 /// rotate_interval_s, signer_grace_ms, retry_interval_ms, mirror ("none"|"stdout"|"syslog"),
 /// refusal_aggregation_interval_ms (0..3600000), refusal_aggregation_max_sources (1..1000000).
-/// Unknown keys are errors (typos must not silently disable integrity features).
-Result<AuditConfig, std::vector<std::string>> ParseAuditConfig(const nlohmann::json& audit,
-                                                               std::string_view json_path);
+/// A file signer needs key_file, a pkcs11 signer token and key_label. Unknown keys are errors
+/// (typos must not silently disable integrity features). Paths are kept as written.
+Result<AuditConfig, Problems> ParseAuditConfig(const nlohmann::json& audit,
+                                               std::string_view json_path);
 
-/// Builds the signer for a `type: "file"` signer config. Errors: text; for kPkcs11 an error
-/// saying the caller must construct the HSM signer.
-Result<std::unique_ptr<CheckpointSigner>, std::string> MakeFileSigner(const SignerConfig& config);
+/// The `audit` object that ParseAuditConfig reads back as `config` (every field written, so the
+/// file says what runs).
+nlohmann::json SerializeAuditConfig(const AuditConfig& config);
 
-}  // namespace xks::audit
+}  // namespace xks::config

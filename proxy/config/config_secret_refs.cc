@@ -1,11 +1,11 @@
-#include "proxy/tenant/config_secret_refs.h"
+#include "proxy/config/config_secret_refs.h"
 
 #include <cstdlib>
 
 #include "base/file_io.h"
 #include "base/secret_file.h"
 
-namespace xks::tenant::config_parsing {
+namespace xks::config::parsing {
 namespace {
 
 // Tenant secrets (PIN files, SigV4 secret files) follow symlinks (Kubernetes mounts secrets that
@@ -132,4 +132,4 @@ std::optional<SecretBytes> ReadSecret(const SecretRef& ref, const std::string& p
   return std::move(secret).value();
 }
 
-}  // namespace xks::tenant::config_parsing
+}  // namespace xks::config::parsing

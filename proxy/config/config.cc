@@ -1,22 +1,22 @@
-#include "proxy/tenant/config.h"
+#include "proxy/config/config.h"
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
-#include "proxy/tenant/config_checker.h"
-#include "proxy/tenant/config_sections.h"
+#include "proxy/config/config_checker.h"
+#include "proxy/config/config_sections.h"
 
-namespace xks::tenant {
+namespace xks::config {
 
-using config_parsing::Checker;
-using config_parsing::IsAlnum;
-using config_parsing::kMaxPathPrefixTotal;
-using config_parsing::ParseApi;
-using config_parsing::ParseHsm;
-using config_parsing::ParseServer;
-using config_parsing::ParseTenants;
 using nlohmann::json;
+using parsing::Checker;
+using parsing::IsAlnum;
+using parsing::kMaxPathPrefixTotal;
+using parsing::ParseApi;
+using parsing::ParseHsm;
+using parsing::ParseServer;
+using parsing::ParseTenants;
 
 std::string SecretRef::Describe() const { return (kind == Kind::kFile ? "file:" : "env:") + where; }
 
@@ -66,8 +66,12 @@ bool IsValidPathPrefix(std::string_view prefix) {
   return (std::string(prefix) + "/").find("/kms/xks/v1/") == std::string::npos;
 }
 
-Result<Config, ConfigProblems> ParseConfig(const nlohmann::json& document,
-                                           std::string_view base_dir) {
+bool CredentialConfig::operator==(const CredentialConfig& other) const {
+  return access_key_id == other.access_key_id && secret_ref == other.secret_ref &&
+         ConstantTimeEquals(secret.span(), other.secret.span());
+}
+
+Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string_view base_dir) {
   Checker c;
   Config cfg;
   if (!document.is_object()) {
@@ -78,7 +82,14 @@ Result<Config, ConfigProblems> ParseConfig(const nlohmann::json& document,
   if (const json* s = c.Object(document, "server", "", true)) ParseServer(*s, base_dir, cfg, c);
   if (const json* a = c.Object(document, "api", "", false)) ParseApi(*a, cfg, c);
   if (const json* h = c.Object(document, "hsm", "", true)) ParseHsm(*h, base_dir, cfg, c);
-  if (const json* a = c.Object(document, "audit", "", true)) cfg.audit = *a;
+  if (const json* a = c.Object(document, "audit", "", true)) {
+    auto audit = ParseAuditConfig(*a, "audit");
+    if (audit.ok()) {
+      cfg.audit = std::move(audit).value();
+    } else {
+      c.Append(std::move(audit).error());
+    }
+  }
   if (const json* t = c.Array(document, "tenants", "", true)) ParseTenants(*t, base_dir, cfg, c);
   if (!c.empty()) return Fail(c.Take());
   std::sort(cfg.tenants.begin(), cfg.tenants.end(),
@@ -86,17 +97,18 @@ Result<Config, ConfigProblems> ParseConfig(const nlohmann::json& document,
   return cfg;
 }
 
-Result<Config, ConfigProblems> LoadConfigFile(const std::string& path) {
+Result<Config, Problems> LoadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Fail(ConfigProblems{{"$", "cannot read " + path + " — check the path and permissions"}});
+    return Fail(
+        Problems{MakeProblem("$", "cannot read " + path, "check the path and permissions")});
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
   json doc = json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return Fail(
-        ConfigProblems{{"$", path + " is not valid JSON — check commas, quotes and braces"}});
+        Problems{MakeProblem("$", path + " is not valid JSON", "check commas, quotes and braces")});
   }
   std::string dir;
   if (auto slash = path.rfind('/'); slash != std::string::npos) {
@@ -109,10 +121,4 @@ Result<Config, ConfigProblems> LoadConfigFile(const std::string& path) {
   return cfg;
 }
 
-std::string FormatProblems(const ConfigProblems& problems) {
-  std::string out;
-  for (const auto& p : problems) out += p.ToString() + "\n";
-  return out;
-}
-
-}  // namespace xks::tenant
+}  // namespace xks::config
