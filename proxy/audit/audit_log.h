@@ -17,11 +17,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/result.h"
+#include "base/system_error.h"
 #include "proxy/audit/audit_config.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"
@@ -104,6 +106,7 @@ class AuditLog final : public AuditSink {
   void MirrorLine(const std::string& line);
   RecordHeader NextHeader();
   void UpdateHealth();
+  void IoFailed(const char* step, int rc);  // rc: the failed call's -errno
 
   const AuditConfig config_;
   const std::unique_ptr<CheckpointSigner> signer_;
@@ -123,9 +126,9 @@ class AuditLog final : public AuditSink {
   std::chrono::steady_clock::time_point oldest_uncovered_{};
   std::chrono::steady_clock::time_point file_opened_{};
   std::chrono::steady_clock::time_point next_probe_{};
-  bool io_ok_ = true;
+  // The last failed file step (open, write, fdatasync, ...); nullopt while writes succeed.
+  std::optional<SystemError> io_failure_;
   bool signer_failing_ = false;
-  int last_errno_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;

@@ -284,7 +284,8 @@ TEST_P(AuditLogFaultTest, WriteFailureFailsClosedThenRecoversWithAContinuousChai
   auto failed = log.value()->Append(SampleEvent("t", 2));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().name, ErrorName::kInternal);
-  EXPECT_NE(failed.error().log_detail.find(std::strerror(GetParam())), std::string::npos);
+  EXPECT_EQ(failed.error().log_detail,
+            std::string("audit write failed: write: ") + std::strerror(GetParam()));
   EXPECT_FALSE(log.value()->Healthy());
   EXPECT_FALSE(log.value()->Append(SampleEvent("t", 3)).ok());
   ops->write_errno = 0;
@@ -315,7 +316,10 @@ TEST(AuditLogTest, SyncFailureFailsClosedAndTheWriterRecoversByItself) {
   auto log = AuditLog::Open(config, std::move(signer), {nullptr, ops});
   ASSERT_TRUE(log.ok());
   ops->sync_errno = EIO;
-  EXPECT_FALSE(log.value()->Append(SampleEvent("t", 1)).ok());
+  auto failed = log.value()->Append(SampleEvent("t", 1));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().log_detail,
+            std::string("audit write failed: fdatasync: ") + std::strerror(EIO));
   EXPECT_FALSE(log.value()->Healthy());
   ops->sync_errno = 0;
   // No further Append: the writer's own probe (a recovery checkpoint) must restore health.
