@@ -75,7 +75,9 @@ bool SameStartupSettings(const tenant::ServerConfig& a, const tenant::ServerConf
          a.max_body_bytes == b.max_body_bytes && a.ping_path == b.ping_path;
 }
 
-std::vector<std::string> ProblemLines(const tenant::ConfigProblems& problems) {
+// For configuration problems and the backend's Problems alike (each has ToString()).
+template <typename ProblemList>
+std::vector<std::string> ProblemLines(const ProblemList& problems) {
   std::vector<std::string> lines;
   lines.reserve(problems.size());
   for (const auto& problem : problems) lines.push_back(problem.ToString());
@@ -222,7 +224,7 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& c
   const tenant::Config& config = registry->config();
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
-    return Fail(std::move(applied).error());
+    return Fail(ProblemLines(applied.error()));
   }
   auto audit_config = audit::ParseAuditConfig(config.audit, "audit");
   if (!audit_config.ok()) return Fail(std::move(audit_config).error());
@@ -335,7 +337,7 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
   }
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     RecordAdmin("config.reload", {{"result", "refused"}, {"problems", applied.error().size()}});
-    return Fail(std::move(applied).error());
+    return Fail(ProblemLines(applied.error()));
   }
   if (!SameStartupSettings(config.server, started_server_)) {
     LogWarning(kComponent, "server settings other than TLS changed; they apply after a restart");
