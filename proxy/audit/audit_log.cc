@@ -43,22 +43,27 @@ AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> 
       clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
       ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()) {}
 
-Result<std::unique_ptr<AuditLog>, std::string> AuditLog::Open(
-    const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps) {
-  if (!signer) return Fail(std::string("audit: no checkpoint signer"));
+Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
+                                                          std::unique_ptr<CheckpointSigner> signer,
+                                                          AuditLogDeps deps) {
+  if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
   std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
   auto recovered = log->Recover();
-  if (!recovered.ok()) return Fail(recovered.error());
+  if (!recovered.ok()) return Fail(std::move(recovered).error());
   if (!log->OpenNewFile()) {
-    return Fail("audit: cannot start a new file in " + config.directory + ": " +
-                Describe(*log->io_failure_));
+    return Fail(MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
+                                                   ": " + Describe(*log->io_failure_)));
   }
   // Signs whatever the previous run left unsigned and proves the signer works before any
   // request depends on it.
   if (!log->WriteCheckpoint("startup")) {
-    return Fail(
-        "audit: startup checkpoint failed in " + config.directory + " (" +
-        (log->signer_failing_ ? std::string("signer failed") : Describe(*log->io_failure_)) + ")");
+    if (log->signer_failing_) {
+      return Fail(MakeProblem(
+          "audit.signer", "startup checkpoint failed in " + config.directory + " (signer failed)",
+          "check that the checkpoint signer's key is reachable"));
+    }
+    return Fail(MakeProblem("audit.directory", "startup checkpoint failed in " + config.directory +
+                                                   " (" + Describe(*log->io_failure_) + ")"));
   }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "base/system_error.h"
 #include "proxy/audit/audit_config.h"
@@ -55,10 +56,11 @@ class AuditLog final : public AuditSink {
   /// Opens (creating if needed) config.directory, continues the chain from the newest
   /// <prefix>-*.jsonl file there (truncating a torn, never-acknowledged last line), starts a new
   /// file with a file-start record, writes a "startup" checkpoint, and starts the writer thread.
-  /// Errors (text, for the operator at startup): directory or file not writable, last record of
-  /// the previous file unreadable, signer failing.
-  static Result<std::unique_ptr<AuditLog>, std::string> Open(
-      const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps = {});
+  /// Errors (a Problem for the operator at startup, at audit.directory or audit.signer):
+  /// directory or file not writable, last record of the previous file unreadable, signer failing.
+  static Result<std::unique_ptr<AuditLog>, Problem> Open(const AuditConfig& config,
+                                                         std::unique_ptr<CheckpointSigner> signer,
+                                                         AuditLogDeps deps = {});
 
   /// Close()s.
   ~AuditLog() override;
@@ -96,7 +98,7 @@ class AuditLog final : public AuditSink {
   AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps);
 
   // Writer-thread (or, before the thread starts, Open()) only.
-  Result<void, std::string> Recover();
+  Result<void, Problem> Recover();
   bool OpenNewFile();
   bool Commit(const std::string& buf);
   bool WriteCheckpoint(const char* reason);

@@ -231,7 +231,7 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& c
   auto signer = MakeSigner(audit_config->signer, *registry);
   if (!signer.ok()) return Fail(std::vector<std::string>{signer.error()});
   auto audit_log = audit::AuditLog::Open(*audit_config, std::move(signer).value());
-  if (!audit_log.ok()) return Fail(std::vector<std::string>{"audit: " + audit_log.error()});
+  if (!audit_log.ok()) return Fail(std::vector<std::string>{audit_log.error().ToString()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
       *audit_, audit::RefusalAggregatorOptions{audit_config->refusal_aggregation_interval,

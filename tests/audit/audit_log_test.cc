@@ -77,7 +77,7 @@ TEST(AuditLogTest, ConcurrentAppendsGetUniqueSequenceNumbersInFileOrderAndVerify
   VerificationKey key = testing::KeyOf(*signer);
   auto clock = std::make_shared<FakeClock>();
   auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer), {clock, nullptr});
-  ASSERT_TRUE(log.ok()) << log.error();
+  ASSERT_TRUE(log.ok()) << log.error().ToString();
   std::mutex mu;
   std::set<std::uint64_t> seqs;
   std::vector<std::thread> threads;
@@ -214,7 +214,7 @@ TEST(AuditLogTest, RestartContinuesTheChainAndDropsATornLine) {
   VerificationKey key2 = testing::KeyOf(*signer2);
   {
     auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer2));
-    ASSERT_TRUE(log.ok()) << log.error();
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
     auto r = log.value()->Append(SampleEvent("t", 9));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value(), 11u);  // 1 fs, 2 ckpt, 3-7 records, 8 shutdown, 9 fs, 10 startup ckpt
@@ -249,7 +249,7 @@ TEST(AuditLogTest, RestartIgnoresAnEmptyFileLeftByACrashDuringRotation) {
   VerificationKey key2 = testing::KeyOf(*signer2);
   {
     auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer2));
-    ASSERT_TRUE(log.ok()) << log.error();
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
   }
   VerifyReport report = VerifyAuditFiles(LogFiles(dir.path()), {key, key2});
   EXPECT_TRUE(report.Ok()) << report.ToText();
@@ -266,7 +266,8 @@ TEST(AuditLogTest, RefusesToContinueFromAMalformedLastRecord) {
   testing::WriteFile(files[0], testing::ReadFile(files[0]) + "garbage\n");
   auto log = AuditLog::Open(TestConfig(dir.path()), testing::NewSigner());
   ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.error().find("malformed"), std::string::npos) << log.error();
+  EXPECT_EQ(log.error().path, "audit.directory");
+  EXPECT_NE(log.error().problem.find("malformed"), std::string::npos) << log.error().ToString();
 }
 
 class AuditLogFaultTest : public ::testing::TestWithParam<int> {};
@@ -361,7 +362,8 @@ TEST(AuditLogTest, OpenFailsWhenTheSignerCannotSign) {
   flaky->fail = true;
   auto log = AuditLog::Open(TestConfig(dir.path()), std::move(flaky));
   ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.error().find("signer"), std::string::npos);
+  EXPECT_EQ(log.error().path, "audit.signer");
+  EXPECT_NE(log.error().problem.find("signer failed"), std::string::npos);
 }
 
 TEST(AuditLogTest, AppendNoWaitRecordsAreWritten) {
@@ -413,7 +415,7 @@ TEST(AuditLogTest, RealTinyFilesystemFullFailsClosedAndRecovers) {
   VerificationKey key = testing::KeyOf(*signer);
   auto config = TestConfig(mnt + "/audit");
   auto log = AuditLog::Open(config, std::move(signer));
-  ASSERT_TRUE(log.ok()) << log.error();
+  ASSERT_TRUE(log.ok()) << log.error().ToString();
   int ok = 0;
   bool failed = false;
   for (int i = 0; i < 5000 && !failed; ++i) {
