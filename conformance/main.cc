@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   PrintReport(std::cout, results, config->verbose);
   if (!config->junit_file.empty()) {
     if (auto w = WriteJUnit(config->junit_file, results); !w.ok()) {
-      std::cerr << w.error() << "\n";
+      std::cerr << w.error().ToString() << "\n";
       return 2;
     }
   }

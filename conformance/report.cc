@@ -151,12 +151,13 @@ std::string JUnitXml(const std::vector<CaseResult>& results) {
   return x.str();
 }
 
-Result<void, std::string> WriteJUnit(const std::string& path,
-                                     const std::vector<CaseResult>& results) {
+Result<void, Problem> WriteJUnit(const std::string& path, const std::vector<CaseResult>& results) {
+  // The --junit flag is what the operator changes when the file cannot be written.
+  const Problem unwritable = MakeProblem("--junit", "cannot write " + path);
   std::ofstream f(path, std::ios::trunc);
-  if (!f) return Fail("cannot write " + path);
+  if (!f) return Fail(unwritable);
   f << JUnitXml(results);
-  if (!f.flush()) return Fail("cannot write " + path);
+  if (!f.flush()) return Fail(unwritable);
   return {};
 }
 

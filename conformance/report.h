@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "conformance/runner.h"
 
@@ -21,9 +22,8 @@ void PrintCatalogue(std::ostream& out, const std::vector<Case>& cases);
 /// Recommended (SHOULD) failures are reported as failures too, with "[SHOULD]" in the message.
 std::string JUnitXml(const std::vector<CaseResult>& results);
 
-/// Writes JUnitXml(results) to `path`.
-Result<void, std::string> WriteJUnit(const std::string& path,
-                                     const std::vector<CaseResult>& results);
+/// Writes JUnitXml(results) to `path`; a failure is a Problem at "--junit".
+Result<void, Problem> WriteJUnit(const std::string& path, const std::vector<CaseResult>& results);
 
 /// True when no required case failed (the process exit criterion).
 bool AllRequiredPassed(const std::vector<CaseResult>& results);

@@ -75,7 +75,7 @@ void Setup(const benchmark::State& state) {
   auto signer = FileCheckpointSigner::FromKey(std::move(key));
   auto log = AuditLog::Open(config, std::move(signer).value());
   if (!log.ok()) {
-    std::cerr << log.error() << "\n";
+    std::cerr << log.error().ToString() << "\n";
     std::abort();
   }
   g_sink = std::move(log).value();

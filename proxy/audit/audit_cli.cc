@@ -185,7 +185,7 @@ int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std:
   if (a.positional.empty()) return Usage(err, "no audit files given", kExportHelp);
   auto summary = ExportTenant(a.positional, tenant, output);
   if (!summary.ok()) {
-    err << "error: " << summary.error() << "\n";
+    err << "error: " << summary.error().ToString() << "\n";
     return kExitUsage;
   }
   const ExportSummary& s = summary.value();

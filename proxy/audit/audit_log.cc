@@ -14,8 +14,8 @@ namespace xks::audit {
 namespace {
 
 constexpr std::size_t kMaxQueued = 65536;
-constexpr int kSignerFailed = -1000;  // pseudo-errno for "refused: signer failing"
-constexpr int kClosed = -1001;
+constexpr const char* kSignerFailing = "checkpoint signer failing beyond its grace period";
+constexpr const char* kClosed = "audit log closed";
 
 std::string FileNameFor(const std::string& prefix, std::uint64_t first_seq) {
   char digits[24];
@@ -23,10 +23,8 @@ std::string FileNameFor(const std::string& prefix, std::uint64_t first_seq) {
   return prefix + "-" + digits + ".jsonl";
 }
 
-std::string Describe(int err) {
-  if (err == kSignerFailed) return "checkpoint signer failing beyond its grace period";
-  if (err == kClosed) return "audit log closed";
-  return std::string("audit write failed: ") + std::strerror(err);
+std::string Describe(const SystemError& failure) {
+  return "audit write failed: " + failure.Message();
 }
 
 }  // namespace
@@ -34,8 +32,7 @@ std::string Describe(int err) {
 struct AuditLog::Pending {
   EventTemplate tmpl;  // serialised by the appending thread, off the single writer thread
   bool done = false;
-  bool ok = false;
-  int err = 0;
+  std::string refusal;  // why the record was refused (log detail); "" once it is written
   std::uint64_t seq = 0;
 };
 
@@ -46,22 +43,27 @@ AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> 
       clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
       ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()) {}
 
-Result<std::unique_ptr<AuditLog>, std::string> AuditLog::Open(
-    const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps) {
-  if (!signer) return Fail(std::string("audit: no checkpoint signer"));
+Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
+                                                          std::unique_ptr<CheckpointSigner> signer,
+                                                          AuditLogDeps deps) {
+  if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
   std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
   auto recovered = log->Recover();
-  if (!recovered.ok()) return Fail(recovered.error());
+  if (!recovered.ok()) return Fail(std::move(recovered).error());
   if (!log->OpenNewFile()) {
-    return Fail("audit: cannot start a new file in " + config.directory + ": " +
-                Describe(log->last_errno_));
+    return Fail(MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
+                                                   ": " + Describe(*log->io_failure_)));
   }
   // Signs whatever the previous run left unsigned and proves the signer works before any
   // request depends on it.
   if (!log->WriteCheckpoint("startup")) {
-    return Fail("audit: startup checkpoint failed in " + config.directory + " (" +
-                (log->signer_failing_ ? std::string("signer failed") : Describe(log->last_errno_)) +
-                ")");
+    if (log->signer_failing_) {
+      return Fail(MakeProblem(
+          "audit.signer", "startup checkpoint failed in " + config.directory + " (signer failed)",
+          "check that the checkpoint signer's key is reachable"));
+    }
+    return Fail(MakeProblem("audit.directory", "startup checkpoint failed in " + config.directory +
+                                                   " (" + Describe(*log->io_failure_) + ")"));
   }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
@@ -73,22 +75,29 @@ RecordHeader AuditLog::NextHeader() {
   return RecordHeader{seq_ + 1, FormatTimestamp(clock_->Now()), config_.instance_id};
 }
 
+void AuditLog::IoFailed(const char* step, int rc) {
+  io_failure_ = SystemError{step, -rc};
+  next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+}
+
 bool AuditLog::Commit(const std::string& buf) {
+  const char* step = "write";
   int rc = WriteAll(*ops_, fd_, buf.data(), buf.size());
-  if (rc == 0 && config_.durability == Durability::kFsync) rc = ops_->Fdatasync(fd_);
+  if (rc == 0 && config_.durability == Durability::kFsync) {
+    step = "fdatasync";
+    rc = ops_->Fdatasync(fd_);
+  }
   if (rc != 0) {
-    last_errno_ = -rc;
+    IoFailed(step, rc);
     // The batch is refused, so its bytes must not stay: a later successful write would
     // otherwise follow records that were never acknowledged and break the chain.
     if (ops_->Ftruncate(fd_, offset_) != 0) file_broken_ = true;
-    io_ok_ = false;
-    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
     std::lock_guard lock(mu_);
     ++stats_.write_failures;
     return false;
   }
   offset_ += static_cast<off_t>(buf.size());
-  io_ok_ = true;
+  io_failure_.reset();
   return true;
 }
 
@@ -102,9 +111,7 @@ bool AuditLog::OpenNewFile() {
   // Owner only (docs/audit-format.md): the records name tenants, keys and clients.
   int fd = ops_->Open(path, flags, 0600);
   if (fd < 0) {
-    last_errno_ = -fd;
-    io_ok_ = false;
-    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
+    IoFailed("open", fd);
     return false;
   }
   failed_new_file_ = name;
@@ -112,10 +119,8 @@ bool AuditLog::OpenNewFile() {
   int drc = dir < 0 ? dir : ops_->Fsync(dir);
   if (dir >= 0) ops_->Close(dir);
   if (drc != 0) {
-    last_errno_ = -drc;
+    IoFailed(dir < 0 ? "open directory" : "fsync directory", drc);
     ops_->Close(fd);
-    io_ok_ = false;
-    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
     return false;
   }
   const int old_fd = fd_;
@@ -128,17 +133,19 @@ bool AuditLog::OpenNewFile() {
   nlohmann::json rec = BuildFileStartRecord(NextHeader(), file_name_, seq_, chain_);
   std::string line = SerializeRecordLine(rec, chain_);
   // The file-start record is synced even in `write` mode: it anchors the file in the chain.
+  const char* step = "write";
   int rc = WriteAll(*ops_, fd_, line.data(), line.size());
-  if (rc == 0) rc = ops_->Fdatasync(fd_);
+  if (rc == 0) {
+    step = "fdatasync";
+    rc = ops_->Fdatasync(fd_);
+  }
   if (rc != 0) {
-    last_errno_ = -rc;
+    IoFailed(step, rc);
     chain_ = saved_chain;
     ops_->Close(fd_);
     fd_ = old_fd;
     offset_ = old_offset;
     file_broken_ = old_broken;
-    io_ok_ = false;
-    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
     return false;
   }
   if (old_fd >= 0) {
@@ -151,7 +158,7 @@ bool AuditLog::OpenNewFile() {
   if (uncovered_++ == 0) oldest_uncovered_ = std::chrono::steady_clock::now();
   file_name_ = name;
   file_opened_ = std::chrono::steady_clock::now();
-  io_ok_ = true;
+  io_failure_.reset();
   MirrorLine(line);
   std::lock_guard lock(mu_);
   current_path_ = path;
@@ -199,16 +206,16 @@ bool AuditLog::WriteCheckpoint(const char* reason) {
 }
 
 void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
-  int err = 0;
+  std::string refusal;
   if (!signer_healthy_.load()) {
-    err = kSignerFailed;
+    refusal = kSignerFailing;
   } else if ((fd_ < 0 || file_broken_) && !OpenNewFile()) {
-    err = last_errno_;
+    refusal = Describe(*io_failure_);
   }
   std::string buf;
   const std::uint64_t saved_seq = seq_;
   const Sha256Digest saved_chain = chain_;
-  if (err == 0) {
+  if (refusal.empty()) {
     for (QueueItem& item : batch) {
       RecordHeader header = NextHeader();
       buf += ChainBodyLine(FillEventBody(item.pending->tmpl, header.seq, header.time), chain_);
@@ -217,10 +224,10 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
     if (!Commit(buf)) {
       seq_ = saved_seq;
       chain_ = saved_chain;
-      err = last_errno_;
+      refusal = Describe(*io_failure_);
     }
   }
-  if (err == 0) {
+  if (refusal.empty()) {
     if (uncovered_ == 0) oldest_uncovered_ = std::chrono::steady_clock::now();
     uncovered_ += batch.size();
     if (config_.mirror != Mirror::kNone) {
@@ -237,9 +244,8 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
     std::lock_guard lock(mu_);
     for (QueueItem& item : batch) {
       Pending* p = item.pending;
-      p->ok = err == 0;
-      p->err = err;
-      if (err == 0) {
+      p->refusal = refusal;
+      if (refusal.empty()) {
         ++stats_.records_written;
       } else if (item.owned) {
         ++stats_.dropped_no_wait;
@@ -255,7 +261,7 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
 }
 
 void AuditLog::UpdateHealth() {
-  io_healthy_.store(io_ok_);
+  io_healthy_.store(!io_failure_);
   // Records may stay unsigned only for the grace period; after that, refusing new ones is the
   // fail-closed answer to a signer (HSM) that is down.
   bool signer_ok = !signer_failing_ || uncovered_ == 0 ||
@@ -266,11 +272,11 @@ void AuditLog::UpdateHealth() {
 void AuditLog::Maintain(bool forced_checkpoint, bool stopping) {
   const auto now = std::chrono::steady_clock::now();
   // While writes or the signer fail, retry at retry_interval, not in a tight loop.
-  if ((!io_ok_ || signer_failing_) && now < next_probe_ && !forced_checkpoint && !stopping) {
+  if ((io_failure_ || signer_failing_) && now < next_probe_ && !forced_checkpoint && !stopping) {
     UpdateHealth();
     return;
   }
-  if (!io_ok_) {
+  if (io_failure_) {
     // Probe by writing a real (signed) record so recovery is proven, not assumed.
     if (!WriteCheckpoint("recovery")) {
       next_probe_ = now + config_.retry_interval;
@@ -313,7 +319,7 @@ void AuditLog::WriterLoop() {
       std::unique_lock lock(mu_);
       auto now = std::chrono::steady_clock::now();
       auto deadline = now + std::chrono::hours(1);
-      if (!io_ok_ || signer_failing_) {
+      if (io_failure_ || signer_failing_) {
         deadline = std::min(deadline, std::max(next_probe_, now + std::chrono::milliseconds(1)));
       } else if (uncovered_ > 0) {
         deadline = std::min(deadline, oldest_uncovered_ + config_.checkpoint_interval);
@@ -377,12 +383,14 @@ ProxyResult<std::uint64_t> AuditLog::Append(const AuditEvent& event) {
   std::unique_lock lock(mu_);
   if (stop_) {
     ++stats_.failed_appends;
-    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(kClosed)));
+    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", kClosed));
   }
   queue_.push_back(QueueItem{&p, nullptr});
   work_cv_.notify_one();
   done_cv_.wait(lock, [&] { return p.done; });
-  if (!p.ok) return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(p.err)));
+  if (!p.refusal.empty()) {
+    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", std::move(p.refusal)));
+  }
   return p.seq;
 }
 
@@ -405,8 +413,7 @@ bool AuditLog::Healthy() const {
 
 ProxyResult<void> AuditLog::Checkpoint() {
   std::unique_lock lock(mu_);
-  if (stop_)
-    return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", Describe(kClosed)));
+  if (stop_) return Fail(MakeError(ErrorName::kInternal, "audit log unavailable", kClosed));
   const std::uint64_t mine = ++checkpoint_requested_;
   work_cv_.notify_one();
   done_cv_.wait(lock, [&] { return checkpoint_done_ >= mine; });

@@ -17,11 +17,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
+#include "base/system_error.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/checkpoint_signer.h"
@@ -58,10 +61,11 @@ class AuditLog final : public AuditSink {
   /// Opens (creating if needed) config.directory, continues the chain from the newest
   /// <prefix>-*.jsonl file there (truncating a torn, never-acknowledged last line), starts a new
   /// file with a file-start record, writes a "startup" checkpoint, and starts the writer thread.
-  /// Errors (text, for the operator at startup): directory or file not writable, last record of
-  /// the previous file unreadable, signer failing.
-  static Result<std::unique_ptr<AuditLog>, std::string> Open(
-      const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps = {});
+  /// Errors (a Problem for the operator at startup, at audit.directory or audit.signer):
+  /// directory or file not writable, last record of the previous file unreadable, signer failing.
+  static Result<std::unique_ptr<AuditLog>, Problem> Open(const AuditConfig& config,
+                                                         std::unique_ptr<CheckpointSigner> signer,
+                                                         AuditLogDeps deps = {});
 
   /// Close()s.
   ~AuditLog() override;
@@ -99,7 +103,7 @@ class AuditLog final : public AuditSink {
   AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps);
 
   // Writer-thread (or, before the thread starts, Open()) only.
-  Result<void, std::string> Recover();
+  Result<void, Problem> Recover();
   bool OpenNewFile();
   bool Commit(const std::string& buf);
   bool WriteCheckpoint(const char* reason);
@@ -109,6 +113,7 @@ class AuditLog final : public AuditSink {
   void MirrorLine(const std::string& line);
   RecordHeader NextHeader();
   void UpdateHealth();
+  void IoFailed(const char* step, int rc);  // rc: the failed call's -errno
 
   const AuditConfig config_;
   const std::unique_ptr<CheckpointSigner> signer_;
@@ -128,9 +133,9 @@ class AuditLog final : public AuditSink {
   std::chrono::steady_clock::time_point oldest_uncovered_{};
   std::chrono::steady_clock::time_point file_opened_{};
   std::chrono::steady_clock::time_point next_probe_{};
-  bool io_ok_ = true;
+  // The last failed file step (open, write, fdatasync, ...); nullopt while writes succeed.
+  std::optional<SystemError> io_failure_;
   bool signer_failing_ = false;
-  int last_errno_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;

@@ -27,37 +27,47 @@ bool IsLogFileName(const std::string& prefix, const std::string& name) {
 }
 
 // The log files in `directory`, oldest first, after removing empty newest ones.
-Result<std::vector<std::string>, std::string> ListLogFiles(const std::string& directory,
-                                                           const std::string& prefix) {
+// Recovery fails only over what is in audit.directory, so every Problem points there.
+Problem DirectoryProblem(std::string problem, std::string fix = {}) {
+  return MakeProblem("audit.directory", std::move(problem), std::move(fix));
+}
+
+Result<std::vector<std::string>, Problem> ListLogFiles(const std::string& directory,
+                                                       const std::string& prefix) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
-  if (ec) return Fail("audit: cannot create " + directory + ": " + ec.message());
+  if (ec) return Fail(DirectoryProblem("cannot create " + directory + ": " + ec.message()));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
     std::string name = entry.path().filename().string();
     if (IsLogFileName(prefix, name)) names.push_back(name);
   }
-  if (ec) return Fail("audit: cannot list " + directory + ": " + ec.message());
+  if (ec) return Fail(DirectoryProblem("cannot list " + directory + ": " + ec.message()));
   std::sort(names.begin(), names.end());
   // A crash between creating a file and syncing its file-start record leaves an empty file
   // that holds nothing acknowledged; it is removed so the name can be reused.
   while (!names.empty() && std::filesystem::file_size(directory + "/" + names.back(), ec) == 0 &&
          !ec) {
     std::filesystem::remove(directory + "/" + names.back(), ec);
-    if (ec) return Fail("audit: cannot remove empty " + names.back() + ": " + ec.message());
+    if (ec) {
+      return Fail(DirectoryProblem("cannot remove empty " + names.back() + ": " + ec.message()));
+    }
     names.pop_back();
   }
   return names;
 }
 
 // The complete lines of `path`; a torn tail is truncated away on disk first.
-Result<std::string, std::string> ReadCompleteLines(const std::string& path) {
+Result<std::string, Problem> ReadCompleteLines(const std::string& path) {
   auto fd = OpenFile(path, O_RDWR);
-  if (!fd.ok())
-    return Fail("audit: cannot open " + path + ": " + std::strerror(fd.error().sys_errno));
+  if (!fd.ok()) {
+    return Fail(
+        DirectoryProblem("cannot open " + path + ": " + std::strerror(fd.error().sys_errno)));
+  }
   std::string data;
   if (auto r = ReadAll(fd->get(), data); !r.ok()) {
-    return Fail("audit: cannot read " + path + ": " + std::strerror(r.error().sys_errno));
+    return Fail(
+        DirectoryProblem("cannot read " + path + ": " + std::strerror(r.error().sys_errno)));
   }
   // A last line without '\n' is a write that never completed, so it was never acknowledged:
   // dropping it keeps the chain made only of acknowledged records.
@@ -65,7 +75,8 @@ Result<std::string, std::string> ReadCompleteLines(const std::string& path) {
   std::size_t keep = end == std::string::npos ? 0 : end + 1;
   if (keep != data.size()) {
     if (::ftruncate(fd->get(), static_cast<off_t>(keep)) != 0 || ::fdatasync(fd->get()) != 0) {
-      return Fail("audit: cannot drop torn tail of " + path + ": " + std::strerror(errno));
+      return Fail(
+          DirectoryProblem("cannot drop torn tail of " + path + ": " + std::strerror(errno)));
     }
     data.resize(keep);
   }
@@ -82,7 +93,7 @@ struct ChainTail {
   std::uint64_t uncovered = 0;  // non-checkpoint records after the last checkpoint
 };
 
-Result<ChainTail, std::string> ScanChainTail(const std::string& path, const std::string& data) {
+Result<ChainTail, Problem> ScanChainTail(const std::string& path, const std::string& data) {
   ChainTail tail;
   bool any = false;
   std::size_t pos = 0;
@@ -95,8 +106,9 @@ Result<ChainTail, std::string> ScanChainTail(const std::string& path, const std:
         split ? nlohmann::json::parse(split->body, nullptr, false) : nlohmann::json(nullptr);
     if (!split || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned() ||
         !j.contains("type") || !j["type"].is_string()) {
-      return Fail("audit: cannot continue the chain: malformed record in " + path +
-                  " (run `xks-audit verify`; move the directory aside to start a new chain)");
+      return Fail(DirectoryProblem(
+          "cannot continue the chain: malformed record in " + path,
+          "run `xks-audit verify`; move the directory aside to start a new chain"));
     }
     std::uint64_t s = j["seq"].get<std::uint64_t>();
     if (!any) tail.first_seq = s;
@@ -112,15 +124,15 @@ Result<ChainTail, std::string> ScanChainTail(const std::string& path, const std:
     }
   }
   if (!any) {
-    return Fail("audit: " + path +
-                " is empty; remove it (it holds no records) so the chain can be continued");
+    return Fail(DirectoryProblem(path + " is empty",
+                                 "remove it (it holds no records) so the chain can be continued"));
   }
   return tail;
 }
 
 }  // namespace
 
-Result<void, std::string> AuditLog::Recover() {
+Result<void, Problem> AuditLog::Recover() {
   auto names = ListLogFiles(config_.directory, config_.file_prefix);
   if (!names.ok()) return Fail(std::move(names).error());
   if (names->empty()) return {};  // genesis

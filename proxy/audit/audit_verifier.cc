@@ -419,20 +419,20 @@ VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
   return report;
 }
 
-Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& files,
-                                                const std::string& tenant,
-                                                const std::string& out_path) {
+Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
+                                            const std::string& tenant,
+                                            const std::string& out_path) {
   std::vector<FileData> data = LoadFiles(files);
   std::string out;
   ExportSummary summary;
   for (const FileData& f : data) {
-    if (!f.error.empty()) return Fail(f.path + ": cannot read: " + f.error);
+    if (!f.error.empty()) return Fail(MakeProblem(f.path, "cannot read: " + f.error));
     for (std::size_t li = 0; li < f.lines.size(); ++li) {
       const std::string& line = f.lines[li];
       Entry e = ParseEntry(f.path, li + 1, line);
       if (e.malformed) {
-        return Fail(f.path + ":" + std::to_string(li + 1) +
-                    ": unparseable record; run verify first");
+        return Fail(MakeProblem(f.path + ":" + std::to_string(li + 1),
+                                "unparseable record; run verify first"));
       }
       bool keep = e.type == "checkpoint" || e.type == "file-start" || e.type == "redacted" ||
                   ((e.type == "request" || e.type == "admin" || e.type == "refusal-summary") &&
@@ -455,12 +455,14 @@ Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& 
   }
   PosixFileOps ops;
   int fd = ops.Open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(out_path + ": cannot create: " + std::strerror(-fd));
+  if (fd < 0)
+    return Fail(MakeProblem(out_path, std::string("cannot create: ") + std::strerror(-fd)));
   int rc = WriteAll(ops, fd, out.data(), out.size());
   if (rc == 0) rc = ops.Fsync(fd);
   int crc = ops.Close(fd);
   if (rc == 0) rc = crc;
-  if (rc != 0) return Fail(out_path + ": write failed: " + std::strerror(-rc));
+  if (rc != 0)
+    return Fail(MakeProblem(out_path, std::string("write failed: ") + std::strerror(-rc)));
   return summary;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "proxy/audit/checkpoint_signer.h"
 
@@ -69,10 +70,9 @@ struct ExportSummary {
 /// Writes to `out_path` (created or truncated, mode 0600) one file holding, in order, the
 /// tenant's records (request, admin and refusal-summary records naming it) and every checkpoint and
 /// file-start record verbatim, and for every other record only {"digest","seq","type":"redacted"}.
-/// Incomplete final lines are skipped. Errors: text (unreadable input, unparseable line, cannot
-/// write output).
-Result<ExportSummary, std::string> ExportTenant(const std::vector<std::string>& files,
-                                                const std::string& tenant,
-                                                const std::string& out_path);
+/// Incomplete final lines are skipped. Errors: a Problem whose path is the file (with ":line"
+/// for an unparseable record) that could not be read, parsed or written.
+Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
+                                            const std::string& tenant, const std::string& out_path);
 
 }  // namespace xks::audit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "proxy/auth/sigv4_canonical.h"
 
@@ -12,6 +13,11 @@ namespace {
 // shorter (KMS: ~200 characters).
 constexpr std::size_t kMaxAuthorizationLength = 4096;
 constexpr std::size_t kMaxFieldLength = 128;
+
+// The reason is fixed text of ours, never the header's bytes: it must not echo the signature.
+Error Malformed(const char* reason) {
+  return SigV4Failure("malformed_authorization", std::string("malformed Authorization: ") + reason);
+}
 
 bool IsTokenChar(char c) {
   // RFC 9110 tchar, lowercase letters only (SigV4 signs lowercase names).
@@ -28,7 +34,7 @@ bool AllDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Result<void, std::string> ParseCredential(std::string_view value, ParsedAuthorization& out) {
+Result<void, Error> ParseCredential(std::string_view value, ParsedAuthorization& out) {
   std::vector<std::string_view> parts;
   std::size_t pos = 0;
   while (true) {
@@ -36,21 +42,21 @@ Result<void, std::string> ParseCredential(std::string_view value, ParsedAuthoriz
     parts.push_back(value.substr(pos, slash == std::string_view::npos ? slash : slash - pos));
     if (slash == std::string_view::npos) break;
     pos = slash + 1;
-    if (parts.size() > 5) return Fail(std::string("Credential has more than five parts"));
+    if (parts.size() > 5) return Fail(Malformed("Credential has more than five parts"));
   }
-  if (parts.size() != 5) return Fail(std::string("Credential does not have five parts"));
+  if (parts.size() != 5) return Fail(Malformed("Credential does not have five parts"));
   for (std::string_view part : parts) {
-    if (part.empty()) return Fail(std::string("Credential has an empty part"));
-    if (part.size() > kMaxFieldLength) return Fail(std::string("Credential part too long"));
+    if (part.empty()) return Fail(Malformed("Credential has an empty part"));
+    if (part.size() > kMaxFieldLength) return Fail(Malformed("Credential part too long"));
     if (!std::all_of(part.begin(), part.end(), IsScopeChar)) {
-      return Fail(std::string("Credential has an invalid character"));
+      return Fail(Malformed("Credential has an invalid character"));
     }
   }
   if (parts[1].size() != 8 || !AllDigits(parts[1])) {
-    return Fail(std::string("Credential date is not YYYYMMDD"));
+    return Fail(Malformed("Credential date is not YYYYMMDD"));
   }
   if (parts[4] != kSigV4Terminator) {
-    return Fail(std::string("Credential terminator is not aws4_request"));
+    return Fail(Malformed("Credential terminator is not aws4_request"));
   }
   out.access_key_id = parts[0];
   out.date = parts[1];
@@ -60,18 +66,18 @@ Result<void, std::string> ParseCredential(std::string_view value, ParsedAuthoriz
   return {};
 }
 
-Result<void, std::string> ParseSignedHeaders(std::string_view value, ParsedAuthorization& out) {
+Result<void, Error> ParseSignedHeaders(std::string_view value, ParsedAuthorization& out) {
   std::size_t pos = 0;
   while (true) {
     const std::size_t semi = value.find(';', pos);
     const std::string_view name =
         value.substr(pos, semi == std::string_view::npos ? semi : semi - pos);
-    if (name.empty()) return Fail(std::string("SignedHeaders has an empty name"));
+    if (name.empty()) return Fail(Malformed("SignedHeaders has an empty name"));
     if (!std::all_of(name.begin(), name.end(), IsTokenChar)) {
-      return Fail(std::string("SignedHeaders has a name that is not a lowercase token"));
+      return Fail(Malformed("SignedHeaders has a name that is not a lowercase token"));
     }
     if (!out.signed_headers.empty() && !(out.signed_headers.back() < name)) {
-      return Fail(std::string("SignedHeaders is not sorted or has a duplicate"));
+      return Fail(Malformed("SignedHeaders is not sorted or has a duplicate"));
     }
     out.signed_headers.emplace_back(name);
     if (semi == std::string_view::npos) break;
@@ -82,16 +88,21 @@ Result<void, std::string> ParseSignedHeaders(std::string_view value, ParsedAutho
 
 }  // namespace
 
-Result<ParsedAuthorization, std::string> ParseAuthorization(std::string_view value) {
+Error SigV4Failure(std::string_view reason, std::string detail) {
+  return MakeError(ErrorName::kAuthenticationFailed, std::string(kAuthenticationFailedMessage),
+                   "sigv4 " + std::string(reason) + ": " + std::move(detail));
+}
+
+Result<ParsedAuthorization, Error> ParseAuthorization(std::string_view value) {
   if (value.size() > kMaxAuthorizationLength) {
-    return Fail(std::string("Authorization header too long"));
+    return Fail(Malformed("Authorization header too long"));
   }
   if (value.substr(0, kSigV4Algorithm.size()) != kSigV4Algorithm) {
-    return Fail(std::string("Authorization algorithm is not AWS4-HMAC-SHA256"));
+    return Fail(Malformed("Authorization algorithm is not AWS4-HMAC-SHA256"));
   }
   std::string_view rest = value.substr(kSigV4Algorithm.size());
   if (rest.empty() || rest.front() != ' ') {
-    return Fail(std::string("Authorization algorithm is not AWS4-HMAC-SHA256"));
+    return Fail(Malformed("Authorization algorithm is not AWS4-HMAC-SHA256"));
   }
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
 
@@ -102,7 +113,7 @@ Result<ParsedAuthorization, std::string> ParseAuthorization(std::string_view val
     const std::string_view component = rest.substr(0, comma);
     const std::size_t eq = component.find('=');
     if (eq == std::string_view::npos) {
-      return Fail(std::string("Authorization component without '='"));
+      return Fail(Malformed("Authorization component without '='"));
     }
     const std::string_view key = component.substr(0, eq);
     const std::string_view val = component.substr(eq + 1);
@@ -114,23 +125,25 @@ Result<ParsedAuthorization, std::string> ParseAuthorization(std::string_view val
     } else if (key == "Signature") {
       slot = &signature;
     } else {
-      return Fail(std::string("Authorization has an unknown component"));
+      return Fail(Malformed("Authorization has an unknown component"));
     }
-    if (slot->has_value()) return Fail(std::string("Authorization repeats a component"));
-    if (val.empty()) return Fail(std::string("Authorization has an empty component"));
+    if (slot->has_value()) return Fail(Malformed("Authorization repeats a component"));
+    if (val.empty()) return Fail(Malformed("Authorization has an empty component"));
     *slot = val;
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   }
-  if (!credential) return Fail(std::string("Authorization lacks Credential"));
-  if (!signed_headers) return Fail(std::string("Authorization lacks SignedHeaders"));
-  if (!signature) return Fail(std::string("Authorization lacks Signature"));
+  if (!credential) return Fail(Malformed("Authorization lacks Credential"));
+  if (!signed_headers) return Fail(Malformed("Authorization lacks SignedHeaders"));
+  if (!signature) return Fail(Malformed("Authorization lacks Signature"));
 
-  if (auto r = ParseCredential(*credential, out); !r.ok()) return Fail(r.error());
-  if (auto r = ParseSignedHeaders(*signed_headers, out); !r.ok()) return Fail(r.error());
+  if (auto r = ParseCredential(*credential, out); !r.ok()) return Fail(std::move(r).error());
+  if (auto r = ParseSignedHeaders(*signed_headers, out); !r.ok()) {
+    return Fail(std::move(r).error());
+  }
   if (!IsLowercaseHex(*signature, 64)) {
-    return Fail(std::string("Signature is not 64 lowercase hex digits"));
+    return Fail(Malformed("Signature is not 64 lowercase hex digits"));
   }
   out.signature_hex = *signature;
   return out;

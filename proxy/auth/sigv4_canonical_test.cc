@@ -94,7 +94,7 @@ TEST(SigV4AuthorizationHeader, ParsesKmsShape) {
       "AWS4-HMAC-SHA256 Credential=AKIAAAAAAAAAAAAAAAA2/20261127/eu-west-1/kms-xks-proxy/"
       "aws4_request, SignedHeaders=host;x-amz-date, "
       "Signature=1164eaa8e79eacaa9c0df54aa42f3b300380d14bedfc08e3b319648d4abfff66");
-  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_TRUE(parsed.ok()) << parsed.error().log_detail;
   EXPECT_EQ(parsed->access_key_id, "AKIAAAAAAAAAAAAAAAA2");
   EXPECT_EQ(parsed->date, "20261127");
   EXPECT_EQ(parsed->region, "eu-west-1");
@@ -116,7 +116,11 @@ TEST(SigV4AuthorizationHeader, ComponentOrderIsFreeAndReasonsNeverEchoTheSignatu
       "SignedHeaders=host, Signature=" +
       sig + "Z");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().find(sig), std::string::npos);
+  EXPECT_EQ(bad.error().log_detail,
+            "sigv4 malformed_authorization: malformed Authorization: Signature is not 64 "
+            "lowercase hex digits");
+  EXPECT_EQ(bad.error().log_detail.find(sig), std::string::npos);
+  EXPECT_EQ(bad.error().message.find(sig), std::string::npos);
   EXPECT_FALSE(ParseAuthorization(std::string(5000, 'A')).ok());
 }
 

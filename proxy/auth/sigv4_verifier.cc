@@ -14,13 +14,6 @@ namespace {
 constexpr std::string_view kAmzDate = "x-amz-date";
 constexpr std::string_view kContentSha256 = "x-amz-content-sha256";
 
-// log_detail is "sigv4 <reason>: <detail>": the reason is one stable word per kind of failure
-// (documented in docs/operations.md) so operators can count and grep them.
-Error AuthFailure(std::string_view reason, std::string detail) {
-  return MakeError(ErrorName::kAuthenticationFailed, std::string(kAuthenticationFailedMessage),
-                   "sigv4 " + std::string(reason) + ": " + std::move(detail));
-}
-
 // Client-controlled text goes into logs; keep it short and printable so it cannot forge log lines.
 std::string Printable(std::string_view s) {
   constexpr std::size_t kMax = 64;
@@ -45,30 +38,28 @@ bool Contains(const std::vector<std::string>& sorted, std::string_view name) {
 
 ProxyResult<ParsedAuthorization> ParseTheAuthorizationHeader(const HttpRequest& request) {
   const std::size_t auth_count = request.HeaderCount("authorization");
-  if (auth_count == 0) return Fail(AuthFailure("missing_authorization", "no Authorization header"));
+  if (auth_count == 0)
+    return Fail(SigV4Failure("missing_authorization", "no Authorization header"));
   if (auth_count > 1)
-    return Fail(AuthFailure("malformed_authorization", "more than one Authorization header"));
-  auto parsed_or = ParseAuthorization(*request.Header("authorization"));
-  if (!parsed_or.ok())
-    return Fail(
-        AuthFailure("malformed_authorization", "malformed Authorization: " + parsed_or.error()));
-  return std::move(parsed_or).value();
+    return Fail(SigV4Failure("malformed_authorization", "more than one Authorization header"));
+  return ParseAuthorization(*request.Header("authorization"));
 }
 
 ProxyResult<void> CheckScopeAndRequiredHeaders(const ParsedAuthorization& auth,
                                                std::string_view service,
                                                const std::string& akid_note) {
   if (auth.service != service) {
-    return Fail(AuthFailure("wrong_service", "credential scope service '" +
-                                                 Printable(auth.service) + "' is not '" +
-                                                 std::string(service) + "'" + akid_note));
+    return Fail(SigV4Failure("wrong_service", "credential scope service '" +
+                                                  Printable(auth.service) + "' is not '" +
+                                                  std::string(service) + "'" + akid_note));
   }
   if (!Contains(auth.signed_headers, "host")) {
-    return Fail(AuthFailure("unsigned_required_header", "host is not a signed header" + akid_note));
+    return Fail(
+        SigV4Failure("unsigned_required_header", "host is not a signed header" + akid_note));
   }
   if (!Contains(auth.signed_headers, kAmzDate)) {
     return Fail(
-        AuthFailure("unsigned_required_header", "x-amz-date is not a signed header" + akid_note));
+        SigV4Failure("unsigned_required_header", "x-amz-date is not a signed header" + akid_note));
   }
   return {};
 }
@@ -83,25 +74,25 @@ ProxyResult<std::string_view> CheckRequestDate(const HttpRequest& request,
   // not be checked against the clock.
   if (request.HeaderCount(kAmzDate) != 1) {
     return Fail(
-        AuthFailure("malformed_date", "expected exactly one X-Amz-Date header" + akid_note));
+        SigV4Failure("malformed_date", "expected exactly one X-Amz-Date header" + akid_note));
   }
   const std::string_view amz_date = *request.Header(kAmzDate);
   const auto request_time = ParseAmzDate(amz_date);
   if (!request_time) {
-    return Fail(AuthFailure("malformed_date", "X-Amz-Date '" + Printable(amz_date) +
-                                                  "' is not YYYYMMDDTHHMMSSZ" + akid_note));
+    return Fail(SigV4Failure("malformed_date", "X-Amz-Date '" + Printable(amz_date) +
+                                                   "' is not YYYYMMDDTHHMMSSZ" + akid_note));
   }
   if (amz_date.substr(0, 8) != auth.date) {
-    return Fail(AuthFailure("wrong_scope_date", "credential date " + auth.date +
-                                                    " differs from X-Amz-Date " +
-                                                    std::string(amz_date) + akid_note));
+    return Fail(SigV4Failure("wrong_scope_date", "credential date " + auth.date +
+                                                     " differs from X-Amz-Date " +
+                                                     std::string(amz_date) + akid_note));
   }
   const auto skew = std::chrono::floor<std::chrono::seconds>(now) - *request_time;
   if (skew > max_clock_skew || -skew > max_clock_skew) {
-    return Fail(AuthFailure("clock_skew", "X-Amz-Date " + std::string(amz_date) + " is " +
-                                              std::to_string(skew.count()) +
-                                              "s from the proxy clock, beyond the allowed skew" +
-                                              akid_note));
+    return Fail(SigV4Failure("clock_skew", "X-Amz-Date " + std::string(amz_date) + " is " +
+                                               std::to_string(skew.count()) +
+                                               "s from the proxy clock, beyond the allowed skew" +
+                                               akid_note));
   }
   return amz_date;
 }
@@ -112,8 +103,8 @@ ProxyResult<std::string> CheckSignedHeadersAndPayload(const HttpRequest& request
                                                       const std::string& akid_note) {
   for (const auto& name : auth.signed_headers) {
     if (request.HeaderCount(name) == 0) {
-      return Fail(AuthFailure("missing_signed_header",
-                              "signed header '" + name + "' is absent" + akid_note));
+      return Fail(SigV4Failure("missing_signed_header",
+                               "signed header '" + name + "' is absent" + akid_note));
     }
   }
   // The payload line is always the hash of the body actually received. botocore puts the
@@ -122,12 +113,12 @@ ProxyResult<std::string> CheckSignedHeadersAndPayload(const HttpRequest& request
   std::string payload_hash = Sha256Hex(request.body);
   const std::size_t content_sha_count = request.HeaderCount(kContentSha256);
   if (content_sha_count > 1) {
-    return Fail(AuthFailure("payload_hash_mismatch",
-                            "more than one X-Amz-Content-SHA256 header" + akid_note));
+    return Fail(SigV4Failure("payload_hash_mismatch",
+                             "more than one X-Amz-Content-SHA256 header" + akid_note));
   }
   if (content_sha_count == 1 && *request.Header(kContentSha256) != payload_hash) {
-    return Fail(AuthFailure("payload_hash_mismatch",
-                            "X-Amz-Content-SHA256 does not match the body" + akid_note));
+    return Fail(SigV4Failure("payload_hash_mismatch",
+                             "X-Amz-Content-SHA256 does not match the body" + akid_note));
   }
   return payload_hash;
 }
@@ -138,10 +129,10 @@ ProxyResult<const Credential*> FindTenantCredential(const CredentialStore& crede
                                                     const std::string& akid_note) {
   const Credential* credential = credentials.Find(auth.access_key_id);
   if (credential == nullptr)
-    return Fail(AuthFailure("unknown_access_key_id", "unknown access key id" + akid_note));
+    return Fail(SigV4Failure("unknown_access_key_id", "unknown access key id" + akid_note));
   if (credential->tenant != tenant) {
-    return Fail(AuthFailure("wrong_tenant", "access key id belongs to another tenant, not '" +
-                                                Printable(tenant) + "'" + akid_note));
+    return Fail(SigV4Failure("wrong_tenant", "access key id belongs to another tenant, not '" +
+                                                 Printable(tenant) + "'" + akid_note));
   }
   return credential;
 }
@@ -204,10 +195,10 @@ ProxyResult<AuthenticatedCaller> SigV4Verifier::Verify(
   if (!match) {
     // The canonical-request hash is a function of public request data only; it lets an operator
     // compare with the client's view without revealing anything secret.
-    return Fail(AuthFailure("signature_mismatch",
-                            "signature mismatch" + akid_note + "; canonical request sha256 " +
-                                Sha256Hex(canonical_request) + ", signed headers " +
-                                std::to_string(auth.signed_headers.size())));
+    return Fail(SigV4Failure("signature_mismatch",
+                             "signature mismatch" + akid_note + "; canonical request sha256 " +
+                                 Sha256Hex(canonical_request) + ", signed headers " +
+                                 std::to_string(auth.signed_headers.size())));
   }
   return AuthenticatedCaller{auth.access_key_id, auth.region, credential->tenant};
 }

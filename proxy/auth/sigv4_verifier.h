@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/auth/authorization_header.h"  // kAuthenticationFailedMessage
 #include "proxy/auth/credential_store.h"
 #include "proxy/common/error.h"
 #include "proxy/common/http_message.h"
@@ -16,11 +17,6 @@
 namespace xks::auth {
 
 class SigningKeyCache;
-
-/// The one client-visible message of every SigV4 failure, whatever the cause, so a caller learns
-/// nothing about which check failed.
-inline constexpr std::string_view kAuthenticationFailedMessage =
-    "The request was rejected due to an invalid AWS SigV4 signature";
 
 /// Who signed a request that verified (for the audit record and the request context).
 struct AuthenticatedCaller {

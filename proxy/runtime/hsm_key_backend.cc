@@ -38,6 +38,11 @@ std::string DescribeModel(pkcs11::Module& module, const pkcs11::TokenClient& cli
   return "PKCS#11 token " + client.token_label();
 }
 
+// Where an ApplyConfig problem points the operator: entry `i` of hsm.modules or hsm.tokens.
+std::string EntryPath(const char* list, std::ptrdiff_t i) {
+  return std::string("hsm.") + list + "[" + std::to_string(i) + "]";
+}
+
 }  // namespace
 
 ErrorName ErrorNameForHsmKind(pkcs11::HsmErrorKind kind) {
@@ -67,8 +72,8 @@ Error MapHsmError(const pkcs11::HsmError& error) {
       std::string(pkcs11::HsmErrorKindName(error.kind)) + ": " + error.ToLogString());
 }
 
-Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) {
-  std::vector<std::string> problems;
+Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) {
+  Problems problems;
   std::set<std::string> rescanned;  // module specs re-enumerated during this call
   TokenMap next;
   std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules;
@@ -76,12 +81,16 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::
     std::shared_lock lock(mutex_);
     modules = modules_;
   }
-  for (const auto& token : hsm.tokens) {
+  for (std::size_t i = 0; i < hsm.tokens.size(); ++i) {
+    const config::TokenConfig& token = hsm.tokens[i];
+    const std::string token_path = EntryPath("tokens", static_cast<std::ptrdiff_t>(i));
     const config::ModuleConfig* module_config = hsm.FindModule(token.module_id);
     if (module_config == nullptr) {
-      problems.push_back("hsm.tokens " + token.id + ": unknown module " + token.module_id);
+      problems.push_back(MakeProblem(token_path + ".module", "unknown module " + token.module_id,
+                                     "use an id from hsm.modules"));
       continue;
     }
+    const std::string module_path = EntryPath("modules", module_config - hsm.modules.data());
     const std::string fingerprint = Fingerprint(*module_config, token);
     if (auto existing = FindToken(token.id); existing && existing->fingerprint == fingerprint) {
       next.emplace(token.id, std::move(existing));
@@ -92,9 +101,9 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::
         pkcs11::ConfigOf(*module).initialize_parameters != module_config->initialize_parameters) {
       // The loaded module keeps the parameters of its C_Initialize (a second one in the same
       // process is refused as already initialized), so new ones need a new process.
-      problems.push_back("hsm.modules " + module_config->id +
-                         ": initialize_parameters changed while the module is loaded — restart "
-                         "the proxy to apply them");
+      problems.push_back(MakeProblem(module_path + ".initialize_parameters",
+                                     "changed while module " + module_config->id + " is loaded",
+                                     "restart the proxy to apply them"));
       continue;
     }
     if (!module) {
@@ -104,8 +113,7 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::
       module_options.initialize_parameters = module_config->initialize_parameters;
       auto opened = pkcs11::OpenModule(module_options);
       if (!opened.ok()) {
-        problems.push_back("hsm.modules " + module_config->id + ": " +
-                           opened.error().ToLogString());
+        problems.push_back(MakeProblem(module_path + ".module", opened.error().ToLogString()));
         modules.erase(module_config->module);
         continue;
       }
@@ -127,7 +135,7 @@ Result<void, std::vector<std::string>> HsmKeyBackend::ApplyConfig(const config::
       }
     }
     if (!client.ok()) {
-      problems.push_back("hsm.tokens " + token.id + ": " + client.error().ToLogString());
+      problems.push_back(MakeProblem(token_path, client.error().ToLogString()));
       continue;
     }
     auto open = std::make_shared<OpenToken>();

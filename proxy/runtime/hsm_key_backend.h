@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "pkcs11/hsm.h"
 #include "proxy/api/key_backend.h"
 #include "proxy/config/config.h"
@@ -45,8 +46,9 @@ class HsmKeyBackend final : public api::KeyBackend {
 
   /// Opens every module and token in `hsm` that is not already open with the same settings, and
   /// drops tokens no longer configured. On any failure nothing changes and every problem is
-  /// returned (one line each, no PINs). Call once at start, then on each reload.
-  Result<void, std::vector<std::string>> ApplyConfig(const config::HsmConfig& hsm);
+  /// returned, at its hsm.modules[i] or hsm.tokens[i] path (no PINs). Call once at start, then on
+  /// each reload.
+  Result<void, Problems> ApplyConfig(const config::HsmConfig& hsm);
 
   ProxyResult<api::KeyAttributes> Describe(const api::KeyLocation& key,
                                            api::Deadline deadline) override;

@@ -53,7 +53,7 @@ TEST(HsmKeyBackendNssTest, ServesWithInitializeParametersAndRefusesToChangeThemO
 
   auto backend = std::make_shared<HsmKeyBackend>();
   auto applied = backend->ApplyConfig(NssHsmConfig(*sandbox, sandbox->initialize_parameters()));
-  ASSERT_TRUE(applied.ok()) << (applied.ok() ? "" : applied.error().front());
+  ASSERT_TRUE(applied.ok()) << (applied.ok() ? "" : FormatProblems(applied.error()));
   const api::KeyLocation key{"tok", "k1"};
   auto attributes = backend->Describe(key, FarDeadline());
   ASSERT_TRUE(attributes.ok());
@@ -69,7 +69,9 @@ TEST(HsmKeyBackendNssTest, ServesWithInitializeParametersAndRefusesToChangeThemO
   auto changed = backend->ApplyConfig(NssHsmConfig(*sandbox, "configdir='sql:/elsewhere'"));
   ASSERT_FALSE(changed.ok());
   ASSERT_EQ(changed.error().size(), 1u);
-  EXPECT_NE(changed.error()[0].find("restart"), std::string::npos) << changed.error()[0];
+  EXPECT_EQ(changed.error()[0].path, "hsm.modules[0].initialize_parameters");
+  EXPECT_NE(changed.error()[0].fix.find("restart"), std::string::npos)
+      << changed.error()[0].ToString();
   auto opened =
       backend->Decrypt(key, sealed->iv, sealed->ciphertext, sealed->tag, aad, FarDeadline());
   ASSERT_TRUE(opened.ok());

@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     stop_requested.notify_all();
   });
   if (!watcher.ok()) {
-    xks::LogError(kComponent, "cannot install signal handling: " + watcher.error());
+    xks::LogError(kComponent, "cannot install signal handling: " + watcher.error().ToString());
     return 1;
   }
 
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (auto started = (*app)->Start(); !started.ok()) {
-    xks::LogError(kComponent, "cannot start: " + started.error());
+    xks::LogError(kComponent, "cannot start: " + started.error().ToString());
     return 1;
   }
   if (!args.port_file.empty()) {

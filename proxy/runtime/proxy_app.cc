@@ -163,7 +163,7 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
 class ProxyApp::Impl {
  public:
   Result<void, std::vector<std::string>> Open(const std::string& config_path);
-  Result<void, std::string> Start();
+  Result<void, Problem> Start();
   Result<void, std::vector<std::string>> Reload();
   void Shutdown(std::chrono::milliseconds grace);
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
@@ -217,13 +217,13 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& c
   const config::Config& config = registry->config();
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
-    return Fail(std::move(applied).error());
+    return Fail(ProblemLines(applied.error()));
   }
   const config::AuditConfig& audit_config = config.audit;
   auto signer = MakeSigner(audit_config.signer, *registry);
   if (!signer.ok()) return Fail(std::vector<std::string>{signer.error()});
   auto audit_log = audit::AuditLog::Open(audit_config, std::move(signer).value());
-  if (!audit_log.ok()) return Fail(std::vector<std::string>{"audit: " + audit_log.error()});
+  if (!audit_log.ok()) return Fail(std::vector<std::string>{audit_log.error().ToString()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
       *audit_, audit::RefusalAggregatorOptions{audit_config.refusal_aggregation_interval,
@@ -287,9 +287,9 @@ void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details, 
   }
 }
 
-Result<void, std::string> ProxyApp::Impl::Start() {
+Result<void, Problem> ProxyApp::Impl::Start() {
   std::lock_guard lock(lifecycle_mutex_);
-  if (started_) return Fail(std::string("already started"));
+  if (started_) return Fail(MakeProblem("proxy", "already started"));
   // One synchronous round first, so the first GetHealthStatus already has a real answer.
   health_->CheckNow();
   health_->Start();
@@ -324,12 +324,12 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
   if (config.server.tls && !config.server.insecure) {
     if (auto reloaded = server_->ReloadTls(ToTlsOptions(config.server.tls)); !reloaded.ok()) {
       RecordAdmin("config.reload", {{"result", "refused"}, {"problems", 1}});
-      return Fail(std::vector<std::string>{"server.tls: " + reloaded.error()});
+      return Fail(std::vector<std::string>{reloaded.error().ToString()});
     }
   }
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     RecordAdmin("config.reload", {{"result", "refused"}, {"problems", applied.error().size()}});
-    return Fail(std::move(applied).error());
+    return Fail(ProblemLines(applied.error()));
   }
   if (!SameStartupSettings(config.server, started_server_)) {
     LogWarning(kComponent, "server settings other than TLS changed; they apply after a restart");
@@ -388,7 +388,7 @@ Result<std::unique_ptr<ProxyApp>, std::vector<std::string>> ProxyApp::Create(
   return std::unique_ptr<ProxyApp>(new ProxyApp(std::move(impl)));
 }
 
-Result<void, std::string> ProxyApp::Start() { return impl_->Start(); }
+Result<void, Problem> ProxyApp::Start() { return impl_->Start(); }
 std::uint16_t ProxyApp::port() const { return impl_->port(); }
 Result<void, std::vector<std::string>> ProxyApp::Reload() { return impl_->Reload(); }
 void ProxyApp::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 
 namespace xks::runtime {
@@ -30,7 +31,7 @@ class ProxyApp {
 
   /// Runs the first health round, starts the health monitor and the listener, and records the
   /// `proxy.start` audit event. Errors: text (bind failure, bad certificate).
-  Result<void, std::string> Start();
+  Result<void, Problem> Start();
   /// The bound port (after Start).
   std::uint16_t port() const;
 

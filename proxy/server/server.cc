@@ -24,26 +24,31 @@ std::string PeerAddress(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-Result<void, std::string> ServerImpl::Start() {
+Result<void, Problem> ServerImpl::Start() {
   std::lock_guard lock(lifecycle_mutex_);
-  if (started_) return Fail(std::string("server already started"));
+  if (started_) return Fail(MakeProblem("server", "already started"));
   if (options_.insecure) {
     LogWarning(kComponent, "INSECURE MODE: plain HTTP without TLS or client authentication on " +
                                options_.address + "; for local tests only, never in production");
   } else {
     auto ctx = MakeServerSslContext(options_.tls);
-    if (!ctx.ok()) return Fail(ctx.error());
+    if (!ctx.ok()) return Fail(std::move(ctx).error());
     tls_ = std::make_shared<ssl::context>(std::move(ctx).value().release());
   }
-  if (!handler_) return Fail(std::string("no request handler"));
+  if (!handler_) return Fail(MakeProblem("server", "no request handler"));
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(options_.address, ec);
-  if (ec) return Fail("bad listen address '" + options_.address + "': " + ec.message());
+  if (ec) {
+    return Fail(MakeProblem("server.listen_address",
+                            "bad listen address '" + options_.address + "': " + ec.message(),
+                            "give an IPv4 or IPv6 address, not a host name"));
+  }
   const tcp::endpoint endpoint(address, options_.port);
   const auto fail = [&](std::string_view what) {
     beast::error_code ignored;
     acceptor_.close(ignored);
-    return Fail(std::string(what) + " " + PeerAddress(endpoint) + ": " + ec.message());
+    return Fail(MakeProblem("server",
+                            std::string(what) + " " + PeerAddress(endpoint) + ": " + ec.message()));
   };
   if (acceptor_.open(endpoint.protocol(), ec); ec) return fail("open");
   if (acceptor_.set_option(net::socket_base::reuse_address(true), ec); ec) return fail("option");
@@ -147,10 +152,12 @@ void ServerImpl::Shutdown(std::chrono::milliseconds grace) {
   LogInfo(kComponent, "stopped");
 }
 
-Result<void, std::string> ServerImpl::ReloadTls(const TlsOptions& tls) {
-  if (options_.insecure) return Fail(std::string("the listener is insecure (no TLS to reload)"));
+Result<void, Problem> ServerImpl::ReloadTls(const TlsOptions& tls) {
+  if (options_.insecure) {
+    return Fail(MakeProblem("server.tls", "the listener is insecure (no TLS to reload)"));
+  }
   auto ctx = MakeServerSslContext(tls);
-  if (!ctx.ok()) return Fail(ctx.error());
+  if (!ctx.ok()) return Fail(std::move(ctx).error());
   auto fresh = std::make_shared<ssl::context>(std::move(ctx).value().release());
   {
     std::lock_guard lock(tls_mutex_);
@@ -181,13 +188,13 @@ Server::Server(ServerOptions options, Handler handler, RejectionObserver observe
 
 Server::~Server() { impl_->Shutdown(std::chrono::milliseconds(0)); }
 
-Result<void, std::string> Server::Start() { return impl_->Start(); }
+Result<void, Problem> Server::Start() { return impl_->Start(); }
 
 std::uint16_t Server::port() const { return impl_->port_.load(); }
 
 void Server::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 
-Result<void, std::string> Server::ReloadTls(const TlsOptions& tls) { return impl_->ReloadTls(tls); }
+Result<void, Problem> Server::ReloadTls(const TlsOptions& tls) { return impl_->ReloadTls(tls); }
 
 Server::Stats Server::stats() const { return impl_->GetStats(); }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "proxy/common/error.h"
 #include "proxy/common/http_message.h"
@@ -108,9 +109,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Loads TLS (unless insecure), binds, listens and starts the threads. Errors are text for
-  /// operators (bad certificate, key mismatch, address in use, ...); nothing is running then.
-  Result<void, std::string> Start();
+  /// Loads TLS (unless insecure), binds, listens and starts the threads. A failure is a Problem
+  /// for operators (bad certificate, key mismatch, address in use, ...); nothing is running then.
+  Result<void, Problem> Start();
 
   /// The actually bound port (after a successful Start()), else 0.
   std::uint16_t port() const;
@@ -122,8 +123,8 @@ class Server {
 
   /// Atomically swaps the TLS context for NEW connections (certificate renewal, CA/CN changes);
   /// established connections keep theirs. On error (unreadable files, key mismatch, bad CA) the
-  /// old context stays in use and the text says why. Fails on an insecure server.
-  Result<void, std::string> ReloadTls(const TlsOptions& tls);
+  /// old context stays in use and the Problem says why. Fails on an insecure server.
+  Result<void, Problem> ReloadTls(const TlsOptions& tls);
 
   struct Stats {
     std::uint64_t requests;   ///< complete requests read (pings included)

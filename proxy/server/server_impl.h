@@ -49,9 +49,9 @@ class ServerImpl {
         ioc_(std::max(1, options_.io_threads)),
         acceptor_(net::make_strand(ioc_)) {}
 
-  Result<void, std::string> Start();
+  Result<void, Problem> Start();
   void Shutdown(std::chrono::milliseconds grace);
-  Result<void, std::string> ReloadTls(const TlsOptions& tls);
+  Result<void, Problem> ReloadTls(const TlsOptions& tls);
   Server::Stats GetStats() const;
 
   // Used by sessions.

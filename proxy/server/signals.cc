@@ -22,10 +22,10 @@ sigset_t WatchedSignals() {
 
 }  // namespace
 
-Result<std::unique_ptr<SignalWatcher>, std::string> SignalWatcher::Start(Callback callback) {
+Result<std::unique_ptr<SignalWatcher>, Problem> SignalWatcher::Start(Callback callback) {
   const sigset_t set = WatchedSignals();
   if (const int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0) {
-    return Fail(std::string("pthread_sigmask: ") + std::strerror(rc));
+    return Fail(MakeProblem("signals", std::string("pthread_sigmask: ") + std::strerror(rc)));
   }
   std::unique_ptr<SignalWatcher> watcher(new SignalWatcher(std::move(callback)));
   watcher->thread_ = std::thread([w = watcher.get()] { w->Run(); });

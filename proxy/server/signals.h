@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "base/problem.h"
 #include "base/result.h"
 
 namespace xks::server {
@@ -20,8 +21,9 @@ class SignalWatcher {
   using Callback = std::function<void(int signal_number)>;
 
   /// Blocks the three signals in the calling thread — call it in main() before starting any other
-  /// thread, so every thread inherits the mask — and starts the watcher. Errors are text.
-  static Result<std::unique_ptr<SignalWatcher>, std::string> Start(Callback callback);
+  /// thread, so every thread inherits the mask — and starts the watcher. A failure is a Problem
+  /// at "signals".
+  static Result<std::unique_ptr<SignalWatcher>, Problem> Start(Callback callback);
 
   /// Stops and joins the watcher thread (within ~100 ms). The signals stay blocked: a signal
   /// arriving later stays pending instead of killing the process mid-teardown. Not from the

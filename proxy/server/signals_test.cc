@@ -21,7 +21,7 @@ TEST(SignalWatcherTest, RunsCallbackOnWatcherThread) {
     seen.push_back(signal_number);
     cv.notify_all();
   });
-  ASSERT_TRUE(watcher.ok()) << watcher.error();
+  ASSERT_TRUE(watcher.ok()) << watcher.error().ToString();
   ASSERT_EQ(kill(getpid(), SIGHUP), 0);
   {
     std::unique_lock lock(mutex);

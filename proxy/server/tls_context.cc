@@ -28,8 +28,22 @@ int CnListIndex() {
   return index;
 }
 
-Result<SslCtxPtr, std::string> Failure(const std::string& what) {
-  return Fail(what + ": " + OpenSslErrors());
+// The config paths the operator edits; TlsOptions mirrors the server.tls section.
+constexpr const char* kTlsPath = "server.tls";
+constexpr const char* kChainPath = "server.tls.certificate_chain_file";
+constexpr const char* kKeyPath = "server.tls.private_key_file";
+constexpr const char* kClientCaPath = "server.tls.client_ca_file";
+
+Result<SslCtxPtr, Problem> Failure(const char* path, const std::string& what,
+                                   std::string fix = {}) {
+  return Fail(MakeProblem(path, what + ": " + OpenSslErrors(), std::move(fix)));
+}
+
+Result<SslCtxPtr, Problem> KeyMismatch(const TlsOptions& tls) {
+  return Failure(kKeyPath,
+                 "private key " + tls.private_key_file + " does not match certificate " +
+                     tls.certificate_chain_file,
+                 "use the key the leaf certificate was issued for");
 }
 
 // Exactly one CN, else nullopt: a certificate with two CNs could otherwise smuggle an allowed
@@ -101,53 +115,58 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) {
 
 }  // namespace
 
-Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls) {
+Result<SslCtxPtr, Problem> MakeServerSslContext(const TlsOptions& tls) {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return Failure("SSL_CTX_new");
+  if (!ctx) return Failure(kTlsPath, "SSL_CTX_new");
   SSL_CTX* raw = ctx.get();
   if (SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(raw, TLS1_3_VERSION) != 1) {
-    return Failure("setting TLS 1.2-1.3");
+    return Failure(kTlsPath, "setting TLS 1.2-1.3");
   }
-  if (SSL_CTX_set_ciphersuites(raw, kTls13CipherSuites) != 1) return Failure("TLS 1.3 suites");
-  if (SSL_CTX_set_cipher_list(raw, kTls12CipherList) != 1) return Failure("TLS 1.2 ciphers");
-  if (SSL_CTX_set1_groups_list(raw, kKeyExchangeGroups) != 1) return Failure("key exchange groups");
+  if (SSL_CTX_set_ciphersuites(raw, kTls13CipherSuites) != 1)
+    return Failure(kTlsPath, "TLS 1.3 suites");
+  if (SSL_CTX_set_cipher_list(raw, kTls12CipherList) != 1)
+    return Failure(kTlsPath, "TLS 1.2 ciphers");
+  if (SSL_CTX_set1_groups_list(raw, kKeyExchangeGroups) != 1)
+    return Failure(kTlsPath, "key exchange groups");
   SSL_CTX_set_options(
       raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
 
   if (tls.certificate_chain_file.empty() || tls.private_key_file.empty()) {
-    return Fail(std::string("TLS needs certificate_chain_file and private_key_file"));
+    return Fail(MakeProblem(kTlsPath, "TLS needs certificate_chain_file and private_key_file",
+                            "set both, or set server.insecure for a local test"));
   }
   if (SSL_CTX_use_certificate_chain_file(raw, tls.certificate_chain_file.c_str()) != 1) {
-    return Failure("certificate chain " + tls.certificate_chain_file);
+    return Failure(kChainPath, "certificate chain " + tls.certificate_chain_file,
+                   "give a readable PEM file, leaf certificate first");
   }
   if (SSL_CTX_use_PrivateKey_file(raw, tls.private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     // OpenSSL already compares the key with the certificate here; name that case plainly.
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      return Failure("private key " + tls.private_key_file + " does not match certificate " +
-                     tls.certificate_chain_file);
+      return KeyMismatch(tls);
     }
-    return Failure("private key " + tls.private_key_file);
+    return Failure(kKeyPath, "private key " + tls.private_key_file,
+                   "give a readable, unencrypted PEM private key");
   }
   if (SSL_CTX_check_private_key(raw) != 1) {
-    return Failure("private key " + tls.private_key_file + " does not match certificate " +
-                   tls.certificate_chain_file);
+    return KeyMismatch(tls);
   }
 
   if (!tls.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(raw, tls.client_ca_file.c_str(), nullptr) != 1) {
-      return Failure("client CA bundle " + tls.client_ca_file);
+      return Failure(kClientCaPath, "client CA bundle " + tls.client_ca_file,
+                     "give a readable PEM file of CA certificates");
     }
     // Tells clients which CAs we accept, so one holding several certificates picks the right one.
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
-    if (names == nullptr) return Failure("client CA names " + tls.client_ca_file);
+    if (names == nullptr) return Failure(kClientCaPath, "client CA names " + tls.client_ca_file);
     SSL_CTX_set_client_CA_list(raw, names);
-    if (CnListIndex() < 0 || RefusalIndex() < 0) return Failure("ex_data index");
+    if (CnListIndex() < 0 || RefusalIndex() < 0) return Failure(kTlsPath, "ex_data index");
     auto allowed = std::make_unique<CnList>(tls.allowed_client_common_names);
     if (SSL_CTX_set_ex_data(raw, CnListIndex(), allowed.get()) != 1) {
-      return Failure("storing the client CN list");
+      return Failure(kTlsPath, "storing the client CN list");
     }
     allowed.release();  // owned by the SSL_CTX now, freed by FreeCnList
     SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &VerifyCallback);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/openssl_ssl.h"  // SslCtxPtr
+#include "base/problem.h"
 #include "base/result.h"
 #include "proxy/server/server.h"
 
@@ -28,9 +29,10 @@ inline constexpr const char* kTls12CipherList =
 /// connection down; the XKS spec requires none of them.
 inline constexpr const char* kKeyExchangeGroups = "X25519:P-256:P-384";
 
-/// A server context for `tls`, or operator-facing text naming the file and the OpenSSL reason.
+/// A server context for `tls`, or a Problem at the server.tls path of the bad setting whose text
+/// names the file and the OpenSSL reason.
 /// Thread-safe (no shared state besides OpenSSL's own).
-Result<SslCtxPtr, std::string> MakeServerSslContext(const TlsOptions& tls);
+Result<SslCtxPtr, Problem> MakeServerSslContext(const TlsOptions& tls);
 
 /// Why a failed handshake refused the client's certificate, for the operator's log: the X.509
 /// verification error with the chain depth it was found at ("certificate has expired (depth

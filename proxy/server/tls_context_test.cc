@@ -16,7 +16,7 @@ TEST(TlsContextTest, LoadsRsaAndEcCertificates) {
   for (KeyType type : {KeyType::kRsa, KeyType::kEc}) {
     const auto leaf = pki.MakeLeaf("leaf", "server", type, &ca);
     auto ctx = MakeServerSslContext({leaf.cert_file, leaf.key_file, "", {}});
-    ASSERT_TRUE(ctx.ok()) << ctx.error();
+    ASSERT_TRUE(ctx.ok()) << ctx.error().ToString();
     EXPECT_EQ(SSL_CTX_get_min_proto_version(ctx->get()), TLS1_2_VERSION);
     EXPECT_EQ(SSL_CTX_get_max_proto_version(ctx->get()), TLS1_3_VERSION);
     EXPECT_EQ(SSL_CTX_get_verify_mode(ctx->get()), SSL_VERIFY_NONE);
@@ -29,7 +29,9 @@ TEST(TlsContextTest, RejectsKeyThatDoesNotMatch) {
   const auto b = pki.MakeLeaf("b", "b", KeyType::kEc, nullptr);
   auto ctx = MakeServerSslContext({a.cert_file, b.key_file, "", {}});
   ASSERT_FALSE(ctx.ok());
-  EXPECT_NE(ctx.error().find("does not match"), std::string::npos) << ctx.error();
+  EXPECT_EQ(ctx.error().path, "server.tls.private_key_file");
+  EXPECT_NE(ctx.error().problem.find("does not match"), std::string::npos)
+      << ctx.error().ToString();
 }
 
 TEST(TlsContextTest, NamesMissingFiles) {
@@ -37,10 +39,12 @@ TEST(TlsContextTest, NamesMissingFiles) {
   const auto a = pki.MakeLeaf("a", "a", KeyType::kRsa, nullptr);
   auto missing_cert = MakeServerSslContext({pki.dir() + "/nope.crt", a.key_file, "", {}});
   ASSERT_FALSE(missing_cert.ok());
-  EXPECT_NE(missing_cert.error().find("nope.crt"), std::string::npos);
+  EXPECT_EQ(missing_cert.error().path, "server.tls.certificate_chain_file");
+  EXPECT_NE(missing_cert.error().problem.find("nope.crt"), std::string::npos);
   auto missing_ca = MakeServerSslContext({a.cert_file, a.key_file, pki.dir() + "/ca.pem", {}});
   ASSERT_FALSE(missing_ca.ok());
-  EXPECT_NE(missing_ca.error().find("ca.pem"), std::string::npos);
+  EXPECT_EQ(missing_ca.error().path, "server.tls.client_ca_file");
+  EXPECT_NE(missing_ca.error().problem.find("ca.pem"), std::string::npos);
   auto empty = MakeServerSslContext({});
   EXPECT_FALSE(empty.ok());
   const std::string garbage = pki.WriteFile("garbage.pem", "not a certificate\n");
@@ -52,7 +56,7 @@ TEST(TlsContextTest, MutualTlsRequiresPeerCertificate) {
   const auto ca = pki.MakeCa("ca", KeyType::kRsa);
   const auto leaf = pki.MakeLeaf("leaf", "server", KeyType::kRsa, &ca);
   auto ctx = MakeServerSslContext({leaf.cert_file, leaf.key_file, ca.cert_file, {"kms"}});
-  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  ASSERT_TRUE(ctx.ok()) << ctx.error().ToString();
   EXPECT_EQ(SSL_CTX_get_verify_mode(ctx->get()), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
 }
 

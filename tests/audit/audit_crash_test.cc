@@ -107,7 +107,7 @@ TEST_P(AuditCrashTest, SigkillUnderLoadLosesNoAcknowledgedRecord) {
   // Restarting signs the tail and the whole log verifies cleanly.
   {
     auto log = AuditLog::Open(testing::TestConfig(log_dir), std::move(signer).value());
-    ASSERT_TRUE(log.ok()) << log.error();
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
   }
   VerifyReport after = VerifyAuditFiles(testing::LogFiles(log_dir), {key});
   EXPECT_TRUE(after.Ok()) << after.ToText();

@@ -77,7 +77,7 @@ TEST(AuditLogTest, ConcurrentAppendsGetUniqueSequenceNumbersInFileOrderAndVerify
   VerificationKey key = testing::KeyOf(*signer);
   auto clock = std::make_shared<FakeClock>();
   auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer), {clock, nullptr});
-  ASSERT_TRUE(log.ok()) << log.error();
+  ASSERT_TRUE(log.ok()) << log.error().ToString();
   std::mutex mu;
   std::set<std::uint64_t> seqs;
   std::vector<std::thread> threads;
@@ -214,7 +214,7 @@ TEST(AuditLogTest, RestartContinuesTheChainAndDropsATornLine) {
   VerificationKey key2 = testing::KeyOf(*signer2);
   {
     auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer2));
-    ASSERT_TRUE(log.ok()) << log.error();
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
     auto r = log.value()->Append(SampleEvent("t", 9));
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value(), 11u);  // 1 fs, 2 ckpt, 3-7 records, 8 shutdown, 9 fs, 10 startup ckpt
@@ -249,7 +249,7 @@ TEST(AuditLogTest, RestartIgnoresAnEmptyFileLeftByACrashDuringRotation) {
   VerificationKey key2 = testing::KeyOf(*signer2);
   {
     auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer2));
-    ASSERT_TRUE(log.ok()) << log.error();
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
   }
   VerifyReport report = VerifyAuditFiles(LogFiles(dir.path()), {key, key2});
   EXPECT_TRUE(report.Ok()) << report.ToText();
@@ -266,7 +266,8 @@ TEST(AuditLogTest, RefusesToContinueFromAMalformedLastRecord) {
   testing::WriteFile(files[0], testing::ReadFile(files[0]) + "garbage\n");
   auto log = AuditLog::Open(TestConfig(dir.path()), testing::NewSigner());
   ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.error().find("malformed"), std::string::npos) << log.error();
+  EXPECT_EQ(log.error().path, "audit.directory");
+  EXPECT_NE(log.error().problem.find("malformed"), std::string::npos) << log.error().ToString();
 }
 
 class AuditLogFaultTest : public ::testing::TestWithParam<int> {};
@@ -284,7 +285,8 @@ TEST_P(AuditLogFaultTest, WriteFailureFailsClosedThenRecoversWithAContinuousChai
   auto failed = log.value()->Append(SampleEvent("t", 2));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().name, ErrorName::kInternal);
-  EXPECT_NE(failed.error().log_detail.find(std::strerror(GetParam())), std::string::npos);
+  EXPECT_EQ(failed.error().log_detail,
+            std::string("audit write failed: write: ") + std::strerror(GetParam()));
   EXPECT_FALSE(log.value()->Healthy());
   EXPECT_FALSE(log.value()->Append(SampleEvent("t", 3)).ok());
   ops->write_errno = 0;
@@ -315,7 +317,10 @@ TEST(AuditLogTest, SyncFailureFailsClosedAndTheWriterRecoversByItself) {
   auto log = AuditLog::Open(config, std::move(signer), {nullptr, ops});
   ASSERT_TRUE(log.ok());
   ops->sync_errno = EIO;
-  EXPECT_FALSE(log.value()->Append(SampleEvent("t", 1)).ok());
+  auto failed = log.value()->Append(SampleEvent("t", 1));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().log_detail,
+            std::string("audit write failed: fdatasync: ") + std::strerror(EIO));
   EXPECT_FALSE(log.value()->Healthy());
   ops->sync_errno = 0;
   // No further Append: the writer's own probe (a recovery checkpoint) must restore health.
@@ -357,7 +362,8 @@ TEST(AuditLogTest, OpenFailsWhenTheSignerCannotSign) {
   flaky->fail = true;
   auto log = AuditLog::Open(TestConfig(dir.path()), std::move(flaky));
   ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.error().find("signer"), std::string::npos);
+  EXPECT_EQ(log.error().path, "audit.signer");
+  EXPECT_NE(log.error().problem.find("signer failed"), std::string::npos);
 }
 
 TEST(AuditLogTest, AppendNoWaitRecordsAreWritten) {
@@ -409,7 +415,7 @@ TEST(AuditLogTest, RealTinyFilesystemFullFailsClosedAndRecovers) {
   VerificationKey key = testing::KeyOf(*signer);
   auto config = TestConfig(mnt + "/audit");
   auto log = AuditLog::Open(config, std::move(signer));
-  ASSERT_TRUE(log.ok()) << log.error();
+  ASSERT_TRUE(log.ok()) << log.error().ToString();
   int ok = 0;
   bool failed = false;
   for (int i = 0; i < 5000 && !failed; ++i) {

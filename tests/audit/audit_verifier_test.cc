@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "proxy/audit/audit_record.h"
 #include "tests/audit/audit_test_util.h"
 
@@ -243,11 +245,25 @@ TEST_F(AuditVerifierTest, UnreadableFileIsAnIoFinding) {
   EXPECT_EQ(r.findings[0].kind, FindingKind::kIo);
 }
 
+TEST_F(AuditVerifierTest, TenantExportNamesTheFileItCannotUse) {
+  Build(4096, 3);
+  const std::string bad = dir_.Sub("bad.jsonl");
+  testing::WriteFile(bad, "not a record\n");
+  auto unparseable = ExportTenant({bad}, "a", dir_.Sub("out.jsonl"));
+  ASSERT_FALSE(unparseable.ok());
+  EXPECT_EQ(unparseable.error().path, bad + ":1");
+  EXPECT_EQ(unparseable.error().ToString(), bad + ":1: unparseable record; run verify first");
+  const std::string out = dir_.Sub("no-such-dir/out.jsonl");
+  auto unwritable = ExportTenant(files_, "a", out);
+  ASSERT_FALSE(unwritable.ok());
+  EXPECT_EQ(unwritable.error().ToString(), out + ": cannot create: " + std::strerror(ENOENT));
+}
+
 TEST_F(AuditVerifierTest, TenantExportVerifiesAndHoldsNoOtherTenantContent) {
   Build(4096, 60);
   const std::string out = dir_.Sub("export-a.jsonl");
   auto summary = ExportTenant(files_, "a", out);
-  ASSERT_TRUE(summary.ok()) << summary.error();
+  ASSERT_TRUE(summary.ok()) << summary.error().ToString();
   EXPECT_EQ(summary.value().tenant_records, 40u);
   EXPECT_EQ(summary.value().redacted_records, 20u);
   std::string text = testing::ReadFile(out);
@@ -305,7 +321,7 @@ TEST_F(AuditVerifierTest, RefusalSummariesVerifyExportAndRevealTampering) {
 
   const std::string out = dir_.Sub("export-a.jsonl");
   auto summary = ExportTenant(files_, "a", out);
-  ASSERT_TRUE(summary.ok()) << summary.error();
+  ASSERT_TRUE(summary.ok()) << summary.error().ToString();
   EXPECT_EQ(summary.value().tenant_records, 1u + 2u) << "a's summary and a's two requests";
   const std::string text = testing::ReadFile(out);
   EXPECT_NE(text.find("\"type\":\"refusal-summary\""), std::string::npos);

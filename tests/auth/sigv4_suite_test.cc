@@ -113,7 +113,7 @@ TEST_P(SigV4Aws4SuiteTest, CanonicalRequestStringToSignSignatureAndVerify) {
     header.value = authz;
   }
   auto parsed = ParseAuthorization(authz);
-  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_TRUE(parsed.ok()) << parsed.error().log_detail;
 
   const std::string canonical =
       CanonicalRequest(signed_request.method, signed_request.target, signed_request.headers,
@@ -203,7 +203,7 @@ TEST_P(SigV4AwsCAuthSuiteTest, HeaderSigningMatchesAndVerifies) {
   const HttpRequest signed_request = ParseRawRequest(File("header-signed-request.txt"));
   ASSERT_EQ(signed_request.HeaderCount("authorization"), 1u);
   auto parsed = ParseAuthorization(*signed_request.Header("authorization"));
-  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_TRUE(parsed.ok()) << parsed.error().log_detail;
   const std::string amz_date(*signed_request.Header("x-amz-date"));
   ASSERT_EQ(amz_date, kAmzDate);
 
@@ -243,7 +243,7 @@ TEST_F(SigV4XksCurlExampleTest, BuildingBlocksMatchTheCapturedRequest) {
   const HttpRequest request = ParseRawRequest(File("signed-request.http"));
   EXPECT_EQ(request.body, File("body.json"));
   auto parsed = ParseAuthorization(*request.Header("authorization"));
-  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_TRUE(parsed.ok()) << parsed.error().log_detail;
   const std::string canonical = CanonicalRequest(request.method, request.target, request.headers,
                                                  parsed->signed_headers, Sha256Hex(request.body));
   EXPECT_EQ(canonical, File("canonical-request.txt"));

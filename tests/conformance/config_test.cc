@@ -130,5 +130,11 @@ TEST(ConformanceReport, JUnitAndExitCriterion) {
   EXPECT_FALSE(AllRequiredPassed(results));
 }
 
+TEST(ConformanceReport, UnwritableJUnitFileIsAProblemAtTheFlag) {
+  auto written = WriteJUnit("/nonexistent-dir/report.xml", {});
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().ToString(), "--junit: cannot write /nonexistent-dir/report.xml");
+}
+
 }  // namespace
 }  // namespace xks::conformance

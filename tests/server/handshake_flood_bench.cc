@@ -115,7 +115,7 @@ std::unique_ptr<Server> StartServer(const testing::Identity& leaf, const Setting
   auto server = std::make_unique<Server>(options, Work);
   auto started = server->Start();
   if (!started.ok()) {
-    std::fprintf(stderr, "server start failed: %s\n", started.error().c_str());
+    std::fprintf(stderr, "server start failed: %s\n", started.error().ToString().c_str());
     std::exit(1);
   }
   return server;

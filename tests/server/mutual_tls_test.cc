@@ -107,7 +107,7 @@ TEST_F(MutualTlsTest, ReloadChangesAllowedNamesForNewConnections) {
                                       ec_server_.key_file,
                                       client_ca_.cert_file,
                                       {"cks.kms.eu-west-1.amazonaws.com"}});
-  ASSERT_TRUE(reloaded.ok()) << reloaded.error();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().ToString();
   EXPECT_FALSE(RequestSucceeds(&first));
   EXPECT_TRUE(RequestSucceeds(&second));
 }

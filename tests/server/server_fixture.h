@@ -105,7 +105,7 @@ class ServerTest : public ::testing::Test {
               {request.target, error.name, status, !request.body.empty(), error.message});
         });
     auto started = server_->Start();
-    ASSERT_TRUE(started.ok()) << started.error();
+    ASSERT_TRUE(started.ok()) << started.error().ToString();
     ASSERT_NE(server_->port(), 0);
   }
 

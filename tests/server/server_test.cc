@@ -407,13 +407,14 @@ TEST_F(ServerTest, ReloadTlsSwapsCertificateForNewConnectionsOnly) {
   bad.private_key_file = rsa_server_.key_file;  // does not match
   auto refused = server_->ReloadTls(bad);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().find("does not match"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().problem.find("does not match"), std::string::npos)
+      << refused.error().ToString();
   auto still_old = Connect(Client());
   ASSERT_TRUE(still_old);
   EXPECT_EQ(still_old->ServerCommonName(), "server-rsa");
 
   auto renewed = server_->ReloadTls({ec_server_.cert_file, ec_server_.key_file, "", {}});
-  ASSERT_TRUE(renewed.ok()) << renewed.error();
+  ASSERT_TRUE(renewed.ok()) << renewed.error().ToString();
   auto new_connection = Connect(Client());
   ASSERT_TRUE(new_connection);
   EXPECT_EQ(new_connection->ServerCommonName(), "server-ec");
@@ -505,7 +506,7 @@ TEST_F(ServerTest, StartReportsBadCertificateAndBusyPort) {
   Server mismatched(options, Echo);
   auto result = mismatched.Start();
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().find("does not match"), std::string::npos);
+  EXPECT_NE(result.error().problem.find("does not match"), std::string::npos);
 
   StartServer(Options(ec_server_));
   ServerOptions same_port = Options(ec_server_);

@@ -65,7 +65,7 @@ nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::
   auto signer = audit::MakeFileSigner(config.signer);
   if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error()}};
   auto log = audit::AuditLog::Open(config, std::move(signer).value());
-  if (!log.ok()) return {{"recorded", false}, {"reason", log.error()}};
+  if (!log.ok()) return {{"recorded", false}, {"reason", log.error().ToString()}};
   audit::AuditEvent event;
   event.kind = audit::AuditEvent::Kind::kAdmin;
   event.operation = operation;
