@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
       if (app_ptr == nullptr || stopping) return;
       if (auto reloaded = app_ptr->Reload(); !reloaded.ok()) {
         for (const auto& problem : reloaded.error()) {
-          xks::LogError(kComponent, "reload refused: " + problem);
+          xks::LogError(kComponent, "reload refused: " + problem.ToString());
         }
       }
       return;
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
 
   auto app = xks::runtime::ProxyApp::Create(args.config);
   if (!app.ok()) {
-    for (const auto& problem : app.error()) xks::LogError(kComponent, problem);
+    for (const auto& problem : app.error()) xks::LogError(kComponent, problem.ToString());
     xks::LogError(kComponent,
                   "refusing to start: " + std::to_string(app.error().size()) + " problem(s)");
     return 1;

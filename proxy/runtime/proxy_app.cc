@@ -75,13 +75,6 @@ bool SameStartupSettings(const config::ServerConfig& a, const config::ServerConf
          a.max_body_bytes == b.max_body_bytes && a.ping_path == b.ping_path;
 }
 
-std::vector<std::string> ProblemLines(const Problems& problems) {
-  std::vector<std::string> lines;
-  lines.reserve(problems.size());
-  for (const auto& problem : problems) lines.push_back(problem.ToString());
-  return lines;
-}
-
 /// One administrative change between two configurations, for the audit log.
 struct AdminChange {
   std::string operation;  ///< e.g. "credential.add", "key.disable"
@@ -162,14 +155,14 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
 
 class ProxyApp::Impl {
  public:
-  Result<void, std::vector<std::string>> Open(const std::string& config_path);
+  Result<void, Problems> Open(const std::string& config_path);
   Result<void, Problem> Start();
-  Result<void, std::vector<std::string>> Reload();
+  Result<void, Problems> Reload();
   void Shutdown(std::chrono::milliseconds grace);
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 
  private:
-  Result<std::unique_ptr<audit::CheckpointSigner>, std::string> MakeSigner(
+  Result<std::unique_ptr<audit::CheckpointSigner>, Problem> MakeSigner(
       const config::SignerConfig& config, const tenant::TenantRegistry& registry);
   void RecordAdmin(std::string operation, nlohmann::json details, std::string tenant = {},
                    std::string external_key_id = {});
@@ -191,39 +184,47 @@ class ProxyApp::Impl {
   config::AuditConfig started_audit_;
 };
 
-Result<std::unique_ptr<audit::CheckpointSigner>, std::string> ProxyApp::Impl::MakeSigner(
+Result<std::unique_ptr<audit::CheckpointSigner>, Problem> ProxyApp::Impl::MakeSigner(
     const config::SignerConfig& config, const tenant::TenantRegistry& registry) {
-  if (config.type == config::SignerConfig::Type::kFile) return audit::MakeFileSigner(config);
+  if (config.type == config::SignerConfig::Type::kFile) {
+    auto file_signer = audit::MakeFileSigner(config);
+    if (!file_signer.ok()) return Fail(MakeProblem("audit.signer.key_file", file_signer.error()));
+    return std::move(file_signer).value();
+  }
   // token and key_label are required by the configuration schema (config::ParseAuditConfig).
   const std::string& token_id = config.token;
   for (const auto& tenant : registry.tenants()) {
     if (tenant.token_id == token_id) {
-      return Fail("audit.signer.token: " + token_id + " is tenant " + tenant.name +
-                  "'s token; the audit key needs a token of its own");
+      return Fail(MakeProblem("audit.signer.token",
+                              token_id + " is tenant " + tenant.name + "'s token",
+                              "give the audit key a token of its own"));
     }
   }
   auto token = backend_.FindToken(token_id);
-  if (!token) return Fail("audit.signer.token: " + token_id + " is not an open hsm.tokens entry");
+  if (!token) {
+    return Fail(MakeProblem("audit.signer.token", token_id + " is not an open hsm.tokens entry",
+                            "use the id of an hsm.tokens entry"));
+  }
   auto signer = HsmCheckpointSigner::Open(token->client, config.key_label);
-  if (!signer.ok()) return Fail(std::move(signer).error());
+  if (!signer.ok()) return Fail(MakeProblem("audit.signer.key_label", std::move(signer).error()));
   return std::unique_ptr<audit::CheckpointSigner>(std::move(signer).value());
 }
 
-Result<void, std::vector<std::string>> ProxyApp::Impl::Open(const std::string& config_path) {
+Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path) {
   auto holder = tenant::RegistryHolder::Load(config_path);
-  if (!holder.ok()) return Fail(ProblemLines(holder.error()));
+  if (!holder.ok()) return Fail(std::move(holder).error());
   registry_ = std::move(holder).value();
   const auto registry = registry_->Current();
   const config::Config& config = registry->config();
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
-    return Fail(ProblemLines(applied.error()));
+    return Fail(std::move(applied).error());
   }
   const config::AuditConfig& audit_config = config.audit;
   auto signer = MakeSigner(audit_config.signer, *registry);
-  if (!signer.ok()) return Fail(std::vector<std::string>{signer.error()});
+  if (!signer.ok()) return Fail(Problems{std::move(signer).error()});
   auto audit_log = audit::AuditLog::Open(audit_config, std::move(signer).value());
-  if (!audit_log.ok()) return Fail(std::vector<std::string>{audit_log.error().ToString()});
+  if (!audit_log.ok()) return Fail(Problems{std::move(audit_log).error()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
       *audit_, audit::RefusalAggregatorOptions{audit_config.refusal_aggregation_interval,
@@ -310,13 +311,13 @@ Result<void, Problem> ProxyApp::Impl::Start() {
   return {};
 }
 
-Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
+Result<void, Problems> ProxyApp::Impl::Reload() {
   std::lock_guard lock(lifecycle_mutex_);
-  if (stopped_) return Fail(std::vector<std::string>{"the proxy is shutting down"});
+  if (stopped_) return Fail(Problems{MakeProblem("", "the proxy is shutting down")});
   const auto previous = registry_->Current();
   auto loaded = config::LoadConfigFile(previous->config().source_path);
   if (!loaded.ok()) {
-    auto problems = ProblemLines(loaded.error());
+    Problems problems = std::move(loaded).error();
     RecordAdmin("config.reload", {{"result", "refused"}, {"problems", problems.size()}});
     return Fail(std::move(problems));
   }
@@ -324,12 +325,12 @@ Result<void, std::vector<std::string>> ProxyApp::Impl::Reload() {
   if (config.server.tls && !config.server.insecure) {
     if (auto reloaded = server_->ReloadTls(ToTlsOptions(config.server.tls)); !reloaded.ok()) {
       RecordAdmin("config.reload", {{"result", "refused"}, {"problems", 1}});
-      return Fail(std::vector<std::string>{reloaded.error().ToString()});
+      return Fail(Problems{std::move(reloaded).error()});
     }
   }
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     RecordAdmin("config.reload", {{"result", "refused"}, {"problems", applied.error().size()}});
-    return Fail(ProblemLines(applied.error()));
+    return Fail(std::move(applied).error());
   }
   if (!SameStartupSettings(config.server, started_server_)) {
     LogWarning(kComponent, "server settings other than TLS changed; they apply after a restart");
@@ -381,8 +382,7 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
 ProxyApp::ProxyApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProxyApp::~ProxyApp() { impl_->Shutdown(std::chrono::milliseconds(0)); }
 
-Result<std::unique_ptr<ProxyApp>, std::vector<std::string>> ProxyApp::Create(
-    const std::string& config_path) {
+Result<std::unique_ptr<ProxyApp>, Problems> ProxyApp::Create(const std::string& config_path) {
   auto impl = std::make_unique<Impl>();
   if (auto opened = impl->Open(config_path); !opened.ok()) return Fail(std::move(opened).error());
   return std::unique_ptr<ProxyApp>(new ProxyApp(std::move(impl)));
@@ -390,7 +390,7 @@ Result<std::unique_ptr<ProxyApp>, std::vector<std::string>> ProxyApp::Create(
 
 Result<void, Problem> ProxyApp::Start() { return impl_->Start(); }
 std::uint16_t ProxyApp::port() const { return impl_->port(); }
-Result<void, std::vector<std::string>> ProxyApp::Reload() { return impl_->Reload(); }
+Result<void, Problems> ProxyApp::Reload() { return impl_->Reload(); }
 void ProxyApp::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 
 }  // namespace xks::runtime

@@ -21,10 +21,9 @@ namespace xks::runtime {
 class ProxyApp {
  public:
   /// Loads and validates `config_path` and opens everything except the listener: HSM modules and
-  /// tokens (login), the audit log (chain recovery, startup checkpoint). Errors: every problem, one
-  /// line each (config problems with their JSON path).
-  static Result<std::unique_ptr<ProxyApp>, std::vector<std::string>> Create(
-      const std::string& config_path);
+  /// tokens (login), the audit log (chain recovery, startup checkpoint). Errors: every problem,
+  /// each with its JSON path (or component) and a fix where one is known.
+  static Result<std::unique_ptr<ProxyApp>, Problems> Create(const std::string& config_path);
   ~ProxyApp();
   ProxyApp(const ProxyApp&) = delete;
   ProxyApp& operator=(const ProxyApp&) = delete;
@@ -39,7 +38,7 @@ class ProxyApp {
   /// rotated), HSM tokens and TLS certificates change without dropping connections. An invalid file
   /// changes nothing and returns every problem. Listener address, thread counts and the audit
   /// section need a restart (a warning is logged when they differ). Records `config.reload`.
-  Result<void, std::vector<std::string>> Reload();
+  Result<void, Problems> Reload();
 
   /// Drains in-flight requests (up to `grace`), stops the listener and the health monitor, records
   /// `proxy.stop`, and closes the audit log with a final signed checkpoint. Idempotent.
