@@ -1,5 +1,7 @@
 #include "base/problem.h"
 
+#include <ostream>
+
 namespace xks {
 
 std::string Problem::Message() const {
@@ -27,6 +29,10 @@ Problem ProblemFromText(std::string path, std::string_view text) {
   if (at == std::string_view::npos) return Problem{std::move(path), std::string(text), {}};
   return Problem{std::move(path), std::string(text.substr(0, at)),
                  std::string(text.substr(at + kSeparator.size()))};
+}
+
+std::ostream& operator<<(std::ostream& out, const Problem& problem) {
+  return out << problem.ToString();
 }
 
 std::string FormatProblems(const Problems& problems) {

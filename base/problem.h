@@ -8,6 +8,7 @@
 // value. Lists of problems are collected, not stopped at the first one, so an operator sees
 // everything that needs fixing at once. Value type.
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ inline Problem MakeProblem(std::string path, std::string problem, std::string fi
 /// without one, the whole text is the problem). Validators write their messages this way so each
 /// call site reads as one sentence; ToString() gives the same text back.
 Problem ProblemFromText(std::string path, std::string_view text);
+
+/// Writes ToString() (for test failure messages and operator output).
+std::ostream& operator<<(std::ostream& out, const Problem& problem);
 
 /// One line per problem (ToString), each ended by '\n'.
 std::string FormatProblems(const Problems& problems);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace xks {
 namespace {
 
@@ -15,6 +17,12 @@ TEST(ProblemTest, ToStringLeavesOutEmptyParts) {
   EXPECT_EQ(MakeProblem("", "cannot listen", "free the port").ToString(),
             "cannot listen — free the port");
   EXPECT_EQ(MakeProblem("", "cannot listen").ToString(), "cannot listen");
+}
+
+TEST(ProblemTest, StreamsAsToString) {
+  std::ostringstream out;
+  out << MakeProblem("audit.signer", "cannot open", "check the path");
+  EXPECT_EQ(out.str(), "audit.signer: cannot open — check the path");
 }
 
 TEST(ProblemTest, FormatProblemsWritesOneLineEach) {

@@ -120,7 +120,7 @@ int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std:
     }
     auto key = ParseVerificationKey(pem);
     if (!key.ok()) {
-      err << "error: " << kf << ": " << key.error() << "\n";
+      err << "error: " << kf << ": " << key.error().ToString() << "\n";
       return kExitUsage;
     }
     keys.push_back(std::move(key).value());
@@ -151,7 +151,7 @@ int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, s
   }
   auto signer = FileCheckpointSigner::Load(a.One("--key-file"));
   if (!signer.ok()) {
-    err << "error: " << signer.error() << "\n";
+    err << "error: " << signer.error().ToString() << "\n";
     return kExitUsage;
   }
   PrintSignerPublicKey(*signer.value(), a.Has("--json"), out);
@@ -222,12 +222,12 @@ int RunAuditKeygen(const std::vector<std::string>& args, std::ostream& out, std:
   auto made = GenerateSignerKeyFile(
       output, type == "p256" ? SignerKeyType::kP256 : SignerKeyType::kEd25519);
   if (!made.ok()) {
-    err << "error: " << made.error() << "\n";
+    err << "error: " << made.error().ToString() << "\n";
     return kExitUsage;
   }
   auto signer = FileCheckpointSigner::Load(output);
   if (!signer.ok()) {
-    err << "error: " << signer.error() << "\n";
+    err << "error: " << signer.error().ToString() << "\n";
     return kExitUsage;
   }
   if (a.Has("--json")) {

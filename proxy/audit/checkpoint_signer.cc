@@ -20,29 +20,30 @@ constexpr std::size_t kP256Half = 32;
 constexpr std::size_t kMaxSignerKeyPemBytes = 64 * 1024;
 
 // The message names the file and what is wrong with it, never its content.
-std::string DescribeKeyFileError(const SecretFileError& e) {
+Problem DescribeKeyFileError(const SecretFileError& e) {
   switch (e.kind) {
     case SecretFileErrorKind::kMissing:
     case SecretFileErrorKind::kIo:
-      return e.path + ": cannot open: " + std::strerror(e.sys_errno);
+      return MakeProblem(e.path, std::string("cannot open: ") + std::strerror(e.sys_errno));
     case SecretFileErrorKind::kSymlink:
-      return e.path + ": cannot open: a symbolic link is not accepted for a signer key";
+      return MakeProblem(e.path, "cannot open: a symbolic link is not accepted for a signer key");
     case SecretFileErrorKind::kNotRegular:
-      return e.path + ": not a regular file";
+      return MakeProblem(e.path, "not a regular file");
     case SecretFileErrorKind::kAccessibleByOthers:
-      return e.path + ": key file is group- or world-accessible (mode " + e.OctalMode() +
-             "); run chmod 600 " + e.path;
+      return MakeProblem(e.path,
+                         "key file is group- or world-accessible (mode " + e.OctalMode() + ")",
+                         "run chmod 600 " + e.path);
     case SecretFileErrorKind::kTooLarge:
-      return e.path + ": too large for a PEM key";
+      return MakeProblem(e.path, "too large for a PEM key");
     case SecretFileErrorKind::kEmpty:
       break;
   }
-  return e.path + ": not a PEM private key (the file is empty)";
+  return MakeProblem(e.path, "not a PEM private key (the file is empty)");
 }
 
 // Only P-256 and Ed25519 are accepted so that every checkpoint algorithm is one a verifier in
 // another language can check with a mainstream library.
-Result<std::string, std::string> AlgorithmOf(EVP_PKEY* key) {
+Result<std::string, Problem> AlgorithmOf(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "ED25519")) return std::string(kAlgEd25519);
   if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {};
@@ -52,24 +53,24 @@ Result<std::string, std::string> AlgorithmOf(EVP_PKEY* key) {
         (std::strcmp(group, "prime256v1") == 0 || std::strcmp(group, "P-256") == 0)) {
       return std::string(kAlgEcdsaP256);
     }
-    return Fail(std::string("EC key is not on curve P-256"));
+    return Fail(MakeProblem("", "EC key is not on curve P-256"));
   }
-  return Fail(std::string("key type is neither EC P-256 nor Ed25519"));
+  return Fail(MakeProblem("", "key type is neither EC P-256 nor Ed25519"));
 }
 
 // DER ECDSA-Sig-Value -> raw r||s, because CKM_ECDSA (the HSM signer) produces raw and one
 // wire format keeps verifiers simple.
-Result<std::vector<std::uint8_t>, std::string> DerToRaw(std::span<const std::uint8_t> der) {
+Result<std::vector<std::uint8_t>, Problem> DerToRaw(std::span<const std::uint8_t> der) {
   const unsigned char* p = der.data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-  if (!sig) return Fail(std::string("cannot parse ECDSA signature: ") + OpenSslErrors());
+  if (!sig) return Fail(MakeProblem("", "cannot parse ECDSA signature: " + OpenSslErrors()));
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
   std::vector<std::uint8_t> raw(2 * kP256Half);
   if (BN_bn2binpad(r, raw.data(), kP256Half) != static_cast<int>(kP256Half) ||
       BN_bn2binpad(s, raw.data() + kP256Half, kP256Half) != static_cast<int>(kP256Half)) {
-    return Fail(std::string("ECDSA signature component too large"));
+    return Fail(MakeProblem("", "ECDSA signature component too large"));
   }
   return raw;
 }
@@ -93,7 +94,7 @@ std::vector<std::uint8_t> RawToDer(std::span<const std::uint8_t> raw) {
 
 }  // namespace
 
-Result<std::vector<std::uint8_t>, std::string> EcdsaDigestSigner::Sign(
+Result<std::vector<std::uint8_t>, Problem> EcdsaDigestSigner::Sign(
     std::span<const std::uint8_t> message) {
   return SignDigest(Sha256(message));
 }
@@ -104,16 +105,16 @@ FileCheckpointSigner::FileCheckpointSigner(EvpPkeyPtr key, std::string algorithm
   public_pem_ = xks::audit::PublicKeyPem(key_.get());
 }
 
-Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner::FromKey(
+Result<std::unique_ptr<FileCheckpointSigner>, Problem> FileCheckpointSigner::FromKey(
     EvpPkeyPtr key) {
-  if (!key) return Fail(std::string("no key"));
+  if (!key) return Fail(MakeProblem("", "no key"));
   auto alg = AlgorithmOf(key.get());
   if (!alg.ok()) return Fail(alg.error());
   return std::unique_ptr<FileCheckpointSigner>(
       new FileCheckpointSigner(std::move(key), std::move(alg).value()));
 }
 
-Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner::Load(
+Result<std::unique_ptr<FileCheckpointSigner>, Problem> FileCheckpointSigner::Load(
     const std::string& path) {
   // A symlink is refused: the key file itself must be the one whose mode is checked. A signing
   // key readable by others lets them forge checkpoints; refuse rather than warn.
@@ -124,43 +125,43 @@ Result<std::unique_ptr<FileCheckpointSigner>, std::string> FileCheckpointSigner:
   if (!pem.ok()) return Fail(DescribeKeyFileError(pem.error()));
   BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return Fail(path + ": not a PEM private key: " + OpenSslErrors());
+  if (!key) return Fail(MakeProblem(path, "not a PEM private key: " + OpenSslErrors()));
   auto signer = FromKey(std::move(key));
-  if (!signer.ok()) return Fail(path + ": " + signer.error());
+  if (!signer.ok()) return Fail(MakeProblem(path, signer.error().problem, signer.error().fix));
   return signer;
 }
 
-Result<std::vector<std::uint8_t>, std::string> FileCheckpointSigner::Sign(
+Result<std::vector<std::uint8_t>, Problem> FileCheckpointSigner::Sign(
     std::span<const std::uint8_t> message) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) return Fail(std::string("out of memory"));
+  if (!ctx) return Fail(MakeProblem("", "out of memory"));
   bool ecdsa = algorithm_ == kAlgEcdsaP256;
   if (EVP_DigestSignInit(ctx.get(), nullptr, ecdsa ? Sha256Md() : nullptr, nullptr, key_.get()) !=
       1) {
-    return Fail("sign init: " + OpenSslErrors());
+    return Fail(MakeProblem("", "sign init: " + OpenSslErrors()));
   }
   std::size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1) {
-    return Fail("sign: " + OpenSslErrors());
+    return Fail(MakeProblem("", "sign: " + OpenSslErrors()));
   }
   std::vector<std::uint8_t> sig(len);
   if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
-    return Fail("sign: " + OpenSslErrors());
+    return Fail(MakeProblem("", "sign: " + OpenSslErrors()));
   }
   sig.resize(len);
   if (ecdsa) return DerToRaw(sig);
   return sig;
 }
 
-Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerKeyType type) {
+Result<void, Problem> GenerateSignerKeyFile(const std::string& path, SignerKeyType type) {
   EvpPkeyPtr key(type == SignerKeyType::kEd25519
                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  if (!key) return Fail("key generation failed: " + OpenSslErrors());
+  if (!key) return Fail(MakeProblem(path, "key generation failed: " + OpenSslErrors()));
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio ||
       PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return Fail("cannot encode key: " + OpenSslErrors());
+    return Fail(MakeProblem(path, "cannot encode key: " + OpenSslErrors()));
   }
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
@@ -168,13 +169,13 @@ Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerK
       path, std::span(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)),
       0600);
   OPENSSL_cleanse(data, static_cast<std::size_t>(len));
-  if (!written.ok()) return Fail(path + ": " + written.error().Message());
+  if (!written.ok()) return Fail(MakeProblem(path, written.error().Message()));
   return {};
 }
 
-Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::uint8_t> point) {
+Result<std::string, Problem> P256PublicKeyPemFromPoint(std::span<const std::uint8_t> point) {
   if (point.size() != 65 || point[0] != 0x04) {
-    return Fail(std::string("expected a 65-byte uncompressed P-256 point"));
+    return Fail(MakeProblem("", "expected a 65-byte uncompressed P-256 point"));
   }
   OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld ||
@@ -182,29 +183,29 @@ Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::
           1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
-    return Fail("param build: " + OpenSslErrors());
+    return Fail(MakeProblem("", "param build: " + OpenSslErrors()));
   }
   OsslParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    return Fail("invalid P-256 point: " + OpenSslErrors());
+    return Fail(MakeProblem("", "invalid P-256 point: " + OpenSslErrors()));
   }
   EvpPkeyPtr key(raw);
   std::string pem = PublicKeyPem(key.get());
-  if (pem.empty()) return Fail("cannot encode public key: " + OpenSslErrors());
+  if (pem.empty()) return Fail(MakeProblem("", "cannot encode public key: " + OpenSslErrors()));
   return pem;
 }
 
-Result<VerificationKey, std::string> ParseVerificationKey(std::string_view pem) {
+Result<VerificationKey, Problem> ParseVerificationKey(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     BioPtr again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     key.reset(PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr));
   }
-  if (!key) return Fail("not a PEM public key: " + OpenSslErrors());
+  if (!key) return Fail(MakeProblem("", "not a PEM public key: " + OpenSslErrors()));
   auto alg = AlgorithmOf(key.get());
   if (!alg.ok()) return Fail(alg.error());
   VerificationKey out;

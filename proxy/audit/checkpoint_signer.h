@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "proxy/audit/audit_crypto.h"
 
@@ -33,9 +34,9 @@ class CheckpointSigner {
   virtual std::string key_id() const = 0;
   /// kAlgEcdsaP256 or kAlgEd25519.
   virtual std::string algorithm() const = 0;
-  /// Signs `message` (the checkpoint payload) per algorithm(). Errors: a message for operators
+  /// Signs `message` (the checkpoint payload) per algorithm(). Errors: a Problem for operators
   /// (never a secret); the writer retries on the next checkpoint and fails closed after the grace.
-  virtual Result<std::vector<std::uint8_t>, std::string> Sign(
+  virtual Result<std::vector<std::uint8_t>, Problem> Sign(
       std::span<const std::uint8_t> message) = 0;
   /// The public key as PEM SubjectPublicKeyInfo, for `xks-audit public-key` and verifiers.
   virtual std::string PublicKeyPem() const = 0;
@@ -46,10 +47,10 @@ class CheckpointSigner {
 class EcdsaDigestSigner : public CheckpointSigner {
  public:
   std::string algorithm() const override { return std::string(kAlgEcdsaP256); }
-  Result<std::vector<std::uint8_t>, std::string> Sign(std::span<const std::uint8_t> message) final;
+  Result<std::vector<std::uint8_t>, Problem> Sign(std::span<const std::uint8_t> message) final;
   /// Signs the 32-byte digest with the P-256 key; must return raw r||s (64 bytes, each half
   /// big-endian, left-padded), exactly what CKM_ECDSA returns.
-  virtual Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) = 0;
+  virtual Result<std::vector<std::uint8_t>, Problem> SignDigest(const Sha256Digest& digest) = 0;
 };
 
 enum class SignerKeyType { kP256, kEd25519 };
@@ -58,16 +59,15 @@ enum class SignerKeyType { kP256, kEd25519 };
 /// traditional) private-key file. Thread-compatible per the interface contract.
 class FileCheckpointSigner : public CheckpointSigner {
  public:
-  /// Loads `path`. Errors (text): file missing/unreadable, group- or world-accessible
-  /// (mode & 077 != 0), not a PEM private key, or not a P-256 / Ed25519 key.
-  static Result<std::unique_ptr<FileCheckpointSigner>, std::string> Load(const std::string& path);
+  /// Loads `path`. Errors (Problem at the file's path): file missing/unreadable, group- or
+  /// world-accessible (mode & 077 != 0), not a PEM private key, or not a P-256 / Ed25519 key.
+  static Result<std::unique_ptr<FileCheckpointSigner>, Problem> Load(const std::string& path);
   /// Wraps an already-loaded key (tests, keygen). Errors as Load for unsupported key types.
-  static Result<std::unique_ptr<FileCheckpointSigner>, std::string> FromKey(EvpPkeyPtr key);
+  static Result<std::unique_ptr<FileCheckpointSigner>, Problem> FromKey(EvpPkeyPtr key);
 
   std::string key_id() const override { return key_id_; }
   std::string algorithm() const override { return algorithm_; }
-  Result<std::vector<std::uint8_t>, std::string> Sign(
-      std::span<const std::uint8_t> message) override;
+  Result<std::vector<std::uint8_t>, Problem> Sign(std::span<const std::uint8_t> message) override;
   std::string PublicKeyPem() const override { return public_pem_; }
 
  private:
@@ -79,13 +79,13 @@ class FileCheckpointSigner : public CheckpointSigner {
 };
 
 /// Generates a new private key of `type` and writes it as PKCS#8 PEM to `path`, created with
-/// mode 0600 and O_EXCL (an existing file is never overwritten). Errors: text.
-Result<void, std::string> GenerateSignerKeyFile(const std::string& path, SignerKeyType type);
+/// mode 0600 and O_EXCL (an existing file is never overwritten). Errors: a Problem at `path`.
+Result<void, Problem> GenerateSignerKeyFile(const std::string& path, SignerKeyType type);
 
 /// Builds the PEM SubjectPublicKeyInfo for a P-256 public point (65-byte uncompressed
 /// 0x04||X||Y, e.g. the CKA_EC_POINT of an HSM key after unwrapping its DER OCTET STRING).
-/// The key id is KeyIdFromPublicKeyDer of the same key. Errors: text.
-Result<std::string, std::string> P256PublicKeyPemFromPoint(std::span<const std::uint8_t> point);
+/// The key id is KeyIdFromPublicKeyDer of the same key. Errors: a Problem.
+Result<std::string, Problem> P256PublicKeyPemFromPoint(std::span<const std::uint8_t> point);
 
 /// A public key a verifier accepts, with its key id and algorithm.
 struct VerificationKey {
@@ -95,8 +95,8 @@ struct VerificationKey {
 };
 
 /// Parses a PEM SubjectPublicKeyInfo (P-256 or Ed25519). A PEM private key is accepted too and
-/// its public half used. Errors: text.
-Result<VerificationKey, std::string> ParseVerificationKey(std::string_view pem);
+/// its public half used. Errors: a Problem.
+Result<VerificationKey, Problem> ParseVerificationKey(std::string_view pem);
 
 /// Verifies `signature` over `message` per the key's algorithm (for ECDSA: raw r||s over
 /// SHA-256(message)). False on any mismatch or malformed signature. Thread-safe.

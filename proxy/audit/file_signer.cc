@@ -4,11 +4,12 @@
 
 namespace xks::audit {
 
-Result<std::unique_ptr<CheckpointSigner>, std::string> MakeFileSigner(
+Result<std::unique_ptr<CheckpointSigner>, Problem> MakeFileSigner(
     const config::SignerConfig& config) {
   if (config.type != config::SignerConfig::Type::kFile) {
-    return Fail(std::string(
-        "signer type pkcs11 must be constructed by the pkcs11 layer, not MakeFileSigner"));
+    return Fail(MakeProblem("audit.signer.type",
+                            "a pkcs11 signer must be constructed by the pkcs11 layer, not "
+                            "MakeFileSigner"));
   }
   auto s = FileCheckpointSigner::Load(config.key_file);
   if (!s.ok()) return Fail(s.error());

@@ -5,15 +5,16 @@
 #include <memory>
 #include <string>
 
+#include "base/problem.h"
 #include "base/result.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/config/audit_config.h"
 
 namespace xks::audit {
 
-/// Loads the key file of a file signer. Errors: text (no secret); for a pkcs11 signer, an error
-/// saying the caller must construct the HSM signer.
-Result<std::unique_ptr<CheckpointSigner>, std::string> MakeFileSigner(
+/// Loads the key file of a file signer. Errors: a Problem at the key file's path (never its
+/// content); for a pkcs11 signer, a Problem saying the caller must construct the HSM signer.
+Result<std::unique_ptr<CheckpointSigner>, Problem> MakeFileSigner(
     const config::SignerConfig& config);
 
 }  // namespace xks::audit

@@ -22,19 +22,23 @@ std::optional<std::vector<std::uint8_t>> UncompressedP256Point(
   return std::nullopt;
 }
 
-Result<std::unique_ptr<HsmCheckpointSigner>, std::string> HsmCheckpointSigner::Open(
+Result<std::unique_ptr<HsmCheckpointSigner>, Problem> HsmCheckpointSigner::Open(
     std::shared_ptr<pkcs11::TokenClient> token, std::string key_label) {
   auto deadline = std::chrono::steady_clock::now() + kSignTimeout;
   auto public_key = token->GetEcPublicKey(key_label, deadline);
   if (!public_key.ok()) {
-    return Fail("audit signing key " + key_label + ": " + public_key.error().ToLogString());
+    return Fail(MakeProblem("audit signing key " + key_label, public_key.error().ToLogString()));
   }
   auto point = UncompressedP256Point(public_key->ec_point);
-  if (!point) return Fail("audit signing key " + key_label + ": not an uncompressed P-256 point");
+  if (!point) {
+    return Fail(MakeProblem("audit signing key " + key_label, "not an uncompressed P-256 point"));
+  }
   auto pem = audit::P256PublicKeyPemFromPoint(*point);
-  if (!pem.ok()) return Fail("audit signing key " + key_label + ": " + pem.error());
+  if (!pem.ok()) return Fail(MakeProblem("audit signing key " + key_label, pem.error().Message()));
   auto parsed = audit::ParseVerificationKey(*pem);
-  if (!parsed.ok()) return Fail("audit signing key " + key_label + ": " + parsed.error());
+  if (!parsed.ok()) {
+    return Fail(MakeProblem("audit signing key " + key_label, parsed.error().Message()));
+  }
   return std::unique_ptr<HsmCheckpointSigner>(new HsmCheckpointSigner(
       std::move(token), std::move(key_label), parsed->key_id, std::move(pem).value()));
 }
@@ -47,11 +51,13 @@ HsmCheckpointSigner::HsmCheckpointSigner(std::shared_ptr<pkcs11::TokenClient> to
       key_id_(std::move(key_id)),
       public_pem_(std::move(public_pem)) {}
 
-Result<std::vector<std::uint8_t>, std::string> HsmCheckpointSigner::SignDigest(
+Result<std::vector<std::uint8_t>, Problem> HsmCheckpointSigner::SignDigest(
     const Sha256Digest& digest) {
   auto signature =
       token_->SignEcdsa(key_label_, digest, std::chrono::steady_clock::now() + kSignTimeout);
-  if (!signature.ok()) return Fail("HSM signature failed: " + signature.error().ToLogString());
+  if (!signature.ok()) {
+    return Fail(MakeProblem("", "HSM signature failed: " + signature.error().ToLogString()));
+  }
   return std::move(signature).value();
 }
 

@@ -18,12 +18,12 @@ class HsmCheckpointSigner final : public audit::EcdsaDigestSigner {
  public:
   /// Uses the P-256 key pair labelled `key_label` in `token` (reads its public key once).
   /// Errors: text for operators (key missing, not P-256, token unavailable).
-  static Result<std::unique_ptr<HsmCheckpointSigner>, std::string> Open(
+  static Result<std::unique_ptr<HsmCheckpointSigner>, Problem> Open(
       std::shared_ptr<pkcs11::TokenClient> token, std::string key_label);
 
   std::string key_id() const override { return key_id_; }
   std::string PublicKeyPem() const override { return public_pem_; }
-  Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) override;
+  Result<std::vector<std::uint8_t>, Problem> SignDigest(const Sha256Digest& digest) override;
 
  private:
   HsmCheckpointSigner(std::shared_ptr<pkcs11::TokenClient> token, std::string key_label,

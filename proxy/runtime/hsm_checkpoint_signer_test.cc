@@ -85,7 +85,7 @@ TEST_F(HsmCheckpointSignerTest, SignaturesFromTheTokenVerifyWithTheExportedPubli
 TEST_F(HsmCheckpointSignerTest, AMissingKeyIsAClearError) {
   auto signer = HsmCheckpointSigner::Open(Token(), "no-such-key");
   ASSERT_FALSE(signer.ok());
-  EXPECT_NE(signer.error().find("no-such-key"), std::string::npos);
+  EXPECT_NE(signer.error().ToString().find("no-such-key"), std::string::npos);
 }
 
 }  // namespace

@@ -186,11 +186,7 @@ class ProxyApp::Impl {
 
 Result<std::unique_ptr<audit::CheckpointSigner>, Problem> ProxyApp::Impl::MakeSigner(
     const config::SignerConfig& config, const tenant::TenantRegistry& registry) {
-  if (config.type == config::SignerConfig::Type::kFile) {
-    auto file_signer = audit::MakeFileSigner(config);
-    if (!file_signer.ok()) return Fail(MakeProblem("audit.signer.key_file", file_signer.error()));
-    return std::move(file_signer).value();
-  }
+  if (config.type == config::SignerConfig::Type::kFile) return audit::MakeFileSigner(config);
   // token and key_label are required by the configuration schema (config::ParseAuditConfig).
   const std::string& token_id = config.token;
   for (const auto& tenant : registry.tenants()) {
@@ -206,7 +202,7 @@ Result<std::unique_ptr<audit::CheckpointSigner>, Problem> ProxyApp::Impl::MakeSi
                             "use the id of an hsm.tokens entry"));
   }
   auto signer = HsmCheckpointSigner::Open(token->client, config.key_label);
-  if (!signer.ok()) return Fail(MakeProblem("audit.signer.key_label", std::move(signer).error()));
+  if (!signer.ok()) return Fail(std::move(signer).error());
   return std::unique_ptr<audit::CheckpointSigner>(std::move(signer).value());
 }
 

@@ -60,9 +60,8 @@ class FlakySigner : public CheckpointSigner {
   std::string key_id() const override { return inner_->key_id(); }
   std::string algorithm() const override { return inner_->algorithm(); }
   std::string PublicKeyPem() const override { return inner_->PublicKeyPem(); }
-  Result<std::vector<std::uint8_t>, std::string> Sign(
-      std::span<const std::uint8_t> message) override {
-    if (fail.load()) return Fail(std::string("HSM unavailable"));
+  Result<std::vector<std::uint8_t>, Problem> Sign(std::span<const std::uint8_t> message) override {
+    if (fail.load()) return Fail(MakeProblem("", "HSM unavailable"));
     return inner_->Sign(message);
   }
   std::atomic<bool> fail{false};

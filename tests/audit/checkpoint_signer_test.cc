@@ -58,7 +58,8 @@ TEST(AuditFileSignerTest, RefusesGroupOrWorldReadableKey) {
   ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
   auto s = FileCheckpointSigner::Load(path);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("group- or world-accessible"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().ToString().find("group- or world-accessible"), std::string::npos)
+      << s.error().ToString();
   ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
   EXPECT_FALSE(FileCheckpointSigner::Load(path).ok());
 }
@@ -73,7 +74,7 @@ TEST(AuditFileSignerTest, RefusesSymlinkedKey) {
   ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
   auto s = FileCheckpointSigner::Load(link);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("symbolic link"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().ToString().find("symbolic link"), std::string::npos) << s.error().ToString();
 }
 
 TEST(AuditFileSignerTest, RejectsMissingAndNonKeyFiles) {
@@ -97,18 +98,18 @@ class DigestOnlySigner : public EcdsaDigestSigner {
   DigestOnlySigner() : key_(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")) {}
   std::string key_id() const override { return KeyIdFromPublicKeyDer(PublicKeyDer(key_.get())); }
   std::string PublicKeyPem() const override { return xks::audit::PublicKeyPem(key_.get()); }
-  Result<std::vector<std::uint8_t>, std::string> SignDigest(const Sha256Digest& digest) override {
+  Result<std::vector<std::uint8_t>, Problem> SignDigest(const Sha256Digest& digest) override {
     ++calls;
     std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
         EVP_PKEY_CTX_new(key_.get(), nullptr), EVP_PKEY_CTX_free);
     std::size_t len = 0;
     if (EVP_PKEY_sign_init(ctx.get()) != 1 ||
         EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
-      return Fail(std::string("sign"));
+      return Fail(MakeProblem("", "sign"));
     }
     std::vector<std::uint8_t> der(len);
     if (EVP_PKEY_sign(ctx.get(), der.data(), &len, digest.data(), digest.size()) != 1) {
-      return Fail(std::string("sign"));
+      return Fail(MakeProblem("", "sign"));
     }
     const unsigned char* p = der.data();
     ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));

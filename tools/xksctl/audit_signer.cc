@@ -30,7 +30,7 @@ std::unique_ptr<audit::CheckpointSigner> OpenConfiguredAuditSigner(const nlohman
   if (type == "file") {
     const std::string key_file = ResolvePath(base_dir, StringField(signer, "key_file"));
     auto loaded = audit::FileCheckpointSigner::Load(key_file);
-    if (!loaded.ok()) throw OperationError("audit.signer.key_file: " + loaded.error());
+    if (!loaded.ok()) throw OperationError("audit.signer.key_file: " + loaded.error().ToString());
     return std::move(loaded).value();
   }
   if (type == "pkcs11") {
@@ -39,7 +39,7 @@ std::unique_ptr<audit::CheckpointSigner> OpenConfiguredAuditSigner(const nlohman
     auto opened = runtime::HsmCheckpointSigner::Open(
         std::shared_ptr<pkcs11::TokenClient>(std::move(hsm.client)),
         StringField(signer, "key_label"));
-    if (!opened.ok()) throw OperationError("audit.signer: " + opened.error());
+    if (!opened.ok()) throw OperationError("audit.signer: " + opened.error().ToString());
     return std::move(opened).value();
   }
   throw OperationError("audit.signer.type \"" + type +

@@ -31,13 +31,14 @@ nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::
   }
   const std::string key_file = ResolvePath(base_dir, audit_section["signer"].value("key_file", ""));
   auto signer = audit::FileCheckpointSigner::Load(key_file);
-  if (!signer.ok()) return {{"unsigned", "audit signer key unusable: " + signer.error()}};
+  if (!signer.ok())
+    return {{"unsigned", "audit signer key unusable: " + signer.error().ToString()}};
   nlohmann::json body = document;
   body.erase("signature");
   const std::string payload = body.dump();
   auto sig = signer.value()->Sign(std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
-  if (!sig.ok()) return {{"unsigned", "signing failed: " + sig.error()}};
+  if (!sig.ok()) return {{"unsigned", "signing failed: " + sig.error().ToString()}};
   return {{"algorithm", signer.value()->algorithm()},
           {"key_id", signer.value()->key_id()},
           {"public_key_pem", signer.value()->PublicKeyPem()},
@@ -63,7 +64,7 @@ nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::
   config.file_prefix = "xksctl";
   config.mirror = config::Mirror::kNone;
   auto signer = audit::MakeFileSigner(config.signer);
-  if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error()}};
+  if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error().ToString()}};
   auto log = audit::AuditLog::Open(config, std::move(signer).value());
   if (!log.ok()) return {{"recorded", false}, {"reason", log.error().ToString()}};
   audit::AuditEvent event;
