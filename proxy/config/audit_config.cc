@@ -1,10 +1,34 @@
 #include "proxy/config/audit_config.h"
 
+#include <cstddef>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace xks::config {
 namespace {
+
+// One table per enumerated field, read by the parser and the serialiser alike.
+constexpr std::pair<std::string_view, Durability> kDurabilities[] = {{"fsync", Durability::kFsync},
+                                                                     {"write", Durability::kWrite}};
+constexpr std::pair<std::string_view, Mirror> kMirrors[] = {
+    {"none", Mirror::kNone}, {"stdout", Mirror::kStdout}, {"syslog", Mirror::kSyslog}};
+
+template <typename Enum, std::size_t N>
+const Enum* FindValue(const std::pair<std::string_view, Enum> (&table)[N], std::string_view name) {
+  for (const auto& [n, v] : table) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+template <typename Enum, std::size_t N>
+std::string_view NameOf(const std::pair<std::string_view, Enum> (&table)[N], Enum value) {
+  for (const auto& [n, v] : table) {
+    if (v == value) return n;
+  }
+  return table[0].first;
+}
 
 class Parser {
  public:
@@ -70,10 +94,8 @@ void ParseFilesAndDurability(Parser& p, AuditConfig& c) {
   }
   std::string durability;
   if (p.String("durability", durability, false)) {
-    if (durability == "fsync") {
-      c.durability = Durability::kFsync;
-    } else if (durability == "write") {
-      c.durability = Durability::kWrite;
+    if (const Durability* d = FindValue(kDurabilities, durability)) {
+      c.durability = *d;
     } else {
       p.Problem("durability", "must be \"fsync\" or \"write\"");
     }
@@ -107,12 +129,8 @@ void ParseIntervalsAndLimits(Parser& p, AuditConfig& c) {
 void ParseMirror(Parser& p, AuditConfig& c) {
   std::string mirror;
   if (p.String("mirror", mirror, false)) {
-    if (mirror == "none") {
-      c.mirror = Mirror::kNone;
-    } else if (mirror == "stdout") {
-      c.mirror = Mirror::kStdout;
-    } else if (mirror == "syslog") {
-      c.mirror = Mirror::kSyslog;
+    if (const Mirror* m = FindValue(kMirrors, mirror)) {
+      c.mirror = *m;
     } else {
       p.Problem("mirror", "must be \"none\", \"stdout\" or \"syslog\"");
     }
@@ -132,21 +150,22 @@ void ParseSigner(const nlohmann::json& audit, const std::string& path, Parser& p
   Parser sp(*signer, path + ".signer");
   std::string type;
   if (sp.String("type", type, true)) {
-    std::set<std::string> known = {"type"};
+    std::set<std::string> fields;  // the keys this signer type takes besides "type"
     if (type == "file") {
       c.signer.type = SignerConfig::Type::kFile;
       sp.String("key_file", c.signer.key_file, true);
-      known.insert("key_file");
+      fields = {"key_file"};
     } else if (type == "pkcs11") {
       c.signer.type = SignerConfig::Type::kPkcs11;
       sp.String("token", c.signer.token, true);
       sp.String("key_label", c.signer.key_label, true);
-      known.insert({"token", "key_label"});
+      fields = {"token", "key_label"};
     } else {
       sp.Problem("type", "must be \"file\" or \"pkcs11\"");
     }
     for (const auto& [key, value] : signer->items()) {
-      if (known.size() > 1 && !known.contains(key)) {  // size 1: the type itself was wrong
+      // With an unknown type (no fields), the other keys cannot be judged.
+      if (!fields.empty() && key != "type" && !fields.contains(key)) {
         sp.Problem(key, "unknown key for a " + type + " signer — remove it");
       }
     }
@@ -191,20 +210,6 @@ Result<AuditConfig, Problems> ParseAuditConfig(const nlohmann::json& audit,
 
 namespace {
 
-const char* DurabilityName(Durability d) { return d == Durability::kFsync ? "fsync" : "write"; }
-
-const char* MirrorName(Mirror m) {
-  switch (m) {
-    case Mirror::kNone:
-      return "none";
-    case Mirror::kStdout:
-      return "stdout";
-    case Mirror::kSyslog:
-      return "syslog";
-  }
-  return "none";
-}
-
 nlohmann::json SerializeSigner(const SignerConfig& s) {
   if (s.type == SignerConfig::Type::kFile) return {{"type", "file"}, {"key_file", s.key_file}};
   return {{"type", "pkcs11"}, {"token", s.token}, {"key_label", s.key_label}};
@@ -217,14 +222,14 @@ nlohmann::json SerializeAuditConfig(const AuditConfig& c) {
       {"directory", c.directory},
       {"file_prefix", c.file_prefix},
       {"instance_id", c.instance_id},
-      {"durability", DurabilityName(c.durability)},
+      {"durability", NameOf(kDurabilities, c.durability)},
       {"checkpoint_interval_ms", c.checkpoint_interval.count()},
       {"checkpoint_every", c.checkpoint_every},
       {"rotate_bytes", c.rotate_bytes},
       {"rotate_interval_s", c.rotate_interval.count()},
       {"signer_grace_ms", c.signer_grace.count()},
       {"retry_interval_ms", c.retry_interval.count()},
-      {"mirror", MirrorName(c.mirror)},
+      {"mirror", NameOf(kMirrors, c.mirror)},
       {"signer", SerializeSigner(c.signer)},
       {"refusal_aggregation_interval_ms", c.refusal_aggregation_interval.count()},
       {"refusal_aggregation_max_sources", c.refusal_aggregation_max_sources},
