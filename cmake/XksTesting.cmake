@@ -6,7 +6,8 @@ function(xks_add_test)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   xks_use_pch(${ARG_NAME} TEST)
-  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  # Its own folder (test-local headers); everything else through the libraries it links.
+  xks_private_headers(${ARG_NAME})
   target_compile_definitions(${ARG_NAME} PRIVATE
     XKS_REFERENCE_DIR="${XKS_REFERENCE_DIR}"
     XKS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include "proxy/config/config_writer.h"
+
 namespace xks::config {
 namespace {
 
@@ -217,23 +219,28 @@ nlohmann::json SerializeSigner(const SignerConfig& s) {
 
 }  // namespace
 
-nlohmann::json SerializeAuditConfig(const AuditConfig& c) {
-  return {
-      {"directory", c.directory},
-      {"file_prefix", c.file_prefix},
-      {"instance_id", c.instance_id},
-      {"durability", NameOf(kDurabilities, c.durability)},
-      {"checkpoint_interval_ms", c.checkpoint_interval.count()},
-      {"checkpoint_every", c.checkpoint_every},
-      {"rotate_bytes", c.rotate_bytes},
-      {"rotate_interval_s", c.rotate_interval.count()},
-      {"signer_grace_ms", c.signer_grace.count()},
-      {"retry_interval_ms", c.retry_interval.count()},
-      {"mirror", NameOf(kMirrors, c.mirror)},
-      {"signer", SerializeSigner(c.signer)},
-      {"refusal_aggregation_interval_ms", c.refusal_aggregation_interval.count()},
-      {"refusal_aggregation_max_sources", c.refusal_aggregation_max_sources},
-  };
+nlohmann::json SerializeAuditConfig(const AuditConfig& c, const SerializeOptions& options) {
+  const AuditConfig d;
+  return writing::ObjectWriter(options)
+      .Required("directory", c.directory)
+      .Optional("file_prefix", c.file_prefix, d.file_prefix)
+      .Required("instance_id", c.instance_id)
+      .Optional("durability", NameOf(kDurabilities, c.durability),
+                NameOf(kDurabilities, d.durability))
+      .Optional("checkpoint_interval_ms", c.checkpoint_interval.count(),
+                d.checkpoint_interval.count())
+      .Optional("checkpoint_every", c.checkpoint_every, d.checkpoint_every)
+      .Optional("rotate_bytes", c.rotate_bytes, d.rotate_bytes)
+      .Optional("rotate_interval_s", c.rotate_interval.count(), d.rotate_interval.count())
+      .Optional("signer_grace_ms", c.signer_grace.count(), d.signer_grace.count())
+      .Optional("retry_interval_ms", c.retry_interval.count(), d.retry_interval.count())
+      .Optional("mirror", NameOf(kMirrors, c.mirror), NameOf(kMirrors, d.mirror))
+      .Json("signer", SerializeSigner(c.signer))
+      .Optional("refusal_aggregation_interval_ms", c.refusal_aggregation_interval.count(),
+                d.refusal_aggregation_interval.count())
+      .Optional("refusal_aggregation_max_sources", c.refusal_aggregation_max_sources,
+                d.refusal_aggregation_max_sources)
+      .Take();
 }
 
 }  // namespace xks::config

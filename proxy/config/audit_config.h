@@ -14,6 +14,7 @@
 
 #include "base/problem.h"
 #include "base/result.h"
+#include "proxy/config/serialize_options.h"
 
 namespace xks::config {
 
@@ -60,12 +61,14 @@ struct AuditConfig {
 /// rotate_interval_s, signer_grace_ms, retry_interval_ms, mirror ("none"|"stdout"|"syslog"),
 /// refusal_aggregation_interval_ms (0..3600000), refusal_aggregation_max_sources (1..1000000).
 /// A file signer needs key_file, a pkcs11 signer token and key_label. Unknown keys are errors
-/// (typos must not silently disable integrity features). Paths are kept as written.
+/// (typos must not silently disable integrity features). Paths are kept as written here;
+/// ParseConfig resolves them against the configuration file's directory like every other path.
 Result<AuditConfig, Problems> ParseAuditConfig(const nlohmann::json& audit,
                                                std::string_view json_path);
 
 /// The `audit` object that ParseAuditConfig reads back as `config` (every field written, so the
-/// file says what runs).
-nlohmann::json SerializeAuditConfig(const AuditConfig& config);
+/// file says what runs, unless `options.omit_defaults`).
+nlohmann::json SerializeAuditConfig(const AuditConfig& config,
+                                    const SerializeOptions& options = {});
 
 }  // namespace xks::config

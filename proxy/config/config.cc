@@ -17,6 +17,7 @@ using parsing::ParseApi;
 using parsing::ParseHsm;
 using parsing::ParseServer;
 using parsing::ParseTenants;
+using parsing::Resolve;
 
 std::string SecretRef::Describe() const { return (kind == Kind::kFile ? "file:" : "env:") + where; }
 
@@ -86,6 +87,11 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
     auto audit = ParseAuditConfig(*a, "audit");
     if (audit.ok()) {
       cfg.audit = std::move(audit).value();
+      // Like every other path of the file (docs/configuration.md).
+      cfg.audit.directory = Resolve(base_dir, cfg.audit.directory);
+      if (cfg.audit.signer.type == SignerConfig::Type::kFile) {
+        cfg.audit.signer.key_file = Resolve(base_dir, cfg.audit.signer.key_file);
+      }
     } else {
       c.Append(std::move(audit).error());
     }

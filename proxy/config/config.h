@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "base/secret_bytes.h"
 #include "proxy/config/audit_config.h"
+#include "proxy/config/serialize_options.h"
 
 namespace xks::config {
 
@@ -176,11 +177,23 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
 /// Returns every problem found (a JSON syntax error is one problem at path "$"); never throws.
 Result<Config, Problems> LoadConfigFile(const std::string& path);
 
-/// The configuration as the JSON document ParseConfig reads (every field written, defaults
-/// included; secrets as their file/env references, never their values). Parsing the result with
-/// any base_dir gives structures equal to `config` (paths in it are already absolute where
-/// ParseConfig resolved them). Never throws.
-nlohmann::json SerializeConfig(const Config& config);
+/// The configuration as the JSON document ParseConfig reads (secrets as their file/env
+/// references, never their values). Parsing the result with any base_dir gives structures equal
+/// to `config` (paths in it are absolute where ParseConfig resolved them). By default every field
+/// is written, defaults included; see SerializeOptions for the short form. Never throws.
+nlohmann::json SerializeConfig(const Config& config, const SerializeOptions& options = {});
+
+/// `config` (typically `original` parsed and then edited) written back as the operator's file
+/// `original` would have it: the short form (SerializeOptions::omit_defaults), keeping what the
+/// operator wrote that the structures cannot hold — comment keys (names starting with '_', which
+/// ParseConfig ignores), defaults spelt out (while they still hold), the relative spelling of a
+/// path (module, TLS, secret, audit directory and key file) that still names the same file against
+/// `base_dir`, and a key's
+/// short form {"label": ...} while it has only that version. Objects are matched by key, array
+/// entries by their id, name, access_key_id or version. Parsing the result against `base_dir`
+/// gives `config`. Never throws.
+nlohmann::json SerializeKeepingHandWrittenForm(const Config& config, const nlohmann::json& original,
+                                               std::string_view base_dir);
 
 /// The XKS spec's rules, shared with proxy/api.
 bool IsValidExternalKeyId(std::string_view id);   ///< 1..128 of A-Za-z0-9 . - _

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -19,6 +20,7 @@ using testing::TempDir;
 
 // Parses `doc`, serialises the result and parses that again (with an unrelated base_dir: every
 // path in the serialised form is absolute), expecting equal structures.
+// The same for the short form xksctl writes (defaults left out).
 void ExpectRoundTrip(const json& doc, const std::string& base_dir) {
   auto first = ParseConfig(doc, base_dir);
   ASSERT_TRUE(first.ok()) << FormatProblems(first.error());
@@ -27,6 +29,13 @@ void ExpectRoundTrip(const json& doc, const std::string& base_dir) {
   ASSERT_TRUE(second.ok()) << FormatProblems(second.error()) << written.dump(2);
   EXPECT_TRUE(*first == *second) << written.dump(2);
   EXPECT_EQ(SerializeConfig(*second), written) << "serialising is not stable";
+
+  const SerializeOptions short_form{.omit_defaults = true};
+  const json short_written = SerializeConfig(*first, short_form);
+  auto third = ParseConfig(short_written, base_dir);
+  ASSERT_TRUE(third.ok()) << FormatProblems(third.error()) << short_written.dump(2);
+  EXPECT_TRUE(*first == *third) << short_written.dump(2);
+  EXPECT_EQ(SerializeConfig(*third, short_form), short_written) << "short form is not stable";
 }
 
 // Every field of the schema set to a value other than its default.
@@ -138,6 +147,124 @@ TEST(ConfigRoundTripTest, SecretsAreWrittenAsReferencesNeverAsValues) {
   EXPECT_EQ(written.find(testing::kAcmeSecret), std::string::npos);
   EXPECT_EQ(written.find(testing::kGlobexSecret), std::string::npos);
   EXPECT_NE(written.find(dir.path() + "/acme.secret"), std::string::npos) << written;
+}
+
+TEST(ConfigRoundTripTest, TheShortFormLeavesOutDefaultsAndKeepsWhatIsSet) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["server"]["io_threads"] = 3;
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  const json full = SerializeConfig(*parsed);
+  const json brief = SerializeConfig(*parsed, {.omit_defaults = true});
+  EXPECT_TRUE(full["server"].contains("worker_threads"));
+  EXPECT_FALSE(brief["server"].contains("worker_threads")) << brief.dump(2);
+  EXPECT_EQ(brief["server"]["io_threads"], 3);
+  EXPECT_FALSE(brief["hsm"]["tokens"][0].contains("copy_keys_to_session_objects"));
+  EXPECT_TRUE(brief["hsm"]["tokens"][0].contains("health_check_key"));  // required
+  EXPECT_FALSE(brief["audit"].contains("checkpoint_every"));
+  EXPECT_TRUE(brief["audit"].contains("instance_id"));
+  EXPECT_FALSE(brief.contains("api")) << "an api section of defaults only is left out";
+  for (const auto& version : brief["tenants"][0]["keys"].begin()->at("versions")) {
+    EXPECT_TRUE(version.contains("version")) << "required even when it is 1";
+    EXPECT_FALSE(version.contains("retired"));
+  }
+}
+
+// What SerializeKeepingHandWrittenForm writes for `config`, which came from `original`.
+json Rewrite(const Config& config, const json& original, const TempDir& dir) {
+  return SerializeKeepingHandWrittenForm(config, original, dir.path());
+}
+
+TEST(ConfigRoundTripTest, CommentKeysAreCarriedToTheSamePlaces) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["_comment"] = "top";
+  doc["server"]["_note"] = "listener";
+  doc["tenants"][1]["_owner"] = "team b";
+  doc["hsm"]["tokens"][0]["_rack"] = 7;
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  const json written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["_comment"], "top");
+  EXPECT_EQ(written["server"]["_note"], "listener");
+  EXPECT_EQ(written["hsm"]["tokens"][0]["_rack"], 7);
+  // Entries are matched by name, not position (ParseConfig sorts tenants by name).
+  for (const auto& t : written["tenants"]) {
+    EXPECT_EQ(t.contains("_owner"), t["name"] == doc["tenants"][1]["name"]) << t.dump();
+  }
+  auto again = ParseConfig(written, dir.path());
+  ASSERT_TRUE(again.ok()) << FormatProblems(again.error());
+  EXPECT_TRUE(*parsed == *again);
+}
+
+TEST(ConfigRoundTripTest, DefaultsTheOperatorSpeltOutStayWhileTheyHold) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["server"]["worker_threads"] = ServerConfig{}.worker_threads;
+  doc["api"] = {{"fleet_size", 1}};
+  doc["tenants"][0]["disabled"] = true;
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  json written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["server"]["worker_threads"], ServerConfig{}.worker_threads);
+  EXPECT_EQ(written["api"], json({{"fleet_size", 1}}));
+  EXPECT_FALSE(written["server"].contains("queue_limit")) << "never written: stays out";
+  // A value the edit set back to its default is left out, not kept at its old value.
+  parsed->tenants[0].disabled = false;
+  written = Rewrite(*parsed, doc, dir);
+  EXPECT_FALSE(written["tenants"][0].contains("disabled")) << written["tenants"][0].dump();
+}
+
+TEST(ConfigRoundTripTest, RelativePathsKeepTheirSpellingWhileTheyNameTheSameFile) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["tenants"][0]["credentials"][0]["secret"]["file"] = "acme.secret";
+  dir.WriteFile("other.secret", testing::kAcmeSecret);
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  ASSERT_EQ(parsed->tenants[0].credentials[0].secret_ref.where, dir.path() + "/acme.secret");
+
+  json written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["tenants"][0]["credentials"][0]["secret"]["file"], "acme.secret");
+  // A path the edit changed is written as the structures hold it.
+  parsed->tenants[0].credentials[0].secret_ref.where = dir.path() + "/other.secret";
+  written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["tenants"][0]["credentials"][0]["secret"]["file"],
+            dir.path() + "/other.secret");
+  // Only path fields are respelt: a label that happens to look like a resolved path stays.
+  doc["hsm"]["tokens"][0]["health_check_key"] = "hc";
+  parsed->hsm.tokens[0].health_check_key = dir.path() + "/hc";
+  written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["hsm"]["tokens"][0]["health_check_key"], dir.path() + "/hc");
+}
+
+TEST(ConfigRoundTripTest, AKeyInTheShortFormStaysShortUntilItGainsAVersion) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["tenants"][0]["keys"]["short"] = {{"label", "short-v1"}};
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  ASSERT_TRUE(SerializeConfig(*parsed)["tenants"][0]["keys"]["short"].contains("versions"));
+  json written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["tenants"][0]["keys"]["short"], json({{"label", "short-v1"}}));
+
+  KeyConfig& key = *std::find_if(parsed->tenants[0].keys.begin(), parsed->tenants[0].keys.end(),
+                                 [](const KeyConfig& k) { return k.external_key_id == "short"; });
+  key.versions.push_back({.version = 2, .label = "short-v2"});
+  written = Rewrite(*parsed, doc, dir);
+  EXPECT_EQ(written["tenants"][0]["keys"]["short"]["versions"].size(), 2u) << written.dump(2);
+  auto again = ParseConfig(written, dir.path());
+  ASSERT_TRUE(again.ok()) << FormatProblems(again.error());
+  EXPECT_TRUE(*parsed == *again);
+}
+
+TEST(ConfigRoundTripTest, TheHandWrittenFormOfTheStandardFileSurvivesUnchanged) {
+  TempDir dir;
+  const json doc = StandardConfigJson(dir);
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  EXPECT_EQ(Rewrite(*parsed, doc, dir), doc) << "an edit that changes nothing rewrites nothing";
 }
 
 }  // namespace

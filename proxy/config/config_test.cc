@@ -59,8 +59,9 @@ TEST_F(ConfigTest, StandardConfigIsValid) {
   EXPECT_EQ(c.server.hsm_time_budget, std::chrono::milliseconds(200));
   EXPECT_EQ(c.server.ping_path, "/ping");
   EXPECT_EQ(c.api.max_plaintext_bytes, 4300u);
-  EXPECT_EQ(c.audit.directory, "audit");
-  EXPECT_EQ(c.audit.signer.key_file, "audit-signer.pem") << "audit paths are kept as written";
+  EXPECT_EQ(c.audit.directory, dir_.path() + "/audit")
+      << "audit paths resolve against the config directory too (docs/configuration.md)";
+  EXPECT_EQ(c.audit.signer.key_file, dir_.path() + "/audit-signer.pem");
   const KeyConfig& k2 = c.tenants[0].keys[1];
   EXPECT_EQ(k2.external_key_id, "k2");
   ASSERT_EQ(k2.versions.size(), 2u);

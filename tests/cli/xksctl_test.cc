@@ -61,10 +61,15 @@ class XksctlTest : public ::testing::Test {
   void TearDown() override { sandbox_.reset(); }
 
   // Runs the built binary with `args`; stdin is /dev/null (no terminal for confirmations).
-  RunResult Run(std::vector<std::string> args, bool with_config = true) {
-    if (with_config) args.insert(args.begin(), {"--config", config_});
-    args.insert(args.begin(), XKSCTL_BINARY);
-    return xks::testing::RunProcess(args, dir_);
+  RunResult Run(const std::vector<std::string>& args, bool with_config = true) {
+    // Built front to back: inserting at begin() trips a GCC 12 -Warray-bounds false positive.
+    std::vector<std::string> command{XKSCTL_BINARY};
+    if (with_config) {
+      command.push_back("--config");
+      command.push_back(config_);
+    }
+    command.insert(command.end(), args.begin(), args.end());
+    return xks::testing::RunProcess(command, dir_);
   }
 
   json Config() { return json::parse(ReadFile(config_)); }
@@ -443,6 +448,42 @@ TEST_F(XksctlTest, ValidateReportsEveryProblemWithItsPath) {
   EXPECT_EQ(r.Json()["problems"][0]["path"], "$");
 }
 
+TEST_F(XksctlTest, EditsKeepWhatTheOperatorWroteByHand) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  json cfg = Config();
+  cfg["_comment"] = "owned by the key-management team";
+  cfg["tenants"][0]["_ticket"] = "SEC-1234";
+  cfg["server"]["worker_threads"] = xks::config::ServerConfig{}.worker_threads;  // the default
+  json& secret = cfg["tenants"][0]["credentials"][0]["secret"]["file"];
+  const std::string absolute = secret;
+  ASSERT_EQ(absolute.rfind(dir_ + "/", 0), 0u) << absolute;
+  secret = absolute.substr(dir_.size() + 1);  // relative to the configuration's directory
+  std::ofstream(config_) << cfg.dump(2);
+
+  RunResult r = Run({"key", "create", "acme", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json after = Config();
+  EXPECT_EQ(after["_comment"], cfg["_comment"]);
+  EXPECT_EQ(after["tenants"][0]["_ticket"], "SEC-1234");
+  EXPECT_EQ(after["server"]["worker_threads"], cfg["server"]["worker_threads"]);
+  EXPECT_EQ(after["tenants"][0]["credentials"][0]["secret"]["file"], secret);
+  EXPECT_FALSE(after["server"].contains("queue_limit")) << "defaults nobody wrote stay out";
+  const json version = after["tenants"][0]["keys"]["k1"]["versions"][0];
+  EXPECT_EQ(version["label"], "xks-acme-k1-v1");
+  EXPECT_EQ(version["_created"], r.Json()["created"]);
+  EXPECT_EQ(Run({"config", "validate"}).code, 0);
+
+  // `config show` prints the file as it is, even when it no longer validates.
+  cfg = after;
+  cfg["server"]["colour"] = "blue";
+  std::ofstream(config_) << cfg.dump(2);
+  r = Run({"config", "show", "--json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.Json()["config"]["server"]["colour"], "blue");
+  EXPECT_EQ(Run({"tenant", "list"}).code, 1) << "a broken file is not read as if it were valid";
+}
+
 TEST_F(XksctlTest, ChangesKeepTheFileModeAndSignalTheProxy) {
   InitConfig();
   AddTenant("acme", "/tenants/acme");
@@ -661,7 +702,9 @@ TEST_F(XksctlTest, AuditPublicKeyComesFromTheConfiguredSigner) {
       {{"id", "audit-token"},
        {"module", "audit-module"},
        {"token", "preexisting"},
-       {"pin", {{"file", sandbox_->token("preexisting").user_pin_file}}}});
+       {"pin", {{"file", sandbox_->token("preexisting").user_pin_file}}},
+       // Required of every token by the schema (xksctl reads the configuration as the proxy does).
+       {"health_check_key", "audit-token-health"}});
   cfg["audit"]["signer"] = {
       {"type", "pkcs11"}, {"token", "audit-token"}, {"key_label", "audit-signer"}};
   { std::ofstream(config_) << cfg.dump(2); }

@@ -50,7 +50,7 @@ Command PublicKeyCommand() {
       json = true;
     }
     auto store = ConfigStore::Open(ctx.config_path);
-    auto signer = OpenConfiguredAuditSigner(store->doc(), store->BaseDir());
+    auto signer = OpenConfiguredAuditSigner(*store);
     audit::PrintSignerPublicKey(*signer, json, *ctx.out);
     return kExitOk;
   };

@@ -5,17 +5,14 @@
 // location (`xksctl audit public-key` without --key-file).
 
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <string>
 
 #include "proxy/audit/checkpoint_signer.h"
+#include "tools/xksctl/config_store.h"
 
 namespace xks::xksctl {
 
-/// Opens the signer in `doc["audit"]["signer"]`; relative paths resolve against `base_dir`.
-/// Throws OperationError naming the field and the fix when the section is missing or unusable
-/// (unknown type, unreadable key file, token or key not found). Never prints a PIN or a key.
-std::unique_ptr<audit::CheckpointSigner> OpenConfiguredAuditSigner(const nlohmann::json& doc,
-                                                                   const std::string& base_dir);
+/// Opens the signer in the configuration's audit.signer. Throws OperationError naming the field
+/// when it is unusable (unreadable key file, token or key not found). Never prints a PIN or a key.
+std::unique_ptr<audit::CheckpointSigner> OpenConfiguredAuditSigner(const ConfigStore& store);
 
 }  // namespace xks::xksctl

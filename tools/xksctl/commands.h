@@ -49,7 +49,7 @@ struct NewCredential {
   std::string access_key_id;
   std::string secret_file;
   std::string console_file;
-  nlohmann::json config_entry;  ///< {"access_key_id": ..., "secret": {"file": ...}}
+  config::CredentialConfig config_entry;  ///< its tenants[].credentials[] entry
 };
 
 /// Creates a credential for the tenant with `path_prefix`: writes the secret file and the KMS
@@ -64,10 +64,6 @@ std::string DefaultCredentialDir(const ConfigStore& store, const std::string& te
 /// Tenant, token and key names xksctl accepts as ids: 1..64 of A-Z a-z 0-9 . - _ (the validator's
 /// rule for tenant names and token ids).
 bool IsValidName(const std::string& name);
-
-/// The tenant's "keys" object, or an empty object when absent. The reference stays valid as long
-/// as `tenant` does (unlike json::value(), which returns a temporary).
-const nlohmann::json& KeysOf(const nlohmann::json& tenant);
 
 /// Saves the store and signals the proxy; returns {"reload": ...} details for the JSON output.
 nlohmann::json SaveAndReload(Context& ctx, ConfigStore& store);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "base/openssl.h"
 #include "proxy/config/config.h"
@@ -61,6 +62,27 @@ std::string Hostname() {
   return buf;
 }
 
+// The configuration `config init` writes: the listener, empty hsm/tenant lists, and an audit
+// section signed with the file key at `signer_key`.
+config::Config InitialConfig(const ParsedArgs& args, const std::string& dir,
+                             const std::string& signer_key) {
+  config::Config cfg;
+  std::tie(cfg.server.listen_address, cfg.server.port) =
+      ParseListen(args.GetOr("listen", "0.0.0.0:8443"));
+  if (args.Has("insecure")) {
+    cfg.server.insecure = true;
+  } else {
+    config::TlsConfig& tls = cfg.server.tls.emplace();
+    tls.certificate_chain_file = std::filesystem::absolute(args.Require("tls-cert")).string();
+    tls.private_key_file = std::filesystem::absolute(args.Require("tls-key")).string();
+  }
+  cfg.audit.directory = std::filesystem::absolute(args.GetOr("audit-dir", dir + "/audit")).string();
+  cfg.audit.instance_id = args.GetOr("instance-id", Hostname());
+  cfg.audit.signer.type = config::SignerConfig::Type::kFile;
+  cfg.audit.signer.key_file = signer_key;
+  return cfg;
+}
+
 int RunConfigInit(Context& ctx, const ParsedArgs& args) {
   const std::string path = std::filesystem::absolute(ctx.RequireConfigPath()).string();
   const bool insecure = args.Has("insecure");
@@ -70,35 +92,12 @@ int RunConfigInit(Context& ctx, const ParsedArgs& args) {
   if (!insecure && !(args.Has("tls-cert") && args.Has("tls-key"))) {
     throw UsageError("give --tls-cert FILE and --tls-key FILE (or --insecure for local tests)");
   }
-  auto [host, port] = ParseListen(args.GetOr("listen", "0.0.0.0:8443"));
-  nlohmann::json server = {{"listen_address", host}, {"port", port}};
-  if (insecure) {
-    server["insecure"] = true;
-  } else {
-    server["tls"] = {
-        {"certificate_chain_file", std::filesystem::absolute(args.Require("tls-cert")).string()},
-        {"private_key_file", std::filesystem::absolute(args.Require("tls-key")).string()}};
-  }
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  nlohmann::json audit = nlohmann::json::object();
-  std::string signer_key;
-  if (!args.Has("no-audit")) {
-    const std::string audit_dir =
-        std::filesystem::absolute(args.GetOr("audit-dir", dir + "/audit")).string();
-    signer_key =
-        std::filesystem::absolute(args.GetOr("audit-key", dir + "/audit-signer.pem")).string();
-    audit = {{"directory", audit_dir},
-             {"instance_id", args.GetOr("instance-id", Hostname())},
-             {"signer", {{"type", "file"}, {"key_file", signer_key}}}};
-  }
-  nlohmann::json doc = {
-      {"server", server},
-      {"hsm", {{"modules", nlohmann::json::array()}, {"tokens", nlohmann::json::array()}}},
-      {"audit", audit},
-      {"tenants", nlohmann::json::array()}};
-  auto store = ConfigStore::Create(path, std::move(doc));
+  const std::string signer_key =
+      std::filesystem::absolute(args.GetOr("audit-key", dir + "/audit-signer.pem")).string();
+  auto store = ConfigStore::Create(path, InitialConfig(args, dir, signer_key));
   bool key_created = false;
-  if (!signer_key.empty() && !FileExists(signer_key)) {
+  if (!FileExists(signer_key)) {
     WriteAuditSignerKey(signer_key);
     key_created = true;
   }
@@ -108,14 +107,11 @@ int RunConfigInit(Context& ctx, const ParsedArgs& args) {
     if (key_created) std::filesystem::remove(signer_key);
     throw;
   }
-  nlohmann::json data = {{"config", path}};
+  nlohmann::json data = {{"config", path},
+                         {"audit_signer_key", signer_key},
+                         {"audit_signer_key_created", key_created}};
   std::string text = "created " + path + "\n";
-  if (!signer_key.empty()) {
-    data["audit_signer_key"] = signer_key;
-    data["audit_signer_key_created"] = key_created;
-    text +=
-        "  audit signer key: " + signer_key + (key_created ? " (new, 0600)\n" : " (existing)\n");
-  }
+  text += "  audit signer key: " + signer_key + (key_created ? " (new, 0600)\n" : " (existing)\n");
   text += "next: xksctl tenant add NAME --prefix /PREFIX --init-token --pin-file FILE\n";
   return Emit(ctx, std::move(data), text);
 }
@@ -145,10 +141,11 @@ int RunConfigValidate(Context& ctx, const ParsedArgs&) {
 }
 
 int RunConfigShow(Context& ctx, const ParsedArgs&) {
-  auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  // The file holds only references to secrets ({"file": ...}), never secret values.
-  if (ctx.json) return Emit(ctx, {{"config", store->doc()}}, "");
-  return Emit(ctx, {}, store->doc().dump(2) + "\n");
+  // As the file is, valid or not (`config validate` says what is wrong with it). The file holds
+  // only references to secrets ({"file": ...}), never secret values.
+  const nlohmann::json doc = ReadConfigDocument(ctx.RequireConfigPath());
+  if (ctx.json) return Emit(ctx, {{"config", doc}}, "");
+  return Emit(ctx, {}, doc.dump(2) + "\n");
 }
 
 }  // namespace
@@ -163,12 +160,6 @@ bool IsValidName(const std::string& name) {
   return true;
 }
 
-const nlohmann::json& KeysOf(const nlohmann::json& tenant) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  auto it = tenant.find("keys");
-  return it != tenant.end() && it->is_object() ? *it : kEmpty;
-}
-
 nlohmann::json SaveAndReload(Context& ctx, ConfigStore& store) {
   store.Save();
   return SignalReload(ctx);
@@ -180,7 +171,7 @@ std::vector<Command> ConfigCommands() {
       {"config",
        "init",
        "[--listen HOST:PORT] (--tls-cert F --tls-key F | --insecure) [--audit-dir D] "
-       "[--audit-key F] [--instance-id ID] [--no-audit]",
+       "[--audit-key F] [--instance-id ID]",
        "Creates a minimal configuration file at --config (which must not exist): the listener, "
        "empty hsm/tenant lists and an audit section with a new P-256 checkpoint signing key "
        "(0600). Add tenants with `tenant add`.",
@@ -190,8 +181,7 @@ std::vector<Command> ConfigCommands() {
         {"insecure", "", "plain HTTP (local tests only)"},
         {"audit-dir", "D", "audit log directory (default <config dir>/audit)"},
         {"audit-key", "F", "audit signer key (default <config dir>/audit-signer.pem; created)"},
-        {"instance-id", "ID", "audit instance id (default: host name)"},
-        {"no-audit", "", "write \"audit\": {} (configure audit by hand)"}},
+        {"instance-id", "ID", "audit instance id (default: host name)"}},
        0,
        0,
        RunConfigInit});

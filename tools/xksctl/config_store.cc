@@ -19,12 +19,49 @@ namespace {
 
 std::string Errno() { return std::strerror(errno); }
 
+// The entry of a key version in a configuration document (either key form), or null. `Json` is
+// nlohmann::json or const nlohmann::json.
+template <typename Json>
+Json* FindVersionEntry(Json& doc, const KeyVersionRef& ref) {
+  auto tenants = doc.find("tenants");
+  if (tenants == doc.end() || !tenants->is_array()) return nullptr;
+  for (Json& t : *tenants) {
+    if (!t.is_object() || t.value("name", "") != ref.tenant) continue;
+    auto keys = t.find("keys");
+    if (keys == t.end() || !keys->is_object()) return nullptr;
+    auto key = keys->find(ref.key_id);
+    if (key == keys->end() || !key->is_object()) return nullptr;
+    auto versions = key->find("versions");
+    if (versions == key->end()) return ref.version == 1 ? &*key : nullptr;  // {"label": ...}
+    if (!versions->is_array()) return nullptr;
+    for (Json& v : *versions) {
+      if (v.is_object() && v.value("version", 0) == ref.version) return &v;
+    }
+  }
+  return nullptr;
+}
+
 std::string DirOf(const std::string& path) {
   std::filesystem::path p = std::filesystem::absolute(path).parent_path();
   return p.string();
 }
 
 }  // namespace
+
+nlohmann::json ReadConfigDocument(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw OperationError("cannot read configuration " + path +
+                         " — create it with `xksctl config init` or check --config/XKS_CONFIG");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  nlohmann::json doc = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    throw OperationError(path + " is not a JSON object — fix it (see `xksctl config validate`)");
+  }
+  return doc;
+}
 
 ConfigLock::ConfigLock(const std::string& config_path) {
   const std::string lock_path = config_path + ".lock";
@@ -42,95 +79,91 @@ ConfigLock::ConfigLock(const std::string& config_path) {
 // Closing the descriptor (UniqueFd) releases the flock.
 ConfigLock::~ConfigLock() = default;
 
-ConfigStore::ConfigStore(std::string path, nlohmann::json doc, const std::string& lock_path)
-    : path_(std::move(path)), doc_(std::move(doc)), lock_(lock_path) {}
+ConfigStore::ConfigStore(std::string path, const std::string& lock_path)
+    : path_(std::move(path)), lock_(lock_path) {}
 
 std::unique_ptr<ConfigStore> ConfigStore::Open(const std::string& path) {
   // Lock before reading so a concurrent writer's rename cannot slip between our read and write.
-  auto store = std::unique_ptr<ConfigStore>(new ConfigStore(path, nlohmann::json(), path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw OperationError("cannot read configuration " + path +
-                         " — create it with `xksctl config init` or check --config/XKS_CONFIG");
+  auto store = std::unique_ptr<ConfigStore>(new ConfigStore(path, path));
+  store->document_ = ReadConfigDocument(path);
+  auto parsed = config::ParseConfig(store->document_, store->BaseDir());
+  if (!parsed.ok()) {
+    throw OperationError(path + " does not validate; nothing was written — fix these first " +
+                         "(`xksctl config validate`):\n" + FormatProblems(parsed.error()));
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  store->doc_ = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
-  if (store->doc_.is_discarded() || !store->doc_.is_object()) {
-    throw OperationError(path + " is not a JSON object — fix it (see `xksctl config validate`)");
-  }
+  store->config_ = std::move(parsed).value();
+  store->config_.source_path = path;
   return store;
 }
 
-std::unique_ptr<ConfigStore> ConfigStore::Create(const std::string& path, nlohmann::json document) {
-  auto store = std::unique_ptr<ConfigStore>(new ConfigStore(path, std::move(document), path));
+std::unique_ptr<ConfigStore> ConfigStore::Create(const std::string& path, config::Config config) {
+  auto store = std::unique_ptr<ConfigStore>(new ConfigStore(path, path));
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     throw OperationError(path + " already exists — edit it with xksctl or remove it first");
   }
+  store->config_ = std::move(config);
+  store->config_.source_path = path;
   return store;
 }
 
 std::string ConfigStore::BaseDir() const { return DirOf(path_); }
 
-bool IsEmptyListProblem(const Problem& problem) {
-  return (problem.path == "tenants" || problem.path == "hsm.modules" ||
-          problem.path == "hsm.tokens") &&
-         problem.problem.rfind("empty", 0) == 0;
+void ConfigStore::AnnotateKeyVersion(const KeyVersionRef& ref, const std::string& name,
+                                     nlohmann::json value) {
+  annotations_.push_back({ref, name, std::move(value)});
 }
 
-Problems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir) {
-  auto parsed = config::ParseConfig(doc, base_dir);
-  if (parsed.ok()) return {};
-  Problems real;
-  for (const auto& p : parsed.error()) {
-    if (!IsEmptyListProblem(p)) real.push_back(p);
+nlohmann::json ConfigStore::KeyVersionAnnotations(const KeyVersionRef& ref) const {
+  nlohmann::json out = nlohmann::json::object();
+  if (const nlohmann::json* entry = FindVersionEntry(document_, ref)) {
+    for (const auto& [key, value] : entry->items()) {
+      if (!key.empty() && key[0] == '_') out[key] = value;
+    }
   }
-  return real;
+  for (const Annotation& a : annotations_) {
+    if (a.ref.tenant == ref.tenant && a.ref.key_id == ref.key_id && a.ref.version == ref.version) {
+      out[a.name] = a.value;
+    }
+  }
+  return out;
 }
 
 void ConfigStore::Save() {
-  auto problems = ValidateDocument(doc_, BaseDir());
-  if (!problems.empty()) {
-    throw OperationError("the change would make the configuration invalid; nothing was written:\n" +
-                         FormatProblems(problems));
+  nlohmann::json doc = config::SerializeKeepingHandWrittenForm(config_, document_, BaseDir());
+  for (const Annotation& a : annotations_) {
+    // The entry exists: the command that recorded the note added or changed the version.
+    if (nlohmann::json* entry = FindVersionEntry(doc, a.ref)) (*entry)[a.name] = a.value;
   }
-  WriteFileAtomic(path_, doc_.dump(2) + "\n", 0640);
+  // Parsed again as the proxy will read it: what is written is what runs.
+  auto parsed = config::ParseConfig(doc, BaseDir());
+  if (!parsed.ok()) {
+    throw OperationError("the change would make the configuration invalid; nothing was written:\n" +
+                         FormatProblems(parsed.error()));
+  }
+  WriteFileAtomic(path_, doc.dump(2) + "\n", 0640);
+  document_ = std::move(doc);
+  annotations_.clear();
 }
 
-std::size_t ConfigStore::TenantIndex(const std::string& name) const {
-  // find(), not the const operator[], which is undefined for a missing key.
-  auto found = doc_.find("tenants");
-  if (found != doc_.end() && found->is_array()) {
-    const auto& tenants = *found;
-    for (std::size_t i = 0; i < tenants.size(); ++i) {
-      if (tenants[i].is_object() && tenants[i].value("name", "") == name) return i;
-    }
+config::TenantConfig& ConfigStore::Tenant(const std::string& name) {
+  for (auto& t : config_.tenants) {
+    if (t.name == name) return t;
   }
   throw OperationError("tenant " + name + " does not exist in " + path_ +
                        " (see `xksctl tenant list`)");
 }
 
-nlohmann::json& ConfigStore::Tenant(const std::string& name) {
-  return doc_["tenants"][TenantIndex(name)];
-}
-
-nlohmann::json& ConfigStore::Token(const std::string& id) {
-  auto& tokens = doc_["hsm"]["tokens"];
-  if (tokens.is_array()) {
-    for (auto& t : tokens) {
-      if (t.is_object() && t.value("id", "") == id) return t;
-    }
+config::TokenConfig& ConfigStore::Token(const std::string& id) {
+  for (auto& t : config_.hsm.tokens) {
+    if (t.id == id) return t;
   }
   throw OperationError("hsm.tokens has no token with id " + id);
 }
 
-nlohmann::json& ConfigStore::Module(const std::string& id) {
-  auto& modules = doc_["hsm"]["modules"];
-  if (modules.is_array()) {
-    for (auto& m : modules) {
-      if (m.is_object() && m.value("id", "") == id) return m;
-    }
+config::ModuleConfig& ConfigStore::Module(const std::string& id) {
+  for (auto& m : config_.hsm.modules) {
+    if (m.id == id) return m;
   }
   throw OperationError("hsm.modules has no module with id " + id);
 }
@@ -146,11 +179,6 @@ void WriteFileAtomic(const std::string& path, const std::string& content, unsign
   if (written.ok() || written.error().what == kSyncDirectoryStep) return;
   throw OperationError("cannot write " + path + ": " + written.error().Message() +
                        " (the old file is unchanged)");
-}
-
-std::string ResolvePath(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  return base_dir + "/" + path;
 }
 
 }  // namespace xks::xksctl

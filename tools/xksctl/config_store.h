@@ -1,14 +1,16 @@
 #pragma once
 // Reading, validating and atomically rewriting the proxy's JSON configuration file.
 //
-// Every change goes: lock (flock on "<config>.lock", so two xksctl runs never interleave) → load as
-// nlohmann::json → modify → validate with the server's own ParseConfig → write a temp file in the
-// same directory, fsync, rename over the original (keeping its mode), fsync the directory. A
-// document that does not validate is never written. Not thread-safe; one per process.
+// Every change goes: lock (flock on "<config>.lock", so two xksctl runs never interleave) → parse
+// into the typed configuration with the server's own ParseConfig → modify the structures →
+// serialise → validate again with ParseConfig → write a temp file in the same directory, fsync,
+// rename over the original (keeping its mode), fsync the directory. A document that does not
+// validate is never written. Not thread-safe; one per process.
 
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "proxy/config/config.h"
@@ -28,54 +30,72 @@ class ConfigLock {
   UniqueFd fd_;
 };
 
-/// The configuration document being edited.
+/// Reads `path` as a JSON object, without validating it. Throws OperationError when it is missing
+/// or not a JSON object.
+nlohmann::json ReadConfigDocument(const std::string& path);
+
+/// One version of one tenant key.
+struct KeyVersionRef {
+  std::string tenant;
+  std::string key_id;
+  int version = 0;
+};
+
+/// The configuration being edited, as the typed structures of proxy/config (the one owner of the
+/// schema): commands change `config()`, and Save writes it back in the short form, keeping what
+/// the operator wrote by hand that the structures cannot hold (comment keys, defaults spelt out,
+/// relative paths: config::SerializeKeepingHandWrittenForm).
 class ConfigStore {
  public:
-  /// Locks and loads `path`. Throws OperationError when it is missing or not JSON.
+  /// Locks and loads `path`. Throws OperationError when it is missing, not JSON, or does not
+  /// validate (every problem listed; an edit on top of a broken file is refused, nothing is
+  /// written).
   static std::unique_ptr<ConfigStore> Open(const std::string& path);
   /// Locks `path` for a file that does not exist yet (config init). Throws OperationError when it
   /// exists.
-  static std::unique_ptr<ConfigStore> Create(const std::string& path, nlohmann::json document);
+  static std::unique_ptr<ConfigStore> Create(const std::string& path, config::Config config);
 
-  nlohmann::json& doc() { return doc_; }
+  config::Config& config() { return config_; }
+  const config::Config& config() const { return config_; }
   const std::string& path() const { return path_; }
   /// Directory of the configuration file (relative paths in it are resolved against this).
   std::string BaseDir() const;
 
-  /// Validates the document with ParseConfig and writes it atomically. Throws OperationError
-  /// listing every problem (the file is then left unchanged).
+  /// Serialises config(), validates the result with ParseConfig and writes it atomically. Throws
+  /// OperationError listing every problem (the file is then left unchanged).
   void Save();
 
-  /// Index of tenant `name` in doc()["tenants"]; throws OperationError "tenant X does not exist".
-  std::size_t TenantIndex(const std::string& name) const;
-  /// The tenant object; throws like TenantIndex.
-  nlohmann::json& Tenant(const std::string& name);
+  /// Records the comment key `name` ("_...", which the proxy ignores) with `value` on the key
+  /// version's entry, written at the next Save: xksctl notes there when a version was created or
+  /// retired and where its material came from, for `key versions` to show.
+  void AnnotateKeyVersion(const KeyVersionRef& ref, const std::string& name, nlohmann::json value);
+  /// The comment keys of the key version's entry: as the file holds them, with those recorded
+  /// since. An empty object when there are none.
+  nlohmann::json KeyVersionAnnotations(const KeyVersionRef& ref) const;
+
+  /// Tenant `name`; throws OperationError "tenant X does not exist".
+  config::TenantConfig& Tenant(const std::string& name);
   /// The hsm.tokens entry with `id`; throws OperationError when absent.
-  nlohmann::json& Token(const std::string& id);
+  config::TokenConfig& Token(const std::string& id);
   /// The hsm.modules entry with `id`; throws OperationError when absent.
-  nlohmann::json& Module(const std::string& id);
+  config::ModuleConfig& Module(const std::string& id);
 
  private:
-  ConfigStore(std::string path, nlohmann::json doc, const std::string& lock_path);
+  ConfigStore(std::string path, const std::string& lock_path);
   std::string path_;
-  nlohmann::json doc_;
   ConfigLock lock_;
+  struct Annotation {
+    KeyVersionRef ref;
+    std::string name;
+    nlohmann::json value;
+  };
+  nlohmann::json document_ = nlohmann::json::object();  ///< the file as last read or written
+  config::Config config_;
+  std::vector<Annotation> annotations_;  ///< recorded since, for the next Save
 };
-
-/// Validates `doc` as the proxy would (ParseConfig with `base_dir`), except that an empty
-/// "tenants", "hsm.modules" or "hsm.tokens" list is accepted: it is the legitimate state between
-/// `config init` and the first `tenant add`, and after the last tenant was shredded.
-/// Returns the problems (empty when valid).
-Problems ValidateDocument(const nlohmann::json& doc, const std::string& base_dir);
-
-/// True when `problem` is only "this list is empty" for tenants/hsm.modules/hsm.tokens.
-bool IsEmptyListProblem(const Problem& problem);
 
 /// Writes `content` to `path` atomically (temp + fsync + rename + directory fsync). An existing
 /// file's mode is kept; a new file gets `new_mode`. Throws OperationError.
 void WriteFileAtomic(const std::string& path, const std::string& content, unsigned new_mode);
-
-/// Resolves `path` against `base_dir` when relative.
-std::string ResolvePath(const std::string& base_dir, const std::string& path);
 
 }  // namespace xks::xksctl

@@ -1,5 +1,6 @@
 // `xksctl credential ...`: SigV4 credentials for a tenant and the AWS KMS console file.
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -18,11 +19,11 @@ std::string OutDir(const ConfigStore& store, const ParsedArgs& args, const std::
 int RunCredentialNew(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& t = store->Tenant(tenant);
+  config::TenantConfig& t = store->Tenant(tenant);
   SecretBytes secret;
-  NewCredential cred = WriteNewCredential(t.value("path_prefix", ""), OutDir(*store, args, tenant),
+  NewCredential cred = WriteNewCredential(t.path_prefix, OutDir(*store, args, tenant),
                                           args.Has("show-secret") ? &secret : nullptr);
-  t["credentials"].push_back(cred.config_entry);
+  t.credentials.push_back(std::move(cred.config_entry));
   try {
     store->Save();
   } catch (const OperationError&) {
@@ -51,18 +52,12 @@ int RunCredentialNew(Context& ctx, const ParsedArgs& args) {
 int RunCredentialList(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
   nlohmann::json list = nlohmann::json::array();
   std::string text;
-  for (const auto& c : t.value("credentials", nlohmann::json::array())) {
-    nlohmann::json item = {{"access_key_id", c.value("access_key_id", "")}};
-    const auto& s = c.value("secret", nlohmann::json::object());
-    std::string where = s.contains("file")  ? "file:" + s["file"].get<std::string>()
-                        : s.contains("env") ? "env:" + s["env"].get<std::string>()
-                                            : "?";
-    item["secret"] = where;
-    text += item["access_key_id"].get<std::string>() + "  " + where + "\n";
-    list.push_back(std::move(item));
+  for (const config::CredentialConfig& c : store->Tenant(tenant).credentials) {
+    const std::string where = c.secret_ref.Describe();
+    text += c.access_key_id + "  " + where + "\n";
+    list.push_back({{"access_key_id", c.access_key_id}, {"secret", where}});
   }
   return Emit(ctx, {{"tenant", tenant}, {"credentials", list}}, text);
 }
@@ -70,12 +65,10 @@ int RunCredentialList(Context& ctx, const ParsedArgs& args) {
 int RunCredentialRevoke(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0), akid = args.Positional(1);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& creds = store->Tenant(tenant)["credentials"];
-  std::optional<std::size_t> index;
-  for (std::size_t i = 0; creds.is_array() && i < creds.size(); ++i) {
-    if (creds[i].value("access_key_id", "") == akid) index = i;
-  }
-  if (!index) {
+  std::vector<config::CredentialConfig>& creds = store->Tenant(tenant).credentials;
+  auto revoked = std::find_if(creds.begin(), creds.end(),
+                              [&](const auto& c) { return c.access_key_id == akid; });
+  if (revoked == creds.end()) {
     throw OperationError("tenant " + tenant + " has no credential " + akid +
                          " (see `xksctl credential list " + tenant + "`)");
   }
@@ -84,10 +77,10 @@ int RunCredentialRevoke(Context& ctx, const ParsedArgs& args) {
                          " — create a new one first (`xksctl credential new " + tenant + "`)");
   }
   std::string secret_file;
-  if (creds[*index]["secret"].contains("file")) {
-    secret_file = ResolvePath(store->BaseDir(), creds[*index]["secret"]["file"]);
+  if (revoked->secret_ref.kind == config::SecretRef::Kind::kFile) {
+    secret_file = revoked->secret_ref.where;
   }
-  creds.erase(*index);
+  creds.erase(revoked);
   nlohmann::json reload = SaveAndReload(ctx, *store);
   nlohmann::json data = {{"tenant", tenant}, {"access_key_id", akid}, {"reload", reload}};
   std::string text = "revoked credential " + akid + " of tenant " + tenant + "\n";
@@ -138,8 +131,9 @@ NewCredential WriteNewCredential(const std::string& path_prefix, const std::stri
     throw;
   }
   explicit_bzero(text.data(), text.size());
-  out.config_entry = {{"access_key_id", out.access_key_id},
-                      {"secret", {{"file", out.secret_file}}}};
+  // The secret itself is read back from the file when the configuration is saved and validated.
+  out.config_entry.access_key_id = out.access_key_id;
+  out.config_entry.secret_ref = {.kind = config::SecretRef::Kind::kFile, .where = out.secret_file};
   if (secret_out != nullptr) *secret_out = std::move(secret);
   return out;
 }

@@ -1,9 +1,11 @@
 #include "tools/xksctl/erasure.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
@@ -140,30 +142,17 @@ std::string CompactTime() {
 }
 
 // Writes the certificate (signature included) and returns its path.
-std::string WriteCertificate(nlohmann::json& cert, const nlohmann::json& audit_section,
-                             const std::string& base_dir, const std::string& path) {
-  cert["signature"] = SignWithAuditKey(audit_section, base_dir, cert);
+std::string WriteCertificate(nlohmann::json& cert, const config::AuditConfig& audit,
+                             const std::string& path) {
+  cert["signature"] = SignWithAuditKey(audit, cert);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   WriteFileAtomic(path, cert.dump(2) + "\n", 0644);
   return path;
 }
 
-nlohmann::json ResolvedAudit(const nlohmann::json& audit, const std::string& base_dir) {
-  nlohmann::json out = audit;
-  if (out.is_object() && out.contains("directory") && out["directory"].is_string()) {
-    out["directory"] = ResolvePath(base_dir, out["directory"].get<std::string>());
-  }
-  if (out.is_object() && out.contains("signer") && out["signer"].is_object() &&
-      out["signer"].contains("key_file") && out["signer"]["key_file"].is_string()) {
-    out["signer"]["key_file"] = ResolvePath(base_dir, out["signer"]["key_file"].get<std::string>());
-  }
-  return out;
-}
-
 // Shared by tenant and key shred: certificate, audit record, output.
 int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<Target>& targets,
-                bool all_gone, const nlohmann::json& audit, const std::string& base_dir,
-                const std::string& cert_path) {
+                bool all_gone, const config::AuditConfig& audit, const std::string& cert_path) {
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& t : targets) {
     nlohmann::json k = t.result;
@@ -189,7 +178,7 @@ int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<Target>& ta
                          }()},
                         {"all_erased", all_gone},
                         {"certificate", cert_path}});
-  WriteCertificate(cert, audit, base_dir, cert_path);
+  WriteCertificate(cert, audit, cert_path);
   if (!all_gone) {
     throw OperationError(
         "shred incomplete: some key objects are still present or a canary still "
@@ -217,7 +206,7 @@ int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<Target>& ta
 // to the external key id and version whose label it carries.
 std::vector<Target> TokenTargets(const std::vector<pkcs11::KeyInfo>& listed,
                                  const std::string& health_check_key,
-                                 const nlohmann::json& tenant_json) {
+                                 const config::TenantConfig& tenant) {
   std::vector<Target> targets;
   for (const auto& k : listed) {
     bool seen = false;
@@ -226,16 +215,11 @@ std::vector<Target> TokenTargets(const std::vector<pkcs11::KeyInfo>& listed,
     Target t;
     t.label = k.label;
     t.role = k.label == health_check_key ? "health-check" : "other";
-    for (const auto& [id, key] : KeysOf(tenant_json).items()) {
-      if (key.contains("label") && key["label"] == k.label) {
-        t.external_key_id = id;
-        t.version = 1;
-        t.role = "tenant-key";
-      }
-      for (const auto& v : key.value("versions", nlohmann::json::array())) {
-        if (v.value("label", "") == k.label) {
-          t.external_key_id = id;
-          t.version = v.value("version", 0);
+    for (const config::KeyConfig& key : tenant.keys) {
+      for (const config::KeyVersionConfig& v : key.versions) {
+        if (v.label == k.label) {
+          t.external_key_id = key.external_key_id;
+          t.version = v.version;
           t.role = "tenant-key";
         }
       }
@@ -246,41 +230,33 @@ std::vector<Target> TokenTargets(const std::vector<pkcs11::KeyInfo>& listed,
 }
 
 // Configured keys the token no longer holds are still listed so the certificate is complete.
-void AddConfiguredKeysNotInToken(std::vector<Target>& targets, const nlohmann::json& tenant_json) {
-  for (const auto& [id, key] : KeysOf(tenant_json).items()) {
-    std::vector<std::pair<int, std::string>> labels;
-    if (key.contains("label")) labels.emplace_back(1, key["label"].get<std::string>());
-    for (const auto& v : key.value("versions", nlohmann::json::array())) {
-      labels.emplace_back(v.value("version", 0), v.value("label", ""));
-    }
-    for (const auto& [version, label] : labels) {
+void AddConfiguredKeysNotInToken(std::vector<Target>& targets, const config::TenantConfig& tenant) {
+  for (const config::KeyConfig& key : tenant.keys) {
+    for (const config::KeyVersionConfig& v : key.versions) {
       bool seen = false;
-      for (const auto& t : targets) seen = seen || t.label == label;
-      if (!seen) targets.push_back({label, id, version, "tenant-key", std::nullopt, {}});
+      for (const auto& t : targets) seen = seen || t.label == v.label;
+      if (!seen) {
+        targets.push_back(
+            {v.label, key.external_key_id, v.version, "tenant-key", std::nullopt, {}});
+      }
     }
   }
 }
 
-// Removes tenant `index` and its token entry from the configuration document (not yet saved).
-void EraseTenantAndToken(nlohmann::json& doc, std::size_t index, const std::string& token_id) {
-  doc["tenants"].erase(index);
-  auto& tokens = doc["hsm"]["tokens"];
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].value("id", "") == token_id) {
-      tokens.erase(i);
-      break;
-    }
-  }
+// Removes the tenant and its token entry from the configuration (not yet saved).
+void EraseTenantAndToken(config::Config& cfg, const std::string& tenant,
+                         const std::string& token_id) {
+  std::erase_if(cfg.tenants, [&](const config::TenantConfig& t) { return t.name == tenant; });
+  std::erase_if(cfg.hsm.tokens, [&](const config::TokenConfig& t) { return t.id == token_id; });
 }
 
 // The tenant's SigV4 secrets are worthless once it is shredded; removes them (and their KMS
 // console files) so they cannot be misused. Returns the removed paths.
-nlohmann::json RemoveCredentialFiles(const nlohmann::json& tenant_json,
-                                     const std::string& base_dir) {
+nlohmann::json RemoveCredentialFiles(const std::vector<config::SecretRef>& secrets) {
   nlohmann::json removed_files = nlohmann::json::array();
-  for (const auto& c : tenant_json.value("credentials", nlohmann::json::array())) {
-    if (!c.contains("secret") || !c["secret"].contains("file")) continue;
-    std::string secret = ResolvePath(base_dir, c["secret"]["file"].get<std::string>());
+  for (const config::SecretRef& ref : secrets) {
+    if (ref.kind != config::SecretRef::Kind::kFile) continue;
+    const std::string& secret = ref.where;
     std::error_code ec;
     if (std::filesystem::remove(secret, ec)) removed_files.push_back(secret);
     if (secret.ends_with(".secret")) {
@@ -317,36 +293,37 @@ void ConfirmDestroy(const ParsedArgs& args, const std::string& name, const std::
 
 int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant) {
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& doc = store->doc();
-  std::size_t index = 0;
-  try {
-    index = store->TenantIndex(tenant);
-  } catch (const OperationError&) {
+  const config::TenantConfig* found = nullptr;
+  for (const config::TenantConfig& t : store->config().tenants) {
+    if (t.name == tenant) found = &t;
+  }
+  if (found == nullptr) {
     throw OperationError("tenant " + tenant + " does not exist / was already shredded (not in " +
                          store->path() + ")");
   }
   ConfirmDestroy(args, tenant, "tenant");
   const std::string started = NowUtc();
-  const nlohmann::json tenant_json = doc["tenants"][index];
-  const std::string base_dir = store->BaseDir();
-  const nlohmann::json audit =
-      ResolvedAudit(doc.value("audit", nlohmann::json::object()), base_dir);
-  TenantHsm hsm = OpenTenantHsm(doc, tenant_json, base_dir);
+  // Copied: the entry leaves the configuration before the certificate is written.
+  const std::string path_prefix = found->path_prefix, token_id = found->token;
+  std::vector<config::SecretRef> secrets;
+  for (const config::CredentialConfig& c : found->credentials) secrets.push_back(c.secret_ref);
+  const config::AuditConfig audit = store->config().audit;
+  TenantHsm hsm = OpenTenantHsm(store->config(), *found);
   const std::string serial = hsm.client->token_serial();
   const std::string token_label = hsm.client->token_label();
 
   auto listed = hsm.client->ListKeys(AdminDeadline());
   if (!listed.ok()) ThrowHsm("cannot list the token's keys", listed.error());
-  std::vector<Target> targets = TokenTargets(listed.value(), hsm.health_check_key, tenant_json);
-  AddConfiguredKeysNotInToken(targets, tenant_json);
+  std::vector<Target> targets = TokenTargets(listed.value(), hsm.health_check_key, *found);
+  AddConfiguredKeysNotInToken(targets, *found);
 
   const std::string cert_path = CertificatePath(args, *store, "tenant-" + tenant);
   nlohmann::json reload;
   nlohmann::json removed_files = nlohmann::json::array();
   auto remove_from_config = [&] {
-    EraseTenantAndToken(doc, index, tenant_json.value("token", ""));
+    EraseTenantAndToken(store->config(), tenant, token_id);
     reload = SaveThenReload(ctx, *store);
-    removed_files = RemoveCredentialFiles(tenant_json, base_dir);
+    removed_files = RemoveCredentialFiles(secrets);
   };
   bool all_gone = DestroyWithProof(hsm, targets, remove_from_config);
   nlohmann::json cert = {
@@ -354,7 +331,7 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
       {"format", 1},
       {"scope", "tenant"},
       {"tenant", tenant},
-      {"path_prefix", tenant_json.value("path_prefix", "")},
+      {"path_prefix", path_prefix},
       {"config", store->path()},
       {"token",
        {{"id", hsm.token_id}, {"token", hsm.token}, {"label", token_label}, {"serial", serial}}},
@@ -362,35 +339,33 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
       {"config_removed", true},
       {"reload", reload},
       {"credential_files_removed", removed_files}};
-  return FinishShred(ctx, std::move(cert), targets, all_gone, audit, base_dir, cert_path);
+  return FinishShred(ctx, std::move(cert), targets, all_gone, audit, cert_path);
 }
 
 int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
              const std::string& key_id) {
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& doc = store->doc();
-  nlohmann::json& t = store->Tenant(tenant);
-  if (!t.contains("keys") || !t["keys"].contains(key_id)) {
+  const config::TenantConfig& t = store->Tenant(tenant);
+  auto key = std::find_if(t.keys.begin(), t.keys.end(),
+                          [&](const config::KeyConfig& k) { return k.external_key_id == key_id; });
+  if (key == t.keys.end()) {
     throw OperationError("key " + key_id + " of tenant " + tenant +
                          " does not exist / was already shredded");
   }
   ConfirmDestroy(args, key_id, "key");
   const std::string started = NowUtc();
-  const std::string base_dir = store->BaseDir();
-  const nlohmann::json audit =
-      ResolvedAudit(doc.value("audit", nlohmann::json::object()), base_dir);
-  const nlohmann::json key = t["keys"][key_id];
+  const config::AuditConfig audit = store->config().audit;
   std::vector<Target> targets;
-  if (key.contains("label")) targets.push_back({key["label"], key_id, 1, "tenant-key", {}, {}});
-  for (const auto& v : key.value("versions", nlohmann::json::array())) {
-    targets.push_back({v.value("label", ""), key_id, v.value("version", 0), "tenant-key", {}, {}});
+  for (const config::KeyVersionConfig& v : key->versions) {
+    targets.push_back({v.label, key_id, v.version, "tenant-key", {}, {}});
   }
-  TenantHsm hsm = OpenTenantHsm(doc, t, base_dir);
+  TenantHsm hsm = OpenTenantHsm(store->config(), t);
   const std::string serial = hsm.client->token_serial();
   const std::string cert_path = CertificatePath(args, *store, "key-" + tenant + "-" + key_id);
   nlohmann::json reload;
   bool all_gone = DestroyWithProof(hsm, targets, [&] {
-    store->Tenant(tenant)["keys"].erase(key_id);
+    std::erase_if(store->Tenant(tenant).keys,
+                  [&](const config::KeyConfig& k) { return k.external_key_id == key_id; });
     reload = SaveThenReload(ctx, *store);
   });
   nlohmann::json cert = {
@@ -404,7 +379,7 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
       {"started_at", started},
       {"config_removed", true},
       {"reload", reload}};
-  return FinishShred(ctx, std::move(cert), targets, all_gone, audit, base_dir, cert_path);
+  return FinishShred(ctx, std::move(cert), targets, all_gone, audit, cert_path);
 }
 
 }  // namespace xks::xksctl

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "proxy/config/audit_config.h"
 #include "tools/xksctl/cli.h"
 
 namespace xks::xksctl {
@@ -24,21 +25,20 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
              const std::string& key_id);
 
 /// Signs `document` (its compact dump without a "signature" member) with the audit signer key
-/// named in the configuration's audit section (type "file"). Returns the signature object
+/// of `audit` (type "file"). Returns the signature object
 /// {"algorithm","key_id","public_key_pem","value"} or {"unsigned": reason}.
-nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::string& base_dir,
-                                const nlohmann::json& document);
+nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document);
 
 /// Appends an admin event to xksctl's own audit chain (files "<audit dir>/xksctl-*.jsonl", signed
 /// with the audit key; the proxy's chain is never written by a second process). Returns
 /// {"recorded": true, "seq": N, "file": ...} or {"recorded": false, "reason": ...}.
-nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::string& operation,
+nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details);
 
 /// Counts audit request records with operation Encrypt for tenant/key id/key label in the proxy's
 /// audit files. Returns {"ok": n, "failed": m, "files": k} or {"unavailable": reason}.
-nlohmann::json CountAuditedEncrypts(const nlohmann::json& audit_section, const std::string& tenant,
+nlohmann::json CountAuditedEncrypts(const config::AuditConfig& audit, const std::string& tenant,
                                     const std::string& key_id, const std::string& key_label);
 
 }  // namespace xks::xksctl

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "base/base64.h"
-#include "tools/xksctl/config_store.h"
 #include "tools/xksctl/erasure.h"
 
 #ifdef XKSCTL_HAVE_AUDIT
@@ -16,21 +15,17 @@
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/audit/file_signer.h"
-#include "proxy/config/audit_config.h"
 #endif
 
 namespace xks::xksctl {
 
 #ifdef XKSCTL_HAVE_AUDIT
 
-nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::string& base_dir,
-                                const nlohmann::json& document) {
-  if (!audit_section.is_object() || !audit_section.contains("signer") ||
-      audit_section["signer"].value("type", "") != "file") {
+nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document) {
+  if (audit.signer.type != config::SignerConfig::Type::kFile) {
     return {{"unsigned", "no audit signer of type \"file\" is configured"}};
   }
-  const std::string key_file = ResolvePath(base_dir, audit_section["signer"].value("key_file", ""));
-  auto signer = audit::FileCheckpointSigner::Load(key_file);
+  auto signer = audit::FileCheckpointSigner::Load(audit.signer.key_file);
   if (!signer.ok())
     return {{"unsigned", "audit signer key unusable: " + signer.error().ToString()}};
   nlohmann::json body = document;
@@ -46,19 +41,10 @@ nlohmann::json SignWithAuditKey(const nlohmann::json& audit_section, const std::
           {"value", Base64Encode(sig.value())}};
 }
 
-nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::string& operation,
+nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details) {
-  if (!audit_section.is_object() || audit_section.empty()) {
-    return {{"recorded", false}, {"reason", "no audit section in the configuration"}};
-  }
-  auto cfg = config::ParseAuditConfig(audit_section, "audit");
-  if (!cfg.ok()) {
-    std::string why;
-    for (const auto& p : cfg.error()) why += (why.empty() ? "" : "; ") + p.ToString();
-    return {{"recorded", false}, {"reason", "audit section invalid: " + why}};
-  }
-  config::AuditConfig config = cfg.value();
+  config::AuditConfig config = audit;
   // The proxy owns the "<file_prefix>-*.jsonl" chain; a second writer would fork it. xksctl keeps
   // its own chain in the same directory, signed with the same key.
   config.file_prefix = "xksctl";
@@ -82,24 +68,21 @@ nlohmann::json RecordAdminEvent(const nlohmann::json& audit_section, const std::
 
 #else
 
-nlohmann::json SignWithAuditKey(const nlohmann::json&, const std::string&, const nlohmann::json&) {
+nlohmann::json SignWithAuditKey(const config::AuditConfig&, const nlohmann::json&) {
   return {{"unsigned", "xksctl was built without the audit library"}};
 }
 
-nlohmann::json RecordAdminEvent(const nlohmann::json&, const std::string&, const std::string&,
+nlohmann::json RecordAdminEvent(const config::AuditConfig&, const std::string&, const std::string&,
                                 const std::string&, const nlohmann::json&) {
   return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
 }
 
 #endif
 
-nlohmann::json CountAuditedEncrypts(const nlohmann::json& audit_section, const std::string& tenant,
+nlohmann::json CountAuditedEncrypts(const config::AuditConfig& audit, const std::string& tenant,
                                     const std::string& key_id, const std::string& key_label) {
-  if (!audit_section.is_object() || !audit_section.contains("directory")) {
-    return {{"unavailable", "no audit directory is configured"}};
-  }
-  const std::string dir = audit_section["directory"].get<std::string>();
-  const std::string prefix = audit_section.value("file_prefix", "audit") + "-";
+  const std::string& dir = audit.directory;
+  const std::string prefix = audit.file_prefix + "-";
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
   if (ec) return {{"unavailable", "cannot read audit directory " + dir + ": " + ec.message()}};

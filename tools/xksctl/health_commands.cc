@@ -72,37 +72,14 @@ http::response<http::string_body> Exchange(Stream& stream, http::request<http::s
 }
 
 // The credential the health check signs with: --access-key-id's, or the tenant's first one.
-// The pointer refers into `tenant_json` itself, not into a temporary copy made by json::value().
-const nlohmann::json* FindCredential(const nlohmann::json& tenant_json, const std::string& tenant,
-                                     const std::string& wanted) {
-  const nlohmann::json* cred = nullptr;
-  if (auto creds = tenant_json.find("credentials");
-      creds != tenant_json.end() && creds->is_array()) {
-    for (const auto& c : *creds) {
-      if (cred == nullptr && (wanted.empty() || c.value("access_key_id", "") == wanted)) cred = &c;
-    }
+// Its secret was read when the configuration was loaded.
+const config::CredentialConfig& FindCredential(const config::TenantConfig& tenant,
+                                               const std::string& wanted) {
+  for (const config::CredentialConfig& c : tenant.credentials) {
+    if (wanted.empty() || c.access_key_id == wanted) return c;
   }
-  if (cred == nullptr) {
-    throw OperationError("tenant " + tenant + " has no credential" +
-                         (wanted.empty() ? std::string() : " " + wanted));
-  }
-  return cred;
-}
-
-// The SigV4 secret a credential's {"file": ...} or {"env": ...} reference names; empty when it
-// names neither.
-SecretBytes ReadCredentialSecret(const nlohmann::json& ref, const std::string& base_dir) {
-  SecretBytes secret;
-  if (ref.contains("file")) {
-    secret = ReadSecretFile(ResolvePath(base_dir, ref["file"].get<std::string>()));
-  } else if (ref.contains("env")) {
-    const char* v = std::getenv(ref["env"].get<std::string>().c_str());
-    if (v == nullptr)
-      throw OperationError("environment variable " + ref["env"].get<std::string>() +
-                           " (the tenant's secret) is not set");
-    secret = SecretBytes(std::string_view(v));
-  }
-  return secret;
+  throw OperationError("tenant " + tenant.name + " has no credential" +
+                       (wanted.empty() ? std::string() : " " + wanted));
 }
 
 // One POST of `req` to the endpoint (TLS unless http://), verifying the server as the options
@@ -159,11 +136,9 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
   const Endpoint ep = ParseEndpoint(args.Require("endpoint"));
   const std::string tenant = args.Require("tenant");
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
-  const nlohmann::json* cred = FindCredential(t, tenant, args.GetOr("access-key-id", ""));
-  const SecretBytes secret = ReadCredentialSecret((*cred)["secret"], store->BaseDir());
-  const std::string target =
-      t.value("path_prefix", "") + std::string(config::kXksApiPath) + "/health";
+  const config::TenantConfig& t = store->Tenant(tenant);
+  const config::CredentialConfig& cred = FindCredential(t, args.GetOr("access-key-id", ""));
+  const std::string target = t.path_prefix + std::string(config::kXksApiPath) + "/health";
   const std::string body =
       nlohmann::json{{"requestMetadata",
                       {{"kmsRequestId", "xksctl-" + NowUtc()}, {"kmsOperation", "KmsHealthCheck"}}}}
@@ -178,8 +153,8 @@ int RunHealth(Context& ctx, const ParsedArgs& args) {
   in.target = target;
   in.headers = {{"Host", host_header}, {"Content-Type", "application/json"}};
   in.body = body;
-  in.access_key_id = cred->value("access_key_id", "");
-  in.secret = secret.view();
+  in.access_key_id = cred.access_key_id;
+  in.secret = cred.secret.view();
   in.region = args.GetOr("region", "us-east-1");
   in.amz_date = auth::FormatAmzDate(std::chrono::system_clock::now());
   http::request<http::string_body> req{http::verb::post, target, 11};

@@ -1,21 +1,8 @@
 #include "tools/xksctl/hsm_access.h"
 
 #include "tools/xksctl/cli.h"
-#include "tools/xksctl/config_store.h"
 
 namespace xks::xksctl {
-namespace {
-
-// doc["hsm"][name] when it is an array, else an empty one: operator[] on a const json with a
-// missing key is undefined behaviour, and an unvalidated document may lack either level.
-const nlohmann::json& HsmList(const nlohmann::json& doc, const char* name) {
-  static const nlohmann::json kEmpty = nlohmann::json::array();
-  if (!doc.is_object() || !doc.contains("hsm") || !doc["hsm"].is_object()) return kEmpty;
-  const nlohmann::json& hsm = doc["hsm"];
-  return hsm.contains(name) && hsm[name].is_array() ? hsm[name] : kEmpty;
-}
-
-}  // namespace
 
 pkcs11::Deadline AdminDeadline() {
   return std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -38,51 +25,36 @@ std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
   return std::move(m).value();
 }
 
-TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
-                        const std::string& base_dir) {
-  return OpenConfiguredToken(doc, tenant.value("token", ""), base_dir,
-                             "tenant " + tenant.value("name", ""));
+TenantHsm OpenTenantHsm(const config::Config& cfg, const config::TenantConfig& tenant) {
+  return OpenConfiguredToken(cfg, tenant.token, "tenant " + tenant.name);
 }
 
-TenantHsm OpenConfiguredToken(const nlohmann::json& doc, const std::string& token_id,
-                              const std::string& base_dir, const std::string& named_by) {
-  TenantHsm out;
-  out.token_id = token_id;
-  const nlohmann::json* token = nullptr;
-  for (const auto& t : HsmList(doc, "tokens")) {
-    if (t.value("id", "") == out.token_id) token = &t;
-  }
+TenantHsm OpenConfiguredToken(const config::Config& cfg, const std::string& token_id,
+                              const std::string& named_by) {
+  // A validated configuration has both entries; the checks keep the message clear regardless.
+  const config::TokenConfig* token = cfg.hsm.FindToken(token_id);
   if (token == nullptr) {
-    throw OperationError(named_by + " names token " + out.token_id +
+    throw OperationError(named_by + " names token " + token_id +
                          ", which hsm.tokens does not define");
   }
-  const std::string module_id = token->value("module", "");
-  const nlohmann::json* module = nullptr;
-  for (const auto& m : HsmList(doc, "modules")) {
-    if (m.value("id", "") == module_id) module = &m;
-  }
+  const config::ModuleConfig* module = cfg.hsm.FindModule(token->module_id);
   if (module == nullptr) {
-    throw OperationError("token " + out.token_id + " names module " + module_id +
+    throw OperationError("token " + token_id + " names module " + token->module_id +
                          ", which hsm.modules does not define");
   }
-  std::string module_name = module->value("module", "");
-  if (module_name.find('/') != std::string::npos) module_name = ResolvePath(base_dir, module_name);
-  out.module = OpenModuleOrThrow(module_name, module->value("generate_iv_in_hsm", false),
-                                 module->value("initialize_parameters", ""));
-  out.token = token->value("token", "");
-  out.health_check_key = token->value("health_check_key", "");
+  TenantHsm out;
+  out.token_id = token_id;
+  out.module =
+      OpenModuleOrThrow(module->module, module->generate_iv_in_hsm, module->initialize_parameters);
+  out.token = token->token;
+  out.health_check_key = token->health_check_key;
 
   pkcs11::TokenConfig tc;
   tc.token = out.token;
   tc.max_sessions = 1;
-  const auto& pin = (*token)["pin"];
-  if (pin.is_object() && pin.contains("file")) {
-    tc.pin = pkcs11::PinSource::File(ResolvePath(base_dir, pin["file"].get<std::string>()));
-  } else if (pin.is_object() && pin.contains("env")) {
-    tc.pin = pkcs11::PinSource::Env(pin["env"].get<std::string>());
-  } else {
-    throw OperationError("token " + out.token_id + " has no pin {\"file\": ...} or {\"env\": ...}");
-  }
+  tc.pin = token->pin.kind == config::SecretRef::Kind::kFile
+               ? pkcs11::PinSource::File(token->pin.where)
+               : pkcs11::PinSource::Env(token->pin.where);
   out.config = tc;
   auto client = pkcs11::TokenClient::Open(out.module, tc);
   if (!client.ok()) ThrowHsm("cannot open token " + out.token, client.error());

@@ -4,10 +4,10 @@
 // PKCS#11 layer's operator-safe message (never a PIN).
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "pkcs11/hsm.h"
+#include "proxy/config/config.h"
 
 namespace xks::xksctl {
 
@@ -33,15 +33,14 @@ struct TenantHsm {
   pkcs11::TokenConfig config;  ///< how `client` was opened (to open a fresh one)
 };
 
-/// Opens the token of tenant object `tenant` (an element of doc["tenants"]). `base_dir` resolves
-/// relative PIN file paths. Throws OperationError when the token entry, module or login fails.
-TenantHsm OpenTenantHsm(const nlohmann::json& doc, const nlohmann::json& tenant,
-                        const std::string& base_dir);
+/// Opens the token of `tenant` (one of cfg.tenants). Throws OperationError when the token entry,
+/// module or login fails.
+TenantHsm OpenTenantHsm(const config::Config& cfg, const config::TenantConfig& tenant);
 
 /// Opens hsm.tokens entry `token_id` with its module and PIN source; `named_by` says who named it
 /// (for the error text, e.g. "audit.signer"). Throws OperationError like OpenTenantHsm.
-TenantHsm OpenConfiguredToken(const nlohmann::json& doc, const std::string& token_id,
-                              const std::string& base_dir, const std::string& named_by);
+TenantHsm OpenConfiguredToken(const config::Config& cfg, const std::string& token_id,
+                              const std::string& named_by);
 
 /// "encrypt,decrypt", "encrypt", "decrypt" or "none" (wrap/unwrap appended when set).
 std::string UsageString(const pkcs11::KeyUsage& usage);

@@ -13,19 +13,18 @@ int RunKeyCreate(Context& ctx, const ParsedArgs& args) {
     throw UsageError("EXTERNAL_KEY_ID must be 1..128 of A-Z a-z 0-9 . - _");
   }
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& t = store->Tenant(tenant);
-  if (!t["keys"].is_object()) t["keys"] = nlohmann::json::object();
-  if (t["keys"].contains(key_id)) {
-    throw OperationError("tenant " + tenant + " already has key " + key_id +
-                         " — use `xksctl key rotate` for a new version");
+  const config::TenantConfig& t = store->Tenant(tenant);
+  for (const config::KeyConfig& k : t.keys) {
+    if (k.external_key_id == key_id) {
+      throw OperationError("tenant " + tenant + " already has key " + key_id +
+                           " — use `xksctl key rotate` for a new version");
+    }
   }
-  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  TenantHsm hsm = OpenTenantHsm(store->config(), t);
   const std::string label = KeyLabel(tenant, key_id, 1);
   pkcs11::KeyInfo info = CreateKey(hsm, label, usage);
   const std::string created = NowUtc();
-  t["keys"][key_id] = {
-      {"versions",
-       nlohmann::json::array({{{"version", 1}, {"label", label}, {"_created", created}}})}};
+  AddVersion(*store, tenant, key_id, 1, label, created);
   nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
   return Emit(ctx,
               {{"tenant", tenant},
@@ -42,15 +41,14 @@ int RunKeyCreate(Context& ctx, const ParsedArgs& args) {
 int RunKeyRotate(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0), key_id = args.Positional(1);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& key = FindKey(*store, tenant, key_id);
-  const NextVersion next = NextVersionOf(key, key_id);
-  TenantHsm hsm = OpenTenantHsm(store->doc(), store->Tenant(tenant), store->BaseDir());
+  const NextVersion next = NextVersionOf(FindKey(*store, tenant, key_id), key_id);
+  TenantHsm hsm = OpenTenantHsm(store->config(), store->Tenant(tenant));
   const Usage usage = UsageForNewVersion(args, hsm, next.latest_label);
   const int version = next.version;
   const std::string label = KeyLabel(tenant, key_id, version);
   pkcs11::KeyInfo info = CreateKey(hsm, label, usage);
   const std::string created = NowUtc();
-  key["versions"].push_back({{"version", version}, {"label", label}, {"_created", created}});
+  AddVersion(*store, tenant, key_id, version, label, created);
   nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
   return Emit(ctx,
               {{"tenant", tenant},

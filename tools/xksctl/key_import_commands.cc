@@ -6,6 +6,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -81,8 +82,7 @@ int RunKeyImportParams(Context& ctx, const ParsedArgs& args) {
   const std::string algorithm = args.GetOr("wrapping-algorithm", "RSAES_OAEP_SHA_256");
   (void)ParseWrappingAlgorithm(algorithm);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
-  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  TenantHsm hsm = OpenTenantHsm(store->config(), store->Tenant(tenant));
   const std::string label = WrappingKeyLabel(tenant, key_id);
   bool replaced = false;
   if (args.Has("replace")) {
@@ -129,12 +129,14 @@ int RunKeyImport(Context& ctx, const ParsedArgs& args) {
   if (!wrapped_path) throw UsageError("--wrapped-key FILE is required");
   const std::vector<std::uint8_t> wrapped = ReadBinaryFile(*wrapped_path);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& t = store->Tenant(tenant);
-  if (!t["keys"].is_object()) t["keys"] = nlohmann::json::object();
-  const bool rotation = t["keys"].contains(key_id);
-  const NextVersion next = rotation ? NextVersionOf(t["keys"][key_id], key_id) : NextVersion{};
+  const config::TenantConfig& t = store->Tenant(tenant);
+  auto existing = std::find_if(t.keys.begin(), t.keys.end(), [&](const config::KeyConfig& k) {
+    return k.external_key_id == key_id;
+  });
+  const bool rotation = existing != t.keys.end();
+  const NextVersion next = rotation ? NextVersionOf(*existing, key_id) : NextVersion{};
   const int version = next.version;
-  TenantHsm hsm = OpenTenantHsm(store->doc(), t, store->BaseDir());
+  TenantHsm hsm = OpenTenantHsm(store->config(), t);
   const Usage usage = UsageForNewVersion(args, hsm, next.latest_label);
   const std::string wrap_label = WrappingKeyLabel(tenant, key_id);
   const std::string label = KeyLabel(tenant, key_id, version);
@@ -148,13 +150,7 @@ int RunKeyImport(Context& ctx, const ParsedArgs& args) {
              imported.error());
   }
   const std::string created = NowUtc();
-  nlohmann::json entry = {
-      {"version", version}, {"label", label}, {"_created", created}, {"_origin", "EXTERNAL"}};
-  if (rotation) {
-    t["keys"][key_id]["versions"].push_back(entry);
-  } else {
-    t["keys"][key_id] = {{"versions", nlohmann::json::array({entry})}};
-  }
+  AddVersion(*store, tenant, key_id, version, label, created, "EXTERNAL");
   nlohmann::json reload = SaveOrRollBack(ctx, *store, hsm, label);
   // The wrapping pair is single-use: once the key is mapped it has no further purpose.
   auto destroyed = hsm.client->DestroyKey(wrap_label, AdminDeadline());

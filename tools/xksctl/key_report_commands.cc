@@ -12,17 +12,20 @@ namespace xks::xksctl::keys {
 
 namespace {
 
-// One key's description; `hsm` may be null (HSM not reachable).
-nlohmann::json DescribeConfiguredKey(const std::string& key_id, const nlohmann::json& key,
-                                     bool tenant_disabled, TenantHsm* hsm) {
+// One key's description; `hsm` may be null (HSM not reachable). When versions were created and
+// retired comes from the comment keys xksctl records on their entries.
+nlohmann::json DescribeConfiguredKey(const ConfigStore& store, const config::TenantConfig& tenant,
+                                     const config::KeyConfig& key, TenantHsm* hsm) {
   nlohmann::json versions = nlohmann::json::array();
   nlohmann::json current = nullptr;
-  for (const auto& v : Versions(key)) {
-    nlohmann::json item = {{"version", v.value("version", 0)},
-                           {"label", v.value("label", "")},
-                           {"retired", v.value("retired", false)},
-                           {"created", v.value("_created", "")}};
-    if (v.contains("_retired")) item["retired_at"] = v["_retired"];
+  for (const config::KeyVersionConfig& v : key.versions) {
+    const nlohmann::json notes =
+        store.KeyVersionAnnotations({tenant.name, key.external_key_id, v.version});
+    nlohmann::json item = {{"version", v.version},
+                           {"label", v.label},
+                           {"retired", v.retired},
+                           {"created", notes.value("_created", "")}};
+    if (notes.contains("_retired")) item["retired_at"] = notes["_retired"];
     if (hsm != nullptr) {
       auto info = hsm->client->DescribeKey(item["label"].get<std::string>(), AdminDeadline());
       item["present"] = info.ok();
@@ -34,10 +37,9 @@ nlohmann::json DescribeConfiguredKey(const std::string& key_id, const nlohmann::
     }
     versions.push_back(std::move(item));
   }
-  const bool disabled = key.value("disabled", false);
-  nlohmann::json out = {{"external_key_id", key_id},
-                        {"status", disabled || tenant_disabled ? "DISABLED" : "ENABLED"},
-                        {"disabled", disabled},
+  nlohmann::json out = {{"external_key_id", key.external_key_id},
+                        {"status", key.disabled || tenant.disabled ? "DISABLED" : "ENABLED"},
+                        {"disabled", key.disabled},
                         {"versions", versions},
                         {"version_count", versions.size()}};
   if (!current.is_null()) {
@@ -50,11 +52,11 @@ nlohmann::json DescribeConfiguredKey(const std::string& key_id, const nlohmann::
 }
 
 // Opens the tenant's token for read-only reporting; a failure is reported, not fatal.
-std::optional<TenantHsm> TryOpen(ConfigStore& store, const nlohmann::json& t, nlohmann::json& note,
-                                 bool skip) {
+std::optional<TenantHsm> TryOpen(const ConfigStore& store, const config::TenantConfig& t,
+                                 nlohmann::json& note, bool skip) {
   if (skip) return std::nullopt;
   try {
-    return OpenTenantHsm(store.doc(), t, store.BaseDir());
+    return OpenTenantHsm(store.config(), t);
   } catch (const OperationError& e) {
     note = e.what();
     return std::nullopt;
@@ -66,15 +68,15 @@ std::optional<TenantHsm> TryOpen(ConfigStore& store, const nlohmann::json& t, nl
 int RunKeyList(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
+  const config::TenantConfig& t = store->Tenant(tenant);
   nlohmann::json hsm_error = nullptr;
   auto hsm = TryOpen(*store, t, hsm_error, args.Has("no-hsm"));
   nlohmann::json keys = nlohmann::json::array();
   std::ostringstream text;
   text << "KEY ID                STATUS    VER  USAGE            CREATED               LABEL\n";
-  for (const auto& [id, key] : KeysOf(t).items()) {
-    nlohmann::json k =
-        DescribeConfiguredKey(id, key, t.value("disabled", false), hsm ? &*hsm : nullptr);
+  for (const config::KeyConfig& key : t.keys) {
+    const std::string& id = key.external_key_id;
+    nlohmann::json k = DescribeConfiguredKey(*store, t, key, hsm ? &*hsm : nullptr);
     auto pad = [](std::string s, std::size_t w) {
       return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
     };
@@ -94,12 +96,11 @@ int RunKeyList(Context& ctx, const ParsedArgs& args) {
 int RunKeyVersions(Context& ctx, const ParsedArgs& args) {
   const std::string tenant = args.Positional(0), key_id = args.Positional(1);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  const nlohmann::json& t = store->Tenant(tenant);
-  const nlohmann::json key = FindKey(*store, tenant, key_id);
+  const config::KeyConfig& key = FindKey(*store, tenant, key_id);
+  const config::TenantConfig& t = store->Tenant(tenant);
   nlohmann::json hsm_error = nullptr;
   auto hsm = TryOpen(*store, t, hsm_error, args.Has("no-hsm"));
-  nlohmann::json k =
-      DescribeConfiguredKey(key_id, key, t.value("disabled", false), hsm ? &*hsm : nullptr);
+  nlohmann::json k = DescribeConfiguredKey(*store, t, key, hsm ? &*hsm : nullptr);
   std::ostringstream text;
   text << "VERSION  STATE    USAGE            CREATED               LABEL\n";
   for (const auto& v : k["versions"]) {

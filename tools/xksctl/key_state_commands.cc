@@ -1,4 +1,7 @@
 // `xksctl key disable|enable` and `key retire-version`: state changes in the configuration.
+
+#include <algorithm>
+
 #include "tools/xksctl/commands.h"
 #include "tools/xksctl/erasure.h"
 #include "tools/xksctl/key_handlers.h"
@@ -9,12 +12,7 @@ namespace xks::xksctl::keys {
 int SetKeyDisabled(Context& ctx, const ParsedArgs& args, bool disabled) {
   const std::string tenant = args.Positional(0), key_id = args.Positional(1);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& key = FindKey(*store, tenant, key_id);
-  if (disabled) {
-    key["disabled"] = true;
-  } else {
-    key.erase("disabled");
-  }
+  FindKey(*store, tenant, key_id).disabled = disabled;
   nlohmann::json reload = SaveAndReload(ctx, *store);
   return Emit(
       ctx,
@@ -31,30 +29,21 @@ int RunKeyRetireVersion(Context& ctx, const ParsedArgs& args) {
     throw UsageError("VERSION must be a number");
   }
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& key = FindKey(*store, tenant, key_id);
-  NormalizeToVersions(key);
-  nlohmann::json* target = nullptr;
-  for (auto& v : key["versions"]) {
-    if (v.value("version", 0) == version) target = &v;
-  }
-  if (target == nullptr) {
+  config::KeyConfig& key = FindKey(*store, tenant, key_id);
+  auto target = std::find_if(key.versions.begin(), key.versions.end(),
+                             [&](const auto& v) { return v.version == version; });
+  if (target == key.versions.end()) {
     throw OperationError("key " + key_id + " of tenant " + tenant + " has no version " +
                          std::to_string(version));
   }
-  if (target->value("retired", false)) {
+  if (target->retired) {
     throw OperationError("version " + std::to_string(version) + " of key " + key_id +
                          " is already retired");
   }
-  const std::string label = target->value("label", "");
-  (*target)["retired"] = true;
-  (*target)["_retired"] = NowUtc();
-  const nlohmann::json audit = [&] {
-    nlohmann::json a = store->doc().value("audit", nlohmann::json::object());
-    if (a.is_object() && a.contains("directory") && a["directory"].is_string()) {
-      a["directory"] = ResolvePath(store->BaseDir(), a["directory"].get<std::string>());
-    }
-    return a;
-  }();
+  const std::string label = target->label;
+  target->retired = true;
+  store->AnnotateKeyVersion({tenant, key_id, version}, "_retired", NowUtc());
+  const config::AuditConfig audit = store->config().audit;
   nlohmann::json reload = SaveAndReload(ctx, *store);
   nlohmann::json encrypts = CountAuditedEncrypts(audit, tenant, key_id, label);
   std::string text = "retired version " + std::to_string(version) + " (" + label + ") of key " +

@@ -1,5 +1,8 @@
 #include "tools/xksctl/key_versions.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "tools/xksctl/secrets.h"
 
 namespace xks::xksctl::keys {
@@ -16,24 +19,41 @@ std::string KeyLabel(const std::string& tenant, const std::string& key_id, int v
   return "xks-" + tenant + "-" + key_id + "-v" + std::to_string(version);
 }
 
-nlohmann::json Versions(const nlohmann::json& key) {
-  if (key.contains("versions")) return key["versions"];
-  return nlohmann::json::array({{{"version", 1}, {"label", key.value("label", "")}}});
-}
-
-void NormalizeToVersions(nlohmann::json& key) {
-  if (key.contains("versions")) return;
-  key["versions"] = Versions(key);
-  key.erase("label");
-}
-
-nlohmann::json& FindKey(ConfigStore& store, const std::string& tenant, const std::string& key_id) {
-  nlohmann::json& t = store.Tenant(tenant);
-  if (!t.contains("keys") || !t["keys"].is_object() || !t["keys"].contains(key_id)) {
-    throw OperationError("tenant " + tenant + " has no key " + key_id + " (see `xksctl key list " +
-                         tenant + "`)");
+config::KeyConfig& FindKey(ConfigStore& store, const std::string& tenant,
+                           const std::string& key_id) {
+  for (config::KeyConfig& key : store.Tenant(tenant).keys) {
+    if (key.external_key_id == key_id) return key;
   }
-  return t["keys"][key_id];
+  throw OperationError("tenant " + tenant + " has no key " + key_id + " (see `xksctl key list " +
+                       tenant + "`)");
+}
+
+void AddKey(config::TenantConfig& tenant, config::KeyConfig key) {
+  auto at = std::lower_bound(
+      tenant.keys.begin(), tenant.keys.end(), key.external_key_id,
+      [](const config::KeyConfig& k, const std::string& id) { return k.external_key_id < id; });
+  tenant.keys.insert(at, std::move(key));
+}
+
+void AddVersion(ConfigStore& store, const std::string& tenant, const std::string& key_id,
+                int version, const std::string& label, const std::string& created,
+                const std::string& origin) {
+  config::TenantConfig& t = store.Tenant(tenant);
+  const config::KeyVersionConfig entry{.version = static_cast<std::uint16_t>(version),
+                                       .label = label};
+  auto existing = std::find_if(t.keys.begin(), t.keys.end(),
+                               [&](const auto& k) { return k.external_key_id == key_id; });
+  if (existing != t.keys.end()) {
+    existing->versions.push_back(entry);
+  } else {
+    config::KeyConfig key;
+    key.external_key_id = key_id;
+    key.versions.push_back(entry);
+    AddKey(t, std::move(key));
+  }
+  const KeyVersionRef ref{tenant, key_id, version};
+  store.AnnotateKeyVersion(ref, "_created", created);
+  if (!origin.empty()) store.AnnotateKeyVersion(ref, "_origin", origin);
 }
 
 pkcs11::AesKeySpec NewKeySpec(const std::string& label, Usage usage) {
@@ -46,14 +66,13 @@ pkcs11::AesKeySpec NewKeySpec(const std::string& label, Usage usage) {
   return spec;
 }
 
-NextVersion NextVersionOf(nlohmann::json& key, const std::string& key_id) {
-  NormalizeToVersions(key);
+NextVersion NextVersionOf(const config::KeyConfig& key, const std::string& key_id) {
   NextVersion next;
   int latest = 0;
-  for (const auto& v : key["versions"]) {
-    if (v.value("version", 0) > latest) {
-      latest = v.value("version", 0);
-      next.latest_label = v.value("label", "");
+  for (const config::KeyVersionConfig& v : key.versions) {
+    if (v.version > latest) {
+      latest = v.version;
+      next.latest_label = v.label;
     }
   }
   if (latest >= 65535) throw OperationError("key " + key_id + " has reached version 65535");

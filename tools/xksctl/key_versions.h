@@ -23,26 +23,29 @@ Usage ParseUsage(const std::string& text);
 /// The HSM label of a key version: xks-TENANT-KEYID-vN.
 std::string KeyLabel(const std::string& tenant, const std::string& key_id, int version);
 
-/// The key's versions as [{version, label, retired, created?}], from either config form.
-nlohmann::json Versions(const nlohmann::json& key);
-
-/// Converts the short {"label": ...} form to the versions form (same meaning) so versions can be
-/// added.
-void NormalizeToVersions(nlohmann::json& key);
-
 /// The configuration entry of `key_id` in `tenant`; throws OperationError when there is none.
-nlohmann::json& FindKey(ConfigStore& store, const std::string& tenant, const std::string& key_id);
+config::KeyConfig& FindKey(ConfigStore& store, const std::string& tenant,
+                           const std::string& key_id);
+
+/// Adds `key` to the tenant's keys, keeping them sorted by external_key_id (as ParseConfig does).
+void AddKey(config::TenantConfig& tenant, config::KeyConfig key);
+
+/// Adds a new version of `key_id` in `tenant` (a new key when there is none yet) and records when
+/// it was created (and, if given, where its material came from) as comment keys on the entry.
+void AddVersion(ConfigStore& store, const std::string& tenant, const std::string& key_id,
+                int version, const std::string& label, const std::string& created,
+                const std::string& origin = "");
 
 /// The attributes of a new key version: `label`, a random CKA_ID, the given usage.
 pkcs11::AesKeySpec NewKeySpec(const std::string& label, Usage usage);
 
-/// The next version number of `key` (normalized to the versions form) and the newest version's
-/// label. Throws OperationError at the 16-bit limit of ciphertextMetadata.
+/// The next version number of `key` and the newest version's label. Throws OperationError at the
+/// 16-bit limit of ciphertextMetadata.
 struct NextVersion {
   int version = 1;
   std::string latest_label;
 };
-NextVersion NextVersionOf(nlohmann::json& key, const std::string& key_id);
+NextVersion NextVersionOf(const config::KeyConfig& key, const std::string& key_id);
 
 /// --usage if given; else a new version keeps the usage of the newest one (encrypt,decrypt for a
 /// first version).

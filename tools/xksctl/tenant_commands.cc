@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "proxy/config/config.h"
 #include "tools/xksctl/commands.h"
@@ -16,24 +17,22 @@
 namespace xks::xksctl {
 namespace {
 
-// The hsm.modules id for `module` (path or p11-kit name): an existing entry with the same module,
-// else a new entry whose id is derived from the module's file name.
-// The hsm.modules entry for `module`, added when missing. `parameters` (C_Initialize's pReserved)
-// is set on a new entry; for an existing one it is taken from the entry (nullopt) or must match.
+// The hsm.modules entry for `module` (path or p11-kit name), added when missing with an id
+// derived from the module's file name. `parameters` (C_Initialize's pReserved) is set on a new
+// entry; for an existing one it is taken from the entry (nullopt) or must match.
 std::string EnsureModuleEntry(ConfigStore& store, const std::string& module,
                               std::optional<std::string>& parameters, bool& added) {
   added = false;
-  nlohmann::json& modules = store.doc()["hsm"]["modules"];
-  for (const auto& m : modules) {
-    if (m.value("module", "") != module) continue;
-    const std::string configured = m.value("initialize_parameters", "");
-    if (parameters && *parameters != configured) {
-      throw OperationError("module " + m.value("id", "") + " (" + module +
+  std::vector<config::ModuleConfig>& modules = store.config().hsm.modules;
+  for (const config::ModuleConfig& m : modules) {
+    if (m.module != module) continue;
+    if (parameters && *parameters != m.initialize_parameters) {
+      throw OperationError("module " + m.id + " (" + module +
                            ") is configured with other initialize_parameters; a module is "
                            "initialized once per process — leave out --module-parameters");
     }
-    parameters = configured;
-    return m.value("id", "");
+    parameters = m.initialize_parameters;
+    return m.id;
   }
   std::string base = std::filesystem::path(module).stem().string();
   std::string id;
@@ -42,23 +41,18 @@ std::string EnsureModuleEntry(ConfigStore& store, const std::string& module,
   }
   if (id.empty()) id = "module";
   std::string unique = id;
-  for (int n = 2;; ++n) {
-    bool used = false;
-    for (const auto& m : modules) used = used || m.value("id", "") == unique;
-    if (!used) break;
+  for (int n = 2; store.config().hsm.FindModule(unique) != nullptr; ++n) {
     unique = id + "-" + std::to_string(n);
   }
-  nlohmann::json entry = {{"id", unique}, {"module", module}};
-  if (parameters && !parameters->empty()) entry["initialize_parameters"] = *parameters;
-  modules.push_back(std::move(entry));
+  modules.push_back(config::ModuleConfig{
+      .id = unique, .module = module, .initialize_parameters = parameters.value_or("")});
   added = true;
   return unique;
 }
 
-std::string DefaultModule(ConfigStore& store) {
-  const auto& modules = store.doc()["hsm"]["modules"];
-  if (modules.is_array() && modules.size() == 1) return modules[0].value("module", "softhsm2");
-  return "softhsm2";
+std::string DefaultModule(const ConfigStore& store) {
+  const auto& modules = store.config().hsm.modules;
+  return modules.size() == 1 ? modules[0].module : "softhsm2";
 }
 
 // What `tenant add` was asked for, checked against the configuration before the HSM is touched,
@@ -84,10 +78,7 @@ TenantAddRequest TenantAddArguments(const ParsedArgs& args) {
   return request;
 }
 
-void CheckTenantAdd(const ParsedArgs& args, nlohmann::json& doc, TenantAddRequest& request) {
-  if (!doc["tenants"].is_array()) doc["tenants"] = nlohmann::json::array();
-  if (!doc["hsm"]["modules"].is_array()) doc["hsm"]["modules"] = nlohmann::json::array();
-  if (!doc["hsm"]["tokens"].is_array()) doc["hsm"]["tokens"] = nlohmann::json::array();
+void CheckTenantAdd(const ParsedArgs& args, const config::Config& cfg, TenantAddRequest& request) {
   const std::string& name = request.name;
   if (!IsValidName(name)) throw UsageError("tenant name must be 1..64 of A-Z a-z 0-9 . - _");
   if (!config::IsValidPathPrefix(request.prefix)) {
@@ -99,18 +90,15 @@ void CheckTenantAdd(const ParsedArgs& args, nlohmann::json& doc, TenantAddReques
   if (!IsValidName(request.token_id)) {
     throw UsageError("--token-id must be 1..64 of A-Z a-z 0-9 . - _");
   }
-  for (const auto& t : doc["tenants"]) {
-    if (t.value("name", "") == name) throw OperationError("tenant " + name + " already exists");
-    if (t.value("path_prefix", "") == request.prefix) {
-      throw OperationError("prefix " + request.prefix + " is already used by tenant " +
-                           t.value("name", ""));
+  for (const config::TenantConfig& t : cfg.tenants) {
+    if (t.name == name) throw OperationError("tenant " + name + " already exists");
+    if (t.path_prefix == request.prefix) {
+      throw OperationError("prefix " + request.prefix + " is already used by tenant " + t.name);
     }
   }
-  for (const auto& t : doc["hsm"]["tokens"]) {
-    if (t.value("id", "") == request.token_id) {
-      throw OperationError("hsm.tokens already has a token with id " + request.token_id +
-                           " — give --token-id");
-    }
+  if (cfg.hsm.FindToken(request.token_id) != nullptr) {
+    throw OperationError("hsm.tokens already has a token with id " + request.token_id +
+                         " — give --token-id");
   }
 }
 
@@ -129,6 +117,11 @@ TenantToken PrepareTenantToken(ConfigStore& store, const ParsedArgs& args,
                                const TenantAddRequest& request) {
   TenantToken token;
   token.module_name = args.GetOr("module", DefaultModule(store));
+  // A file path is kept absolute: the configuration resolves relative paths against its own
+  // directory, not against the directory xksctl ran in.
+  if (token.module_name.find('/') != std::string::npos) {
+    token.module_name = std::filesystem::absolute(token.module_name).string();
+  }
   std::optional<std::string> module_parameters = args.Get("module-parameters");
   token.module_id =
       EnsureModuleEntry(store, token.module_name, module_parameters, token.module_added);
@@ -188,8 +181,7 @@ std::pair<std::string, bool> EnsureHealthKey(const TenantToken& token, const Par
 int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   TenantAddRequest request = TenantAddArguments(args);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& doc = store->doc();
-  CheckTenantAdd(args, doc, request);
+  CheckTenantAdd(args, store->config(), request);
   const std::string& name = request.name;
   const std::string& prefix = request.prefix;
   TenantToken token = PrepareTenantToken(*store, args, request);
@@ -197,20 +189,23 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   token.json["health_check_key"] = health_key;
   token.json["health_check_key_created"] = health_created;
 
-  doc["hsm"]["tokens"].push_back({{"id", request.token_id},
-                                  {"module", token.module_id},
-                                  {"token", token.ref},
-                                  {"pin", {{"file", request.pin_file}}},
-                                  {"health_check_key", health_key}});
+  config::Config& cfg = store->config();
+  cfg.hsm.tokens.push_back(config::TokenConfig{
+      .id = request.token_id,
+      .module_id = token.module_id,
+      .token = token.ref,
+      .pin = {.kind = config::SecretRef::Kind::kFile, .where = request.pin_file},
+      .health_check_key = health_key});
   const std::string out_dir = args.Has("out-dir")
                                   ? std::filesystem::absolute(args.Require("out-dir")).string()
                                   : DefaultCredentialDir(*store, name);
   NewCredential cred = WriteNewCredential(prefix, out_dir, nullptr);
-  doc["tenants"].push_back({{"name", name},
-                            {"path_prefix", prefix},
-                            {"token", request.token_id},
-                            {"credentials", nlohmann::json::array({cred.config_entry})},
-                            {"keys", nlohmann::json::object()}});
+  config::TenantConfig tenant;
+  tenant.name = name;
+  tenant.path_prefix = prefix;
+  tenant.token = request.token_id;
+  tenant.credentials.push_back(std::move(cred.config_entry));
+  cfg.tenants.push_back(std::move(tenant));
   try {
     store->Save();
   } catch (const OperationError&) {
@@ -243,41 +238,32 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   return Emit(ctx, std::move(data), text.str());
 }
 
-nlohmann::json TenantSummary(ConfigStore& store, const nlohmann::json& t, bool detailed) {
-  const std::string prefix = t.value("path_prefix", "");
-  nlohmann::json out = {{"name", t.value("name", "")},
-                        {"path_prefix", prefix},
-                        {"uri_path", prefix + std::string(config::kXksApiPath)},
-                        {"token", t.value("token", "")},
-                        {"disabled", t.value("disabled", false)},
-                        {"credentials", t.value("credentials", nlohmann::json::array()).size()},
-                        {"keys", t.value("keys", nlohmann::json::object()).size()}};
+nlohmann::json TenantSummary(const ConfigStore& store, const config::TenantConfig& t,
+                             bool detailed) {
+  nlohmann::json out = {{"name", t.name},
+                        {"path_prefix", t.path_prefix},
+                        {"uri_path", t.path_prefix + std::string(config::kXksApiPath)},
+                        {"token", t.token},
+                        {"disabled", t.disabled},
+                        {"credentials", t.credentials.size()},
+                        {"keys", t.keys.size()}};
   if (!detailed) return out;
   nlohmann::json akids = nlohmann::json::array();
-  for (const auto& c : t.value("credentials", nlohmann::json::array())) {
-    akids.push_back(c.value("access_key_id", ""));
-  }
+  for (const config::CredentialConfig& c : t.credentials) akids.push_back(c.access_key_id);
   out["access_key_ids"] = akids;
   nlohmann::json keys = nlohmann::json::array();
-  for (const auto& [id, k] : KeysOf(t).items()) {
-    std::size_t versions = k.contains("versions") ? k["versions"].size() : 1;
-    keys.push_back({{"external_key_id", id},
-                    {"disabled", k.value("disabled", false)},
-                    {"versions", versions}});
+  for (const config::KeyConfig& k : t.keys) {
+    keys.push_back({{"external_key_id", k.external_key_id},
+                    {"disabled", k.disabled},
+                    {"versions", k.versions.size()}});
   }
   out["key_list"] = keys;
-  try {
-    const nlohmann::json& token = store.Token(t.value("token", ""));
-    nlohmann::json pin = token.value("pin", nlohmann::json::object());
-    out["token_detail"] = {{"module", token.value("module", "")},
-                           {"token", token.value("token", "")},
-                           {"pin", pin.contains("file")  ? "file:" + pin["file"].get<std::string>()
-                                   : pin.contains("env") ? "env:" + pin["env"].get<std::string>()
-                                                         : ""},
-                           {"health_check_key", token.value("health_check_key", "")}};
-  } catch (const OperationError&) {
-    out["token_detail"] = nullptr;
-  }
+  // Validated configurations always name an existing token (ConfigStore::Open checks).
+  const config::TokenConfig* token = store.config().hsm.FindToken(t.token);
+  out["token_detail"] = {{"module", token->module_id},
+                         {"token", token->token},
+                         {"pin", token->pin.Describe()},
+                         {"health_check_key", token->health_check_key}};
   return out;
 }
 
@@ -285,13 +271,11 @@ int RunTenantList(Context& ctx, const ParsedArgs&) {
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
   nlohmann::json list = nlohmann::json::array();
   std::ostringstream text;
-  for (const auto& t : store->doc().value("tenants", nlohmann::json::array())) {
-    nlohmann::json s = TenantSummary(*store, t, false);
-    text << s["name"].get<std::string>() << "  " << s["uri_path"].get<std::string>()
-         << "  token=" << s["token"].get<std::string>() << "  keys=" << s["keys"].get<std::size_t>()
-         << "  credentials=" << s["credentials"].get<std::size_t>()
-         << (s["disabled"].get<bool>() ? "  DISABLED" : "") << "\n";
-    list.push_back(std::move(s));
+  for (const config::TenantConfig& t : store->config().tenants) {
+    text << t.name << "  " << t.path_prefix << config::kXksApiPath << "  token=" << t.token
+         << "  keys=" << t.keys.size() << "  credentials=" << t.credentials.size()
+         << (t.disabled ? "  DISABLED" : "") << "\n";
+    list.push_back(TenantSummary(*store, t, false));
   }
   return Emit(ctx, {{"tenants", list}}, text.str());
 }
@@ -305,12 +289,7 @@ int RunTenantShow(Context& ctx, const ParsedArgs& args) {
 int SetTenantDisabled(Context& ctx, const ParsedArgs& args, bool disabled) {
   const std::string name = args.Positional(0);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
-  nlohmann::json& t = store->Tenant(name);
-  if (disabled) {
-    t["disabled"] = true;
-  } else {
-    t.erase("disabled");
-  }
+  store->Tenant(name).disabled = disabled;
   nlohmann::json reload = SaveAndReload(ctx, *store);
   return Emit(ctx, {{"tenant", name}, {"disabled", disabled}, {"reload", reload}},
               "tenant " + name + (disabled ? " disabled\n" : " enabled\n"));
