@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/file_io.h"
+#include "base/system_error.h"
 
 namespace xks::conformance {
 namespace {
@@ -19,8 +20,10 @@ std::string Trim(const std::string& s) {
 
 bool Truthy(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
 
-// The one table tying env-file keys to fields, so the two input paths cannot drift apart.
-Result<void, std::string> SetKey(const std::string& key, const std::string& value, Config& c) {
+// The one table tying env-file keys to fields, so the two input paths cannot drift apart. A bad
+// value is a Problem at `where` (the flag or the env-file line that gave it).
+Result<void, Problem> SetKey(const std::string& key, const std::string& value, Config& c,
+                             const std::string& where) {
   if (key == "XKS_ENDPOINT") {
     c.endpoint = value;
   } else if (key == "XKS_URI_PREFIX") {
@@ -63,7 +66,8 @@ Result<void, std::string> SetKey(const std::string& key, const std::string& valu
     try {
       c.latency_samples = std::stoi(value);
     } catch (...) {
-      return Fail("XKS_LATENCY_SAMPLES is not a number: " + value);
+      return Fail(MakeProblem(where, "not a number: " + value,
+                              "give the number of fresh-connection encrypts, e.g. 10"));
     }
   }
   return {};
@@ -95,8 +99,14 @@ const std::map<std::string, std::string>& FlagKeys() {
   return kMap;
 }
 
-Result<void, std::string> Finish(Config& c) {
-  if (c.endpoint.empty()) return Fail(std::string("missing --endpoint (XKS_ENDPOINT)"));
+// Sets tls, host and port from c.endpoint (and the URI prefix from a path in it, when none was
+// given separately).
+Result<void, Problem> ParseEndpoint(Config& c) {
+  const std::string ex =
+      "write https://host:port or http://host:port, e.g. https://xks.example:8443";
+  if (c.endpoint.empty()) {
+    return Fail(MakeProblem("--endpoint", "missing", "pass --endpoint or set XKS_ENDPOINT; " + ex));
+  }
   std::string rest;
   if (c.endpoint.rfind("https://", 0) == 0) {
     c.tls = true;
@@ -107,16 +117,19 @@ Result<void, std::string> Finish(Config& c) {
     c.port = 80;
     rest = c.endpoint.substr(7);
   } else {
-    return Fail("endpoint must start with https:// or http://: " + c.endpoint);
+    return Fail(
+        MakeProblem("--endpoint", "must start with https:// or http://: " + c.endpoint, ex));
   }
   if (size_t slash = rest.find('/'); slash != std::string::npos) {
-    // A path in the endpoint is treated as the URI prefix when none was given separately.
     if (c.tenant.uri_prefix.empty()) c.tenant.uri_prefix = rest.substr(slash);
     rest = rest.substr(0, slash);
   }
   if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
-    if (close == std::string::npos) return Fail("bad IPv6 endpoint: " + c.endpoint);
+    if (close == std::string::npos) {
+      return Fail(MakeProblem("--endpoint", "bad IPv6 endpoint: " + c.endpoint,
+                              "close the address in brackets, e.g. https://[::1]:8443"));
+    }
     c.host = rest.substr(1, close - 1);
     if (close + 1 < rest.size() && rest[close + 1] == ':') {
       c.port = std::atoi(rest.c_str() + close + 2);
@@ -128,20 +141,119 @@ Result<void, std::string> Finish(Config& c) {
     c.host = rest;
   }
   if (c.host.empty() || c.port <= 0 || c.port > 65535) {
-    return Fail("cannot parse host:port from endpoint " + c.endpoint);
+    return Fail(MakeProblem("--endpoint", "cannot parse host:port from " + c.endpoint,
+                            ex + " (a port from 1 to 65535)"));
   }
+  return {};
+}
+
+// Adds a "missing" Problem at `flag` when `value` is empty.
+void Require(const std::string& value, const std::string& flag, const std::string& key,
+             const std::string& what, Problems& problems) {
+  if (!value.empty()) return;
+  problems.push_back(MakeProblem(flag, "missing", "pass " + what + " or set " + key));
+}
+
+// Checks a parsed command line: the endpoint and every required input, all reported at once.
+Problems Finish(Config& c) {
+  Problems problems;
+  if (auto endpoint = ParseEndpoint(c); !endpoint.ok()) problems.push_back(endpoint.error());
   c.tenant.uri_prefix = NormalizePrefix(c.tenant.uri_prefix);
   c.tenant2.uri_prefix = NormalizePrefix(c.tenant2.uri_prefix);
-  if (c.tenant.access_key_id.empty() || c.tenant.secret_access_key.empty()) {
-    return Fail(std::string(
-        "missing --access-key-id/--secret-access-key (XKS_ACCESS_KEY_ID/XKS_SECRET_ACCESS_KEY)"));
-  }
-  if (c.tenant.key_id.empty()) return Fail(std::string("missing --key-id (XKS_KEY_ID)"));
+  Require(c.tenant.access_key_id, "--access-key-id", "XKS_ACCESS_KEY_ID", "the SigV4 access key id",
+          problems);
+  Require(c.tenant.secret_access_key, "--secret-access-key", "XKS_SECRET_ACCESS_KEY",
+          "the SigV4 secret", problems);
+  Require(c.tenant.key_id, "--key-id", "XKS_KEY_ID", "an enabled ENCRYPT+DECRYPT key id", problems);
   if (c.client_cert_file.empty() != c.client_key_file.empty()) {
-    return Fail(std::string("--client-cert and --client-key go together"));
+    const bool no_key = c.client_key_file.empty();
+    problems.push_back(MakeProblem(no_key ? "--client-key" : "--client-cert",
+                                   "missing; --client-cert and --client-key go together",
+                                   no_key ? "pass the client key's PEM file or set XKS_CLIENT_KEY"
+                                          : "pass the client certificate's PEM file or set "
+                                            "XKS_CLIENT_CERT"));
   }
   if (c.latency_samples < 1) c.latency_samples = 1;
-  return {};
+  return problems;
+}
+
+// One flag that sets an env key, as given.
+struct FlagValue {
+  std::string flag;  // e.g. "--latency-samples"
+  std::string key;   // e.g. "XKS_LATENCY_SAMPLES"
+  std::string value;
+};
+
+// What argv says, before the env file and the flags are applied.
+struct Args {
+  Config config;  // --help, --list, --verbose, --junit and --only set
+  std::string env_file;
+  std::vector<FlagValue> flags;  // in argv order; applied over the env file
+};
+
+// Splits argv into flags; the first unknown or incomplete argument stops it. --help stops it too,
+// with config.help set.
+Result<Args, Problem> ReadArgs(int argc, const char* const* argv) {
+  Args args;
+  Config& c = args.config;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "--help" || arg == "-h") {
+      c.help = true;
+      return args;
+    } else if (arg == "--list") {
+      c.list = true;
+    } else if (arg == "--verbose" || arg == "-v") {
+      c.verbose = true;
+    } else if (arg == "--insecure-skip-verify") {
+      args.flags.push_back({arg, "XKS_INSECURE_SKIP_VERIFY", "1"});
+    } else if (arg == "--env-file" || arg == "--junit" || arg == "--only" ||
+               FlagKeys().count(arg) != 0) {
+      if (!has_value && i + 1 >= argc) {
+        return Fail(
+            MakeProblem(arg, "needs a value", "write " + arg + " VALUE or " + arg + "=VALUE"));
+      }
+      if (!has_value) value = argv[++i];
+      if (arg == "--env-file") {
+        args.env_file = value;
+      } else if (arg == "--junit") {
+        c.junit_file = value;
+      } else if (arg == "--only") {
+        std::stringstream ss(value);
+        std::string p;
+        while (std::getline(ss, p, ',')) {
+          if (!p.empty()) c.only.push_back(p);
+        }
+      } else {
+        args.flags.push_back({arg, FlagKeys().at(arg), value});
+      }
+    } else {
+      return Fail(MakeProblem(arg, "unknown argument", "see --help for the options"));
+    }
+  }
+  return args;
+}
+
+// Reads `path` and applies its lines. Read through base's fd helpers. The file is not checked like
+// a secret file: it is the operator's own test client configuration, and its permissions were
+// never checked.
+Result<void, Problems> ApplyEnvFile(const std::string& path, Config& c) {
+  const auto unreadable = [&](const SystemError& e) {
+    return Fail(Problems{MakeProblem("--env-file", "cannot read " + path + ": " + e.Message(),
+                                     "check the path and that the file is readable")});
+  };
+  std::string text;
+  auto fd = OpenFile(path, O_RDONLY);
+  if (!fd.ok()) return unreadable(fd.error());
+  if (auto read = ReadAll(fd->get(), text); !read.ok()) return unreadable(read.error());
+  return ApplyEnvText(text, c, path);
 }
 
 }  // namespace
@@ -158,18 +270,24 @@ std::string NormalizePrefix(std::string prefix) {
   return prefix;
 }
 
-Result<void, std::string> ApplyEnvText(const std::string& text, Config& config) {
+Result<void, Problems> ApplyEnvText(const std::string& text, Config& config,
+                                    const std::string& source) {
   std::istringstream in(text);
   std::string line;
   int number = 0;
+  Problems problems;
   while (std::getline(in, line)) {
     ++number;
+    const std::string where = source + " line " + std::to_string(number);
     line = Trim(line);
     if (line.empty() || line[0] == '#') continue;
     if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
     size_t eq = line.find('=');
     if (eq == std::string::npos) {
-      return Fail("env file line " + std::to_string(number) + ": expected KEY=VALUE");
+      problems.push_back(MakeProblem(where, "expected KEY=VALUE",
+                                     "write KEY=VALUE (optionally after \"export \"), a comment "
+                                     "starting with #, or an empty line"));
+      continue;
     }
     std::string key = Trim(line.substr(0, eq));
     std::string value = Trim(line.substr(eq + 1));
@@ -177,8 +295,9 @@ Result<void, std::string> ApplyEnvText(const std::string& text, Config& config) 
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
-    if (auto r = SetKey(key, value, config); !r.ok()) return r;
+    if (auto r = SetKey(key, value, config, where); !r.ok()) problems.push_back(r.error());
   }
+  if (!problems.empty()) return Fail(std::move(problems));
   return {};
 }
 
@@ -216,68 +335,23 @@ Exit status: 0 when every required (MUST) case passes, 1 otherwise, 2 on usage e
 )";
 }
 
-Result<Config, std::string> ParseCommandLine(int argc, const char* const* argv, bool& help) {
-  help = false;
-  Config c;
-  std::vector<std::pair<std::string, std::string>> flags;
-  std::string env_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> Result<std::string, std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return Fail(arg + " needs a value");
-      return std::string(argv[++i]);
-    };
-    if (arg == "--help" || arg == "-h") {
-      help = true;
-      return Fail(Usage());
-    } else if (arg == "--list") {
-      c.list = true;
-    } else if (arg == "--verbose" || arg == "-v") {
-      c.verbose = true;
-    } else if (arg == "--insecure-skip-verify") {
-      flags.emplace_back("XKS_INSECURE_SKIP_VERIFY", "1");
-    } else if (arg == "--env-file" || arg == "--junit" || arg == "--only" ||
-               FlagKeys().count(arg) != 0) {
-      auto v = next();
-      if (!v.ok()) return Fail(v.error());
-      if (arg == "--env-file") {
-        env_file = *v;
-      } else if (arg == "--junit") {
-        c.junit_file = *v;
-      } else if (arg == "--only") {
-        std::stringstream ss(*v);
-        std::string p;
-        while (std::getline(ss, p, ',')) {
-          if (!p.empty()) c.only.push_back(p);
-        }
-      } else {
-        flags.emplace_back(FlagKeys().at(arg), *v);
-      }
-    } else {
-      return Fail("unknown argument: " + arg + " (see --help)");
-    }
+Result<Config, Problems> ParseCommandLine(int argc, const char* const* argv) {
+  auto args = ReadArgs(argc, argv);
+  if (!args.ok()) return Fail(Problems{std::move(args).error()});
+  Config c = std::move(args->config);
+  if (c.help) return c;
+  if (!args->env_file.empty()) {
+    if (auto r = ApplyEnvFile(args->env_file, c); !r.ok()) return Fail(std::move(r).error());
   }
-  if (!env_file.empty()) {
-    // Read through base's fd helpers. The file is not checked like a secret file: it is the
-    // operator's own test client configuration, and its permissions were never checked.
-    std::string text;
-    auto fd = OpenFile(env_file, O_RDONLY);
-    if (!fd.ok() || !ReadAll(fd->get(), text).ok()) return Fail("cannot read env file " + env_file);
-    if (auto r = ApplyEnvText(text, c); !r.ok()) return Fail(env_file + ": " + r.error());
+  Problems problems;
+  for (const FlagValue& f : args->flags) {
+    if (auto r = SetKey(f.key, f.value, c, f.flag); !r.ok()) problems.push_back(r.error());
   }
-  for (const auto& [k, v] : flags) {
-    if (auto r = SetKey(k, v, c); !r.ok()) return Fail(r.error());
+  if (!c.list) {  // listing needs no endpoint
+    Problems unfinished = Finish(c);
+    problems.insert(problems.end(), unfinished.begin(), unfinished.end());
   }
-  if (c.list) return c;  // listing needs no endpoint
-  if (auto r = Finish(c); !r.ok()) return Fail(r.error());
+  if (!problems.empty()) return Fail(std::move(problems));
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "base/result.h"
 
 namespace xks::conformance {
@@ -43,6 +44,7 @@ struct Config {
   std::vector<std::string> only;  // patterns; empty means all
   bool list = false;
   bool verbose = false;
+  bool help = false;  // --help: print Usage() and exit 0; nothing else is parsed or checked
 
   /// True when a second tenant is fully configured.
   bool HasTenant2() const {
@@ -55,12 +57,16 @@ struct Config {
 std::string NormalizePrefix(std::string prefix);
 
 /// Applies KEY=VALUE lines (comments '#', optional "export ", optional quotes) to `config`.
-/// Unknown keys are ignored so one env file can serve several tools. Errors name the bad line.
-Result<void, std::string> ApplyEnvText(const std::string& text, Config& config);
+/// Unknown keys are ignored so one env file can serve several tools. Every bad line is a Problem
+/// at "<source> line <n>"; the good lines are applied all the same.
+Result<void, Problems> ApplyEnvText(const std::string& text, Config& config,
+                                    const std::string& source = "env file");
 
-/// Parses argv (including --env-file, applied first). On --help returns the usage text as the error
-/// with `help` set. Validates the result (endpoint scheme, required fields).
-Result<Config, std::string> ParseCommandLine(int argc, const char* const* argv, bool& help);
+/// Parses argv (including --env-file, applied first) and validates the result (endpoint scheme,
+/// required fields). `--help` is not a failure: it gives a Config with `help` set. A failure is
+/// the list of Problems, each at the option or env-file line it is about, with a fix; a bad
+/// argument stops parsing, the checks of the parsed inputs are all reported together.
+Result<Config, Problems> ParseCommandLine(int argc, const char* const* argv);
 
 /// Usage text for --help.
 std::string Usage();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/openssl_ssl.h"  // SslCtxPtr, SslPtr
+#include "base/problem.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "conformance/sigv4_signer.h"
@@ -53,18 +54,21 @@ struct HttpResponse {
 };
 
 /// One client connection (TCP, optionally TLS). Not thread-safe; one user at a time.
-/// Errors are returned as human-readable strings.
+/// A transport failure is a Problem whose path is the step that failed: "resolve", "connect",
+/// "TLS setup", "TLS handshake", "write", "read" or "response" (so it reads, e.g.,
+/// "connect: Connection refused (127.0.0.1:8443) — check that ..."), with a fix where the runner's
+/// inputs can cause it.
 class HttpConnection {
  public:
   /// Connects and, for TLS, completes the handshake (certificate verified unless skipped).
-  static Result<std::unique_ptr<HttpConnection>, std::string> Open(const ConnectOptions& options);
+  static Result<std::unique_ptr<HttpConnection>, Problem> Open(const ConnectOptions& options);
 
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   /// Writes the request and reads one full response (Content-Length, chunked or until close).
-  Result<HttpResponse, std::string> RoundTrip(const HttpRequest& request);
+  Result<HttpResponse, Problem> RoundTrip(const HttpRequest& request);
 
   /// True when a read shows the peer has closed the connection (used after a response).
   bool PeerClosed();
@@ -76,7 +80,13 @@ class HttpConnection {
 
  private:
   HttpConnection() = default;
-  Result<void, std::string> WriteAll(const std::string& data);
+  // The TLS half of Open: context, trust anchors, client certificate, SNI, handshake.
+  Result<void, Problem> StartTls(const ConnectOptions& options);
+  Result<void, Problem> WriteAll(const std::string& data);
+  // Reads the status line and headers of a response into `resp`.
+  Result<void, Problem> ReadHead(HttpResponse& resp);
+  // Reads the body of `resp` (chunked, Content-Length or until close).
+  Result<void, Problem> ReadBody(HttpResponse& resp);
   // Reads more bytes into buffer_; 0 on orderly close, <0 on error.
   long ReadSome();
 

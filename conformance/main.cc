@@ -9,17 +9,20 @@ int main(int argc, char** argv) {
   using namespace xks::conformance;
   using xks::Fail;
   using xks::Result;
-  bool help = false;
-  Result<Config, std::string> config = [&]() -> Result<Config, std::string> {
+  Result<Config, xks::Problems> config = [&]() -> Result<Config, xks::Problems> {
     try {
-      return ParseCommandLine(argc, argv, help);
+      return ParseCommandLine(argc, argv);
     } catch (const std::exception& e) {
-      return Fail(std::string(e.what()));
+      return Fail(xks::Problems{xks::MakeProblem("", e.what())});
     }
   }();
   if (!config.ok()) {
-    (help ? std::cout : std::cerr) << config.error() << (help ? "" : "\n");
-    return help ? 0 : 2;
+    std::cerr << xks::FormatProblems(config.error());
+    return 2;
+  }
+  if (config->help) {
+    std::cout << Usage();
+    return 0;
   }
   if (config->list) {
     std::vector<Case> selected;

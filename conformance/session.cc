@@ -12,7 +12,7 @@ std::string Call::ErrorName() const {
 }
 
 std::string Call::Describe() const {
-  if (!ok()) return "no response: " + transport_error;
+  if (!ok()) return "no response: " + transport_error->ToString();
   std::string out = "HTTP " + std::to_string(response.status);
   std::string name = ErrorName();
   if (!name.empty()) return out + " errorName=" + name;
@@ -72,7 +72,7 @@ Call Session::SendOn(HttpConnection& conn, const std::string& target, const std:
   Call call;
   auto resp = conn.RoundTrip(Build(target, body, options));
   if (!resp.ok()) {
-    call.transport_error = resp.error();
+    call.transport_error = std::move(resp).error();
     return call;
   }
   call.response = std::move(resp).value();
@@ -85,7 +85,7 @@ Call Session::Send(const std::string& target, const std::string& body, const Sen
   auto conn = HttpConnection::Open(Connect(options.client_cert));
   if (!conn.ok()) {
     Call call;
-    call.transport_error = conn.error();
+    call.transport_error = std::move(conn).error();
     return call;
   }
   return SendOn(**conn, target, body, options);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/problem.h"
 #include "conformance/config.h"
 #include "conformance/http_client.h"
 
@@ -30,11 +31,11 @@ struct SendOptions {
 
 /// The result of one exchange: a transport error, or a response with its parsed JSON body.
 struct Call {
-  std::string transport_error;  // non-empty when no HTTP response was received
+  std::optional<Problem> transport_error;  // set when no HTTP response was received
   HttpResponse response;
   std::optional<nlohmann::json> json;  // set when the body parsed as JSON
 
-  bool ok() const { return transport_error.empty(); }
+  bool ok() const { return !transport_error.has_value(); }
   int status() const { return ok() ? response.status : 0; }
   /// errorName from a JSON error body, or "".
   std::string ErrorName() const;

@@ -26,7 +26,7 @@ void AddTransportCases(CatalogueBuilder& b) {
   b.Add("transport.keep-alive", "transport", "API content type (HTTP/1.1)",
         "many requests succeed on one persistent connection", kMust, [](Session& s) {
           auto conn = HttpConnection::Open(s.Connect());
-          if (!conn.ok()) return Failed(conn.error());
+          if (!conn.ok()) return Failed(conn.error().ToString());
           const int n = s.config().keepalive_requests;
           for (int i = 0; i < n; ++i) {
             Call c = i % 2 == 0 ? s.SendOn(**conn, s.HealthPath(), HealthBody().dump())
@@ -45,7 +45,7 @@ void AddTransportCases(CatalogueBuilder& b) {
         "TLS 1.2 or later is negotiated", kMust, [](Session& s) {
           if (!s.config().tls) return Skip("endpoint is http://");
           auto conn = HttpConnection::Open(s.Connect());
-          if (!conn.ok()) return Failed(conn.error());
+          if (!conn.ok()) return Failed(conn.error().ToString());
           std::string v = (*conn)->TlsVersion();
           return v == "TLSv1.2" || v == "TLSv1.3" ? Pass(v) : Failed(v);
         });
@@ -55,7 +55,7 @@ void AddTransportCases(CatalogueBuilder& b) {
         kMust, [](Session& s) {
           if (!s.config().tls) return Skip("endpoint is http://");
           auto conn = HttpConnection::Open(s.Connect());
-          if (!conn.ok()) return Failed(conn.error());
+          if (!conn.ok()) return Failed(conn.error().ToString());
           std::string c = (*conn)->TlsCipher();
           static const std::set<std::string> kAllowed = {
               "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "conformance/config.h"
 #include "conformance/report.h"
 #include "tests/conformance/reference_server.h"
 
@@ -317,9 +318,10 @@ TEST(ConformanceRunner, SlowEndpointFailsTheLatencyCheck) {
 }
 
 // The CLI end to end: env file in, report and JUnit out, exit status from the MUST cases.
-int RunCli(const std::string& args, std::string& output) {
+// `output` gets stdout and, unless `stderr_redirect` sends it elsewhere, stderr.
+int RunCli(const std::string& args, std::string& output, const char* stderr_redirect = " 2>&1") {
   const std::string cmd =
-      std::string(XKS_BINARY_DIR) + "/conformance/xks-conformance " + args + " 2>&1";
+      std::string(XKS_BINARY_DIR) + "/conformance/xks-conformance " + args + stderr_redirect;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return -1;
   char buf[4096];
@@ -366,6 +368,29 @@ TEST(ConformanceCli, EnvFileJUnitAndExitStatus) {
   EXPECT_NE(out.find("encrypt.aad-8192-accepted"), std::string::npos);
   out.clear();
   EXPECT_EQ(RunCli("--endpoint ftp://x", out), 2) << out;
+}
+
+// --help is not an error: usage on stdout (and nothing else, stderr is merged), exit status 0.
+TEST(ConformanceCli, HelpPrintsUsageAndExitsZero) {
+  std::string out;
+  EXPECT_EQ(RunCli("--help", out), 0) << out;
+  EXPECT_EQ(out, Usage());
+  out.clear();
+  EXPECT_EQ(RunCli("--help", out, " 2>/dev/null"), 0);  // on stdout, not stderr
+  EXPECT_EQ(out, Usage());
+}
+
+// Usage errors print one Problem a line (where, what, how to fix it) and exit with status 2.
+TEST(ConformanceCli, UsageErrorsAreProblemsWithExitStatusTwo) {
+  std::string out;
+  EXPECT_EQ(RunCli("--frobnicate", out), 2) << out;
+  EXPECT_EQ(out, "--frobnicate: unknown argument — see --help for the options\n");
+  out.clear();
+  EXPECT_EQ(RunCli("--endpoint ftp://x --access-key-id A --secret-access-key S", out), 2);
+  EXPECT_EQ(out,
+            "--endpoint: must start with https:// or http://: ftp://x — write https://host:port "
+            "or http://host:port, e.g. https://xks.example:8443\n"
+            "--key-id: missing — pass an enabled ENCRYPT+DECRYPT key id or set XKS_KEY_ID\n");
 }
 
 }  // namespace
