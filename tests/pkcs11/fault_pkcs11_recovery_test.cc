@@ -1,0 +1,127 @@
+// The fault-injecting PKCS#11 module: faults the layer recovers from (sessions dropped underneath,
+// the module finalised underneath), faults scoped to one token of two, per-session login, and the
+// module's own promise that a C_Finalize releases hung calls instead of deadlocking.
+
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/pkcs11/fault_module_fixture.h"
+
+namespace xks::pkcs11 {
+namespace {
+
+TEST_F(FaultModuleTest, DroppedSessionsAreReplacedByTheLayersRetry) {
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+  const auto open_before = faults_->SessionsOpen();
+  faults_->DropSessions();
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+  EXPECT_EQ(faults_->SessionsDropped(), open_before);  // the anchor and the pooled session
+  // The pooled session failed with CKR_SESSION_HANDLE_INVALID; the anchor (which owns the login)
+  // was gone too, so a fresh session alone did not do: the layer re-initialized the module.
+  EXPECT_GE(ModuleGenerationForTesting(*module_), 1u);
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+}
+
+TEST_F(FaultModuleTest, DroppingOneTokensSessionsLeavesTheOtherAlone) {
+  beta_ = OpenClient("beta");
+  ASSERT_NE(beta_, nullptr);
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+  ASSERT_TRUE(RoundTrip(*beta_).ok());
+  faults_->DropSessions("beta");
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());  // carries out the drop, on beta only
+  EXPECT_EQ(faults_->SessionsDropped(), 2u);
+  ASSERT_TRUE(RoundTrip(*beta_).ok());
+}
+
+TEST_F(FaultModuleTest, FinalisedUnderneathEveryCallFailsUntilReinitialized) {
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+  faults_->FinaliseUnderneath();
+  // ListSlots has no recovery of its own: it shows what every call meets.
+  auto slots = ListSlots(*module_);
+  ASSERT_FALSE(slots.ok());
+  EXPECT_EQ(slots.error().ck_rv, Rv("CKR_CRYPTOKI_NOT_INITIALIZED"));
+  EXPECT_EQ(faults_->TimesFinalisedUnderneath(), 1u);
+  EXPECT_EQ(faults_->SessionsOpen(), 0u);
+  // A client operation meets the same CK_RV, re-initializes the module and succeeds.
+  ASSERT_TRUE(RoundTrip(*alpha_).ok());
+  EXPECT_EQ(ModuleGenerationForTesting(*module_), 2u);
+  EXPECT_TRUE(ListSlots(*module_).ok());
+}
+
+TEST_F(FaultModuleTest, TokenScopedFailureHitsOnlyThatToken) {
+  beta_ = OpenClient("beta");
+  ASSERT_NE(beta_, nullptr);
+  faults_->Fail(FaultFunction::kAllCryptoCalls, Rv("CKR_FUNCTION_FAILED"),
+                Trigger::Token("beta"));
+  EXPECT_TRUE(RoundTrip(*alpha_).ok());
+  auto failed = RoundTrip(*beta_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().ck_rv, Rv("CKR_FUNCTION_FAILED"));
+}
+
+TEST_F(FaultModuleTest, OneTokenHangsWhileTheOtherServes) {
+  beta_ = OpenClient("beta");
+  ASSERT_NE(beta_, nullptr);
+  faults_->Hang(FaultFunction::kAllCryptoCalls, Trigger::Token("beta"));
+  std::atomic<bool> beta_done{false};
+  std::thread caller([&] {
+    EXPECT_TRUE(RoundTrip(*beta_).ok());
+    beta_done.store(true);
+  });
+  ASSERT_TRUE(faults_->WaitForHungCalls(1));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(RoundTrip(*alpha_).ok());
+  EXPECT_FALSE(beta_done.load());
+  EXPECT_EQ(faults_->HungCalls(), 1u);
+  faults_->Release();
+  caller.join();
+  EXPECT_TRUE(beta_done.load());
+}
+
+TEST_F(FaultModuleTest, PerSessionLoginIsSatisfiedByTheLayer) {
+  faults_->RequireLoginPerSession();
+  const auto logins_before = faults_->Calls(FaultFunction::C_Login);
+  beta_ = OpenClient("beta");
+  ASSERT_NE(beta_, nullptr);
+  EXPECT_TRUE(RoundTrip(*beta_).ok());
+  // The anchor and the pooled session each logged in (SoftHSM itself logs in per token).
+  EXPECT_GE(faults_->Calls(FaultFunction::C_Login), logins_before + 2);
+}
+
+// The module on its own, through its raw function list: a C_Finalize while a call hangs releases
+// the hung call (CKR_CRYPTOKI_NOT_INITIALIZED) instead of waiting for a Release that never comes.
+TEST_F(FaultModuleTest, FinalizeReleasesHungCalls) {
+  alpha_.reset();
+  module_.reset();  // the layer's instance finalizes; this test initializes the module itself
+  void* library = dlopen(FaultControl::ModulePath().c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr);
+  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(dlsym(library, "C_GetFunctionList"));
+  ASSERT_NE(get_list, nullptr);
+  EXPECT_EQ(dlsym(library, "C_Encrypt"), nullptr) << "only C_GetFunctionList is exported";
+  CK_FUNCTION_LIST* f = nullptr;
+  ASSERT_EQ(get_list(&f), CKR_OK);
+  ASSERT_EQ(f->C_Initialize(nullptr), CKR_OK);
+  CK_SLOT_ID slots[8];
+  CK_ULONG count = 8;
+  ASSERT_EQ(f->C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
+  ASSERT_GE(count, 1u);
+  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+  ASSERT_EQ(f->C_OpenSession(slots[0], CKF_SERIAL_SESSION, nullptr, nullptr, &session), CKR_OK);
+  faults_->Hang(FaultFunction::C_GenerateRandom);
+  std::atomic<CK_RV> hung_rv{CKR_OK};
+  std::thread caller([&] {
+    unsigned char random[8];
+    hung_rv.store(f->C_GenerateRandom(session, random, sizeof random));
+  });
+  ASSERT_TRUE(faults_->WaitForHungCalls(1));
+  EXPECT_EQ(f->C_Finalize(nullptr), CKR_OK);
+  caller.join();
+  EXPECT_EQ(hung_rv.load(), CKR_CRYPTOKI_NOT_INITIALIZED);
+  EXPECT_EQ(faults_->HungCalls(), 0u);
+  dlclose(library);
+}
+
+}  // namespace
+}  // namespace xks::pkcs11
