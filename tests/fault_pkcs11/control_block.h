@@ -21,6 +21,7 @@
 namespace xks::fault_pkcs11 {
 
 /// Every PKCS#11 v2.40 function, in CK_FUNCTION_LIST order.
+// clang-format off
 #define XKS_FAULT_PKCS11_FUNCTIONS(X)                                                          \
   X(C_Initialize) X(C_Finalize) X(C_GetInfo) X(C_GetFunctionList) X(C_GetSlotList)             \
   X(C_GetSlotInfo) X(C_GetTokenInfo) X(C_GetMechanismList) X(C_GetMechanismInfo) X(C_InitToken) \
@@ -37,12 +38,15 @@ namespace xks::fault_pkcs11 {
   X(C_DecryptVerifyUpdate) X(C_GenerateKey) X(C_GenerateKeyPair) X(C_WrapKey) X(C_UnwrapKey)    \
   X(C_DeriveKey) X(C_SeedRandom) X(C_GenerateRandom) X(C_GetFunctionStatus) X(C_CancelFunction) \
   X(C_WaitForSlotEvent)
+// clang-format on
 
 /// A function a rule applies to: one PKCS#11 function (named like the C function), or a group.
 enum class FaultFunction : std::uint32_t {
+// clang-format off
 #define XKS_FAULT_PKCS11_ENUM(name) name,
   XKS_FAULT_PKCS11_FUNCTIONS(XKS_FAULT_PKCS11_ENUM)
 #undef XKS_FAULT_PKCS11_ENUM
+  // clang-format on
   kCount,  ///< number of functions (not a selector)
   /// Every function except the life cycle (C_Initialize, C_Finalize, C_GetFunctionList), which
   /// rules reach only by name.
@@ -105,7 +109,7 @@ struct ControlBlock {
   std::array<SharedRule, kMaxRules> rules;
 
   // Commands (test side). An epoch counter: the module acts once per increment, on its next call.
-  std::atomic<std::uint64_t> release_epoch{0};       ///< +1: every hung call continues
+  std::atomic<std::uint64_t> release_epoch{0};        ///< +1: every hung call continues
   std::atomic<std::uint64_t> drop_sessions_epoch{0};  ///< +1: close all sessions (in scope)
   std::atomic<std::uint32_t> drop_sessions_scoped{0};
   SharedLabel drop_sessions_label;
@@ -116,10 +120,10 @@ struct ControlBlock {
 
   // Counters (module). Every process that loads the module adds to them.
   std::array<std::atomic<std::uint64_t>, kFunctionCount> calls{};  ///< per function, all calls
-  std::atomic<std::uint64_t> hung_now{0};          ///< calls blocked in a hang right now
-  std::atomic<std::uint64_t> faults_injected{0};   ///< rules fired + commands carried out
-  std::atomic<std::uint64_t> sessions_open{0};     ///< sessions open through the module
-  std::atomic<std::uint64_t> sessions_dropped{0};  ///< sessions closed by DropSessions
+  std::atomic<std::uint64_t> hung_now{0};              ///< calls blocked in a hang right now
+  std::atomic<std::uint64_t> faults_injected{0};       ///< rules fired + commands carried out
+  std::atomic<std::uint64_t> sessions_open{0};         ///< sessions open through the module
+  std::atomic<std::uint64_t> sessions_dropped{0};      ///< sessions closed by DropSessions
   std::atomic<std::uint64_t> finalised_underneath{0};  ///< times the real module was finalised
 };
 

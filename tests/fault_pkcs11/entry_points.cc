@@ -30,8 +30,7 @@ CK_RV Dispatch(FaultFunction function, Target target, CK_ULONG id, Forward&& for
   if (target == Target::kSession) {
     const auto session = m.FindSession(id);
     if (!session || session->dropped) return CKR_SESSION_HANDLE_INVALID;
-    if (m.block().login_per_session.load() != 0 && !session->logged_in &&
-        NeedsOwnLogin(function)) {
+    if (m.block().login_per_session.load() != 0 && !session->logged_in && NeedsOwnLogin(function)) {
       return CKR_USER_NOT_LOGGED_IN;
     }
     label = session->label;
@@ -144,6 +143,61 @@ CK_RV GetSessionInfo(CK_SESSION_HANDLE session, CK_SESSION_INFO* info) {
   return rv;
 }
 
+// The functions whose first parameter is a session and that need nothing but forwarding.
+void SetSessionEntries(CK_FUNCTION_LIST& l) {
+  l.C_InitPIN = XKS_FAULT_ENTRY(C_InitPIN, kSession);
+  l.C_SetPIN = XKS_FAULT_ENTRY(C_SetPIN, kSession);
+  l.C_GetOperationState = XKS_FAULT_ENTRY(C_GetOperationState, kSession);
+  l.C_SetOperationState = XKS_FAULT_ENTRY(C_SetOperationState, kSession);
+  l.C_CreateObject = XKS_FAULT_ENTRY(C_CreateObject, kSession);
+  l.C_CopyObject = XKS_FAULT_ENTRY(C_CopyObject, kSession);
+  l.C_DestroyObject = XKS_FAULT_ENTRY(C_DestroyObject, kSession);
+  l.C_GetObjectSize = XKS_FAULT_ENTRY(C_GetObjectSize, kSession);
+  l.C_GetAttributeValue = XKS_FAULT_ENTRY(C_GetAttributeValue, kSession);
+  l.C_SetAttributeValue = XKS_FAULT_ENTRY(C_SetAttributeValue, kSession);
+  l.C_FindObjectsInit = XKS_FAULT_ENTRY(C_FindObjectsInit, kSession);
+  l.C_FindObjects = XKS_FAULT_ENTRY(C_FindObjects, kSession);
+  l.C_FindObjectsFinal = XKS_FAULT_ENTRY(C_FindObjectsFinal, kSession);
+  l.C_EncryptInit = XKS_FAULT_ENTRY(C_EncryptInit, kSession);
+  l.C_Encrypt = XKS_FAULT_ENTRY(C_Encrypt, kSession);
+  l.C_EncryptUpdate = XKS_FAULT_ENTRY(C_EncryptUpdate, kSession);
+  l.C_EncryptFinal = XKS_FAULT_ENTRY(C_EncryptFinal, kSession);
+  l.C_DecryptInit = XKS_FAULT_ENTRY(C_DecryptInit, kSession);
+  l.C_Decrypt = XKS_FAULT_ENTRY(C_Decrypt, kSession);
+  l.C_DecryptUpdate = XKS_FAULT_ENTRY(C_DecryptUpdate, kSession);
+  l.C_DecryptFinal = XKS_FAULT_ENTRY(C_DecryptFinal, kSession);
+  l.C_DigestInit = XKS_FAULT_ENTRY(C_DigestInit, kSession);
+  l.C_Digest = XKS_FAULT_ENTRY(C_Digest, kSession);
+  l.C_DigestUpdate = XKS_FAULT_ENTRY(C_DigestUpdate, kSession);
+  l.C_DigestKey = XKS_FAULT_ENTRY(C_DigestKey, kSession);
+  l.C_DigestFinal = XKS_FAULT_ENTRY(C_DigestFinal, kSession);
+  l.C_SignInit = XKS_FAULT_ENTRY(C_SignInit, kSession);
+  l.C_Sign = XKS_FAULT_ENTRY(C_Sign, kSession);
+  l.C_SignUpdate = XKS_FAULT_ENTRY(C_SignUpdate, kSession);
+  l.C_SignFinal = XKS_FAULT_ENTRY(C_SignFinal, kSession);
+  l.C_SignRecoverInit = XKS_FAULT_ENTRY(C_SignRecoverInit, kSession);
+  l.C_SignRecover = XKS_FAULT_ENTRY(C_SignRecover, kSession);
+  l.C_VerifyInit = XKS_FAULT_ENTRY(C_VerifyInit, kSession);
+  l.C_Verify = XKS_FAULT_ENTRY(C_Verify, kSession);
+  l.C_VerifyUpdate = XKS_FAULT_ENTRY(C_VerifyUpdate, kSession);
+  l.C_VerifyFinal = XKS_FAULT_ENTRY(C_VerifyFinal, kSession);
+  l.C_VerifyRecoverInit = XKS_FAULT_ENTRY(C_VerifyRecoverInit, kSession);
+  l.C_VerifyRecover = XKS_FAULT_ENTRY(C_VerifyRecover, kSession);
+  l.C_DigestEncryptUpdate = XKS_FAULT_ENTRY(C_DigestEncryptUpdate, kSession);
+  l.C_DecryptDigestUpdate = XKS_FAULT_ENTRY(C_DecryptDigestUpdate, kSession);
+  l.C_SignEncryptUpdate = XKS_FAULT_ENTRY(C_SignEncryptUpdate, kSession);
+  l.C_DecryptVerifyUpdate = XKS_FAULT_ENTRY(C_DecryptVerifyUpdate, kSession);
+  l.C_GenerateKey = XKS_FAULT_ENTRY(C_GenerateKey, kSession);
+  l.C_GenerateKeyPair = XKS_FAULT_ENTRY(C_GenerateKeyPair, kSession);
+  l.C_WrapKey = XKS_FAULT_ENTRY(C_WrapKey, kSession);
+  l.C_UnwrapKey = XKS_FAULT_ENTRY(C_UnwrapKey, kSession);
+  l.C_DeriveKey = XKS_FAULT_ENTRY(C_DeriveKey, kSession);
+  l.C_SeedRandom = XKS_FAULT_ENTRY(C_SeedRandom, kSession);
+  l.C_GenerateRandom = XKS_FAULT_ENTRY(C_GenerateRandom, kSession);
+  l.C_GetFunctionStatus = XKS_FAULT_ENTRY(C_GetFunctionStatus, kSession);
+  l.C_CancelFunction = XKS_FAULT_ENTRY(C_CancelFunction, kSession);
+}
+
 CK_FUNCTION_LIST MakeFunctionList() {
   CK_FUNCTION_LIST l{};
   l.version = {2, 40};
@@ -164,34 +218,7 @@ CK_FUNCTION_LIST MakeFunctionList() {
   l.C_GetSessionInfo = &GetSessionInfo;
   l.C_Login = &Login;
   l.C_Logout = &Logout;
-#define XKS_FAULT_SESSION_ENTRY(name) l.name = XKS_FAULT_ENTRY(name, kSession);
-  XKS_FAULT_SESSION_ENTRY(C_InitPIN) XKS_FAULT_SESSION_ENTRY(C_SetPIN)
-  XKS_FAULT_SESSION_ENTRY(C_GetOperationState) XKS_FAULT_SESSION_ENTRY(C_SetOperationState)
-  XKS_FAULT_SESSION_ENTRY(C_CreateObject) XKS_FAULT_SESSION_ENTRY(C_CopyObject)
-  XKS_FAULT_SESSION_ENTRY(C_DestroyObject) XKS_FAULT_SESSION_ENTRY(C_GetObjectSize)
-  XKS_FAULT_SESSION_ENTRY(C_GetAttributeValue) XKS_FAULT_SESSION_ENTRY(C_SetAttributeValue)
-  XKS_FAULT_SESSION_ENTRY(C_FindObjectsInit) XKS_FAULT_SESSION_ENTRY(C_FindObjects)
-  XKS_FAULT_SESSION_ENTRY(C_FindObjectsFinal) XKS_FAULT_SESSION_ENTRY(C_EncryptInit)
-  XKS_FAULT_SESSION_ENTRY(C_Encrypt) XKS_FAULT_SESSION_ENTRY(C_EncryptUpdate)
-  XKS_FAULT_SESSION_ENTRY(C_EncryptFinal) XKS_FAULT_SESSION_ENTRY(C_DecryptInit)
-  XKS_FAULT_SESSION_ENTRY(C_Decrypt) XKS_FAULT_SESSION_ENTRY(C_DecryptUpdate)
-  XKS_FAULT_SESSION_ENTRY(C_DecryptFinal) XKS_FAULT_SESSION_ENTRY(C_DigestInit)
-  XKS_FAULT_SESSION_ENTRY(C_Digest) XKS_FAULT_SESSION_ENTRY(C_DigestUpdate)
-  XKS_FAULT_SESSION_ENTRY(C_DigestKey) XKS_FAULT_SESSION_ENTRY(C_DigestFinal)
-  XKS_FAULT_SESSION_ENTRY(C_SignInit) XKS_FAULT_SESSION_ENTRY(C_Sign)
-  XKS_FAULT_SESSION_ENTRY(C_SignUpdate) XKS_FAULT_SESSION_ENTRY(C_SignFinal)
-  XKS_FAULT_SESSION_ENTRY(C_SignRecoverInit) XKS_FAULT_SESSION_ENTRY(C_SignRecover)
-  XKS_FAULT_SESSION_ENTRY(C_VerifyInit) XKS_FAULT_SESSION_ENTRY(C_Verify)
-  XKS_FAULT_SESSION_ENTRY(C_VerifyUpdate) XKS_FAULT_SESSION_ENTRY(C_VerifyFinal)
-  XKS_FAULT_SESSION_ENTRY(C_VerifyRecoverInit) XKS_FAULT_SESSION_ENTRY(C_VerifyRecover)
-  XKS_FAULT_SESSION_ENTRY(C_DigestEncryptUpdate) XKS_FAULT_SESSION_ENTRY(C_DecryptDigestUpdate)
-  XKS_FAULT_SESSION_ENTRY(C_SignEncryptUpdate) XKS_FAULT_SESSION_ENTRY(C_DecryptVerifyUpdate)
-  XKS_FAULT_SESSION_ENTRY(C_GenerateKey) XKS_FAULT_SESSION_ENTRY(C_GenerateKeyPair)
-  XKS_FAULT_SESSION_ENTRY(C_WrapKey) XKS_FAULT_SESSION_ENTRY(C_UnwrapKey)
-  XKS_FAULT_SESSION_ENTRY(C_DeriveKey) XKS_FAULT_SESSION_ENTRY(C_SeedRandom)
-  XKS_FAULT_SESSION_ENTRY(C_GenerateRandom) XKS_FAULT_SESSION_ENTRY(C_GetFunctionStatus)
-  XKS_FAULT_SESSION_ENTRY(C_CancelFunction)
-#undef XKS_FAULT_SESSION_ENTRY
+  SetSessionEntries(l);
   return l;
 }
 
@@ -211,7 +238,6 @@ __attribute__((destructor)) void ReleaseHungCallsAtUnload() { FaultModule::Get()
 }  // namespace
 }  // namespace xks::fault_pkcs11
 
-extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
-    CK_FUNCTION_LIST** list) {
+extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST** list) {
   return xks::fault_pkcs11::GetFunctionList(list);
 }

@@ -30,6 +30,7 @@ CK_RV SetupError(const std::string& what) {
 
 // A consistent copy of one rule (see the seqlock in control_block.h).
 struct RuleView {
+  std::uint64_t sequence = 0;
   bool armed = false;
   FaultAction action = FaultAction::kNone;
   FaultFunction function = FaultFunction::kAllCalls;
@@ -40,6 +41,7 @@ struct RuleView {
 bool ReadRule(const SharedRule& rule, const std::optional<std::string>& label, RuleView& view) {
   const std::uint64_t before = rule.sequence.load(std::memory_order_acquire);
   if (before == 0 || (before & 1) != 0) return false;
+  view.sequence = before;
   view.armed = rule.armed.load(std::memory_order_relaxed) != 0;
   view.action = static_cast<FaultAction>(rule.action.load(std::memory_order_relaxed));
   view.function = static_cast<FaultFunction>(rule.function.load(std::memory_order_relaxed));
@@ -181,7 +183,7 @@ CK_RV FaultModule::InjectFaults(FaultFunction function, const std::optional<std:
         Sleep(view.value);
         break;
       case FaultAction::kHang:
-        if (!HangUntilReleased()) return CKR_CRYPTOKI_NOT_INITIALIZED;
+        if (!HangUntilReleased(rule, view.sequence)) return CKR_CRYPTOKI_NOT_INITIALIZED;
         break;
       default:
         break;
@@ -200,15 +202,18 @@ bool FaultModule::Fires(SharedRule& rule, std::uint64_t every_nth, std::uint64_t
   return true;
 }
 
-bool FaultModule::HangUntilReleased() {
+bool FaultModule::HangUntilReleased(const SharedRule& rule, std::uint64_t sequence) {
   ControlBlock& b = block();
   // Read the epoch before announcing the hang: a Release() that follows the announcement is seen.
+  // A Release() that came between reading the rule and this line removed the rule, which changed
+  // its sequence: that ends the hang too.
   const std::uint64_t epoch = b.release_epoch.load(std::memory_order_acquire);
   hung_here_.fetch_add(1);
   b.hung_now.fetch_add(1);
   bool released = false;
   while (!finalizing_.load() && !shutting_down_.load()) {
-    if (b.release_epoch.load(std::memory_order_acquire) != epoch) {
+    if (b.release_epoch.load(std::memory_order_acquire) != epoch ||
+        rule.sequence.load(std::memory_order_acquire) != sequence) {
       released = true;
       break;
     }
@@ -224,8 +229,8 @@ void FaultModule::Sleep(std::uint64_t micros) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
   for (auto now = std::chrono::steady_clock::now(); now < until && !shutting_down_.load();
        now = std::chrono::steady_clock::now()) {
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now,
-                                                                             kPollInterval));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, kPollInterval));
   }
 }
 

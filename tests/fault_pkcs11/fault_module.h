@@ -86,7 +86,7 @@ class FaultModule {
   void FinaliseRealModule(std::uint64_t epoch);
   void ClearSessionsLocked();
   bool Fires(SharedRule& rule, std::uint64_t every_nth, std::uint64_t times);
-  bool HangUntilReleased();
+  bool HangUntilReleased(const SharedRule& rule, std::uint64_t sequence);
   void Sleep(std::uint64_t micros);
   CK_RV CheckSessionLimits(const std::string& label);
   void WaitForHungCallsToLeave();
@@ -98,10 +98,10 @@ class FaultModule {
   ControlBlock private_block_;  // when no control file is named
 
   std::shared_mutex real_calls_;
-  std::atomic<bool> finalised_{false};     // the real module was finalised underneath
-  std::atomic<bool> finalizing_{false};    // the caller's C_Finalize is waiting for hung calls
+  std::atomic<bool> finalised_{false};   // the real module was finalised underneath
+  std::atomic<bool> finalizing_{false};  // the caller's C_Finalize is waiting for hung calls
   std::atomic<bool> shutting_down_{false};
-  std::atomic<int> hung_here_{0};          // hung calls of this process
+  std::atomic<int> hung_here_{0};  // hung calls of this process
   std::atomic<std::uint64_t> seen_drop_epoch_{0}, seen_finalise_epoch_{0};
 
   std::mutex sessions_mu_;

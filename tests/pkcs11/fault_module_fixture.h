@@ -1,6 +1,6 @@
 #pragma once
-// A fixture for tests of the PKCS#11 layer on the fault-injecting module: a SoftHSM sandbox with the
-// tokens "alpha" and "beta", a FaultControl exported to this process, the fault module loaded
+// A fixture for tests of the PKCS#11 layer on the fault-injecting module: a SoftHSM sandbox with
+// the tokens "alpha" and "beta", a FaultControl exported to this process, the fault module loaded
 // through pkcs11::OpenModule (exactly like a vendor module), and a client on "alpha" with key "k".
 
 #include <gtest/gtest.h>
@@ -50,7 +50,10 @@ class FaultModuleTest : public ::testing::Test {
 
   // A client on `label` (max_sessions pooled sessions) with an AES key "k"; nullptr on failure.
   std::unique_ptr<TokenClient> OpenClient(const std::string& label, std::size_t max_sessions = 2) {
-    auto client = TokenClient::Open(module_, sandbox_->token_config(label, max_sessions));
+    return OpenClient(sandbox_->token_config(label, max_sessions));
+  }
+  std::unique_ptr<TokenClient> OpenClient(const TokenConfig& config) {
+    auto client = TokenClient::Open(module_, config);
     EXPECT_TRUE(client.ok()) << client.error().ToLogString();
     if (!client.ok()) return nullptr;
     AesKeySpec spec;

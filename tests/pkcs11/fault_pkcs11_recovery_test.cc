@@ -6,6 +6,8 @@
 #include <p11-kit/pkcs11.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "tests/pkcs11/fault_module_fixture.h"
@@ -19,10 +21,26 @@ TEST_F(FaultModuleTest, DroppedSessionsAreReplacedByTheLayersRetry) {
   faults_->DropSessions();
   ASSERT_TRUE(RoundTrip(*alpha_).ok());
   EXPECT_EQ(faults_->SessionsDropped(), open_before);  // the anchor and the pooled session
-  // The pooled session failed with CKR_SESSION_HANDLE_INVALID; the anchor (which owns the login)
-  // was gone too, so a fresh session alone did not do: the layer re-initialized the module.
-  EXPECT_GE(ModuleGenerationForTesting(*module_), 1u);
+  // The pooled session failed with CKR_SESSION_HANDLE_INVALID and was replaced; the cached key
+  // handle then failed (SoftHSM forgets object handles when a token's last session closes) and
+  // was looked up again. No re-initialization was needed.
+  EXPECT_EQ(ModuleGenerationForTesting(*module_), 1u);
   ASSERT_TRUE(RoundTrip(*alpha_).ok());
+}
+
+TEST_F(FaultModuleTest, DroppedAnchorWithSessionKeyCopiesCostsAReinitialization) {
+  auto config = sandbox_->token_config("beta");
+  config.copy_keys_to_session_objects = true;
+  beta_ = OpenClient(config);
+  ASSERT_NE(beta_, nullptr);
+  ASSERT_TRUE(RoundTrip(*beta_).ok());
+  faults_->DropSessions("beta");
+  ASSERT_TRUE(RoundTrip(*beta_).ok());
+  // The key copies died with the anchor session, and the layer notices a dead anchor only when
+  // the module generation changes: copying the key again on the dead anchor fails, and only the
+  // module-wide re-initialization (which also resets alpha's sessions) brings a new anchor.
+  EXPECT_EQ(ModuleGenerationForTesting(*module_), 2u);
+  EXPECT_TRUE(RoundTrip(*alpha_).ok());
 }
 
 TEST_F(FaultModuleTest, DroppingOneTokensSessionsLeavesTheOtherAlone) {
@@ -54,8 +72,7 @@ TEST_F(FaultModuleTest, FinalisedUnderneathEveryCallFailsUntilReinitialized) {
 TEST_F(FaultModuleTest, TokenScopedFailureHitsOnlyThatToken) {
   beta_ = OpenClient("beta");
   ASSERT_NE(beta_, nullptr);
-  faults_->Fail(FaultFunction::kAllCryptoCalls, Rv("CKR_FUNCTION_FAILED"),
-                Trigger::Token("beta"));
+  faults_->Fail(FaultFunction::kAllCryptoCalls, Rv("CKR_FUNCTION_FAILED"), Trigger::Token("beta"));
   EXPECT_TRUE(RoundTrip(*alpha_).ok());
   auto failed = RoundTrip(*beta_);
   ASSERT_FALSE(failed.ok());
@@ -90,6 +107,24 @@ TEST_F(FaultModuleTest, PerSessionLoginIsSatisfiedByTheLayer) {
   EXPECT_GE(faults_->Calls(FaultFunction::C_Login), logins_before + 2);
 }
 
+// Another process (the shell tool, through the same control file) posts a rule that this
+// process's module obeys, and reads the counters this process's module wrote.
+TEST_F(FaultModuleTest, AnotherProcessSteersTheModuleThroughTheControlFile) {
+  const std::string ctl = std::string(XKS_FAULT_PKCS11_CTL) + " " + faults_->control_path() + " ";
+  ASSERT_EQ(std::system((ctl + "fail C_Encrypt CKR_FUNCTION_FAILED times=1 >/dev/null").c_str()),
+            0);
+  auto failed = alpha_->Encrypt("k", Bytes("x"), {}, FarDeadline());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().ck_rv, Rv("CKR_FUNCTION_FAILED"));
+  EXPECT_TRUE(RoundTrip(*alpha_).ok());
+  EXPECT_EQ(std::system((ctl + "counters | grep -q '^C_Encrypt=2$'").c_str()), 0);
+  EXPECT_EQ(std::system((ctl + "hang C_Decrypt >/dev/null").c_str()), 0);
+  std::thread caller([&] { EXPECT_TRUE(RoundTrip(*alpha_).ok()); });
+  EXPECT_EQ(std::system((ctl + "wait-hung 1").c_str()), 0);
+  EXPECT_EQ(std::system((ctl + "release").c_str()), 0);
+  caller.join();
+}
+
 // The module on its own, through its raw function list: a C_Finalize while a call hangs releases
 // the hung call (CKR_CRYPTOKI_NOT_INITIALIZED) instead of waiting for a Release that never comes.
 TEST_F(FaultModuleTest, FinalizeReleasesHungCalls) {
@@ -102,6 +137,11 @@ TEST_F(FaultModuleTest, FinalizeReleasesHungCalls) {
   EXPECT_EQ(dlsym(library, "C_Encrypt"), nullptr) << "only C_GetFunctionList is exported";
   CK_FUNCTION_LIST* f = nullptr;
   ASSERT_EQ(get_list(&f), CKR_OK);
+  // Every v2.40 function is there: the 68 pointers after the version.
+  const auto* functions = reinterpret_cast<void* const*>(&f->C_Initialize);
+  for (std::size_t i = 0; i < fault_pkcs11::kFunctionCount; ++i) {
+    EXPECT_NE(functions[i], nullptr) << fault_pkcs11::FunctionName(static_cast<FaultFunction>(i));
+  }
   ASSERT_EQ(f->C_Initialize(nullptr), CKR_OK);
   CK_SLOT_ID slots[8];
   CK_ULONG count = 8;

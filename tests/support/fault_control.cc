@@ -45,6 +45,37 @@ bool PollUntil(Predicate&& done, std::chrono::milliseconds timeout) {
   return true;
 }
 
+// Maps the control file at `path`, creating and initializing it when `create`; nullptr on failure.
+ControlBlock* MapControlFile(const std::string& path, bool create, std::string* error) {
+  const int fd = create ? open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+                        : open(path.c_str(), O_RDWR | O_CLOEXEC);
+  void* mapped = MAP_FAILED;
+  if (fd >= 0 && (!create || ftruncate(fd, sizeof(ControlBlock)) == 0)) {
+    mapped = mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  }
+  if (fd >= 0) close(fd);
+  if (mapped == MAP_FAILED) {
+    *error = "cannot " + std::string(create ? "create" : "open") + " control file " + path;
+    return nullptr;
+  }
+  if (create) {
+    auto* block = new (mapped) ControlBlock();
+    block->version.store(fault_pkcs11::kControlVersion);
+    block->size.store(sizeof(ControlBlock));
+    block->magic.store(fault_pkcs11::kControlMagic, std::memory_order_release);
+    return block;
+  }
+  auto* block = static_cast<ControlBlock*>(mapped);
+  if (block->magic.load() != fault_pkcs11::kControlMagic ||
+      block->version.load() != fault_pkcs11::kControlVersion ||
+      block->size.load() != sizeof(ControlBlock)) {
+    munmap(mapped, sizeof(ControlBlock));
+    *error = "not a control file of this build: " + path;
+    return nullptr;
+  }
+  return block;
+}
+
 }  // namespace
 
 std::unique_ptr<FaultControl> FaultControl::Create(std::string target_module) {
@@ -53,21 +84,33 @@ std::unique_ptr<FaultControl> FaultControl::Create(std::string target_module) {
   control->dir_ = MakeTempTestDir("xks-fault-pkcs11");
   if (control->dir_.empty()) Die("mkdtemp failed");
   control->path_ = control->dir_ + "/control";
-  const int fd = open(control->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) Die("cannot create the control file");
-  if (ftruncate(fd, sizeof(ControlBlock)) != 0) Die("cannot size the control file");
-  void* mapped = mmap(nullptr, sizeof(ControlBlock), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (mapped == MAP_FAILED) Die("cannot map the control file");
-  control->block_ = new (mapped) ControlBlock();
-  control->block_->version.store(fault_pkcs11::kControlVersion);
-  control->block_->size.store(sizeof(ControlBlock));
-  control->block_->magic.store(fault_pkcs11::kControlMagic, std::memory_order_release);
+  std::string error;
+  control->block_ = MapControlFile(control->path_, true, &error);
+  if (control->block_ == nullptr) Die(error.c_str());
+  return control;
+}
+
+std::unique_ptr<FaultControl> FaultControl::CreateFile(const std::string& path,
+                                                       std::string* error) {
+  return Open(path, true, error);
+}
+
+std::unique_ptr<FaultControl> FaultControl::Attach(const std::string& path, std::string* error) {
+  return Open(path, false, error);
+}
+
+std::unique_ptr<FaultControl> FaultControl::Open(const std::string& path, bool create,
+                                                 std::string* error) {
+  std::unique_ptr<FaultControl> control(new FaultControl());
+  control->target_ = SoftHsmSandbox::ModulePath();
+  control->path_ = path;
+  control->block_ = MapControlFile(path, create, error);
+  if (control->block_ == nullptr) return nullptr;
   return control;
 }
 
 FaultControl::~FaultControl() {
-  Clear();
+  if (!dir_.empty()) Clear();  // only the owner tidies up; a tool's rules outlive the tool
   for (const auto& [name, value] : saved_environment_) {
     if (value) {
       setenv(name.c_str(), value->c_str(), 1);
@@ -77,8 +120,10 @@ FaultControl::~FaultControl() {
   }
   // Modules in this process keep their own mapping; the file itself can go.
   munmap(block_, sizeof(ControlBlock));
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 }
 
 std::string FaultControl::ModulePath() { return XKS_FAULT_PKCS11_MODULE; }
@@ -90,9 +135,8 @@ std::vector<std::pair<std::string, std::string>> FaultControl::Environment() con
 void FaultControl::ExportEnvironment() {
   for (const auto& [name, value] : Environment()) {
     const char* previous = std::getenv(name.c_str());
-    saved_environment_.emplace_back(name, previous != nullptr
-                                              ? std::optional<std::string>(previous)
-                                              : std::nullopt);
+    saved_environment_.emplace_back(
+        name, previous != nullptr ? std::optional<std::string>(previous) : std::nullopt);
     setenv(name.c_str(), value.c_str(), 1);
   }
 }
@@ -134,8 +178,8 @@ FaultControl::RuleId FaultControl::Fail(FaultFunction function, unsigned long ck
 
 FaultControl::RuleId FaultControl::AddLatency(FaultFunction function,
                                               std::chrono::microseconds latency, Trigger trigger) {
-  return AddRule(FaultAction::kAddLatency, function, 0,
-                 static_cast<std::uint64_t>(latency.count()), trigger);
+  return AddRule(FaultAction::kAddLatency, function, 0, static_cast<std::uint64_t>(latency.count()),
+                 trigger);
 }
 
 FaultControl::RuleId FaultControl::Hang(FaultFunction function, Trigger trigger) {

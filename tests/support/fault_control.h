@@ -62,7 +62,14 @@ class FaultControl {
   /// Creates the control file (in a MakeTempTestDir directory) for a module forwarding to
   /// `target_module` (default: SoftHSM). Aborts on failure (a broken test environment).
   static std::unique_ptr<FaultControl> Create(std::string target_module = {});
-  /// Releases hung calls, restores the environment ExportEnvironment changed, removes the file.
+  /// A control file at `path` (which must not exist yet) that outlives this object, for shell
+  /// tests (tools: xks_fault_pkcs11_ctl). nullptr and `*error` on failure.
+  static std::unique_ptr<FaultControl> CreateFile(const std::string& path, std::string* error);
+  /// Steers an existing control file (made by Create or CreateFile) without owning it: the
+  /// destructor leaves its rules and the file alone. nullptr and `*error` on failure.
+  static std::unique_ptr<FaultControl> Attach(const std::string& path, std::string* error);
+  /// Restores the environment ExportEnvironment changed. For Create(): also releases hung calls,
+  /// clears the rules and removes the file.
   ~FaultControl();
   FaultControl(const FaultControl&) = delete;
   FaultControl& operator=(const FaultControl&) = delete;
@@ -128,10 +135,13 @@ class FaultControl {
 
  private:
   FaultControl() = default;
+  static std::unique_ptr<FaultControl> Open(const std::string& path, bool create,
+                                            std::string* error);
   RuleId AddRule(fault_pkcs11::FaultAction action, FaultFunction function, std::uint64_t rv,
                  std::uint64_t value, const Trigger& trigger);
 
-  std::string dir_, path_, target_;
+  std::string dir_;  // set by Create(): this object owns the file and its directory
+  std::string path_, target_;
   fault_pkcs11::ControlBlock* block_ = nullptr;
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_environment_;
 };
