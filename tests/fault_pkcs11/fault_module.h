@@ -104,7 +104,7 @@ class FaultModule {
   std::atomic<int> hung_here_{0};  // hung calls of this process
   std::atomic<std::uint64_t> seen_drop_epoch_{0}, seen_finalise_epoch_{0};
 
-  std::mutex sessions_mu_;
+  std::shared_mutex sessions_mu_;  // shared for lookups (every session call), else exclusive
   std::unordered_map<CK_SESSION_HANDLE, VirtualSession> sessions_;
   CK_SESSION_HANDLE next_handle_ = 1;
   std::mutex labels_mu_;

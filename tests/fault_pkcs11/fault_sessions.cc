@@ -14,7 +14,7 @@ std::string LabelFrom(const CK_TOKEN_INFO& info) {
 }  // namespace
 
 std::optional<VirtualSession> FaultModule::FindSession(CK_SESSION_HANDLE handle) {
-  std::lock_guard lock(sessions_mu_);
+  std::shared_lock lock(sessions_mu_);
   auto it = sessions_.find(handle);
   if (it == sessions_.end()) return std::nullopt;
   return it->second;

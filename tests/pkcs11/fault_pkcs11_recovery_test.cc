@@ -79,6 +79,25 @@ TEST_F(FaultModuleTest, TokenScopedFailureHitsOnlyThatToken) {
   EXPECT_EQ(failed.error().ck_rv, Rv("CKR_FUNCTION_FAILED"));
 }
 
+// Today's layer, recorded for issue 14's fleet work: a fatal CK_RV on one token re-initializes the
+// whole module, and after that the healthy token cannot find its slot again while ListSlots fails
+// on the removed token's C_GetTokenInfo (only CKR_TOKEN_NOT_PRESENT is skipped there).
+TEST_F(FaultModuleTest, DeviceRemovedOnOneTokenAlsoStopsTheOtherAfterReinitialization) {
+  beta_ = OpenClient("beta");
+  ASSERT_NE(beta_, nullptr);
+  const auto rule = faults_->DeviceRemoved("beta");
+  auto failed = RoundTrip(*beta_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().ck_rv, Rv("CKR_DEVICE_REMOVED"));
+  EXPECT_EQ(ModuleGenerationForTesting(*module_), 2u);
+  auto alpha = RoundTrip(*alpha_);
+  ASSERT_FALSE(alpha.ok());
+  EXPECT_EQ(alpha.error().ck_rv, Rv("CKR_DEVICE_REMOVED"));
+  faults_->Remove(rule);
+  EXPECT_TRUE(RoundTrip(*alpha_).ok());
+  EXPECT_TRUE(RoundTrip(*beta_).ok());
+}
+
 TEST_F(FaultModuleTest, OneTokenHangsWhileTheOtherServes) {
   beta_ = OpenClient("beta");
   ASSERT_NE(beta_, nullptr);
