@@ -32,8 +32,8 @@ bool IsIpLiteral(const std::string& host) {
 }  // namespace
 
 Connection::Connection(asio::io_context& io, asio::ssl::context& tls, const Endpoints& endpoints,
-                       std::string server_name, bool verify_host,
-                       std::chrono::milliseconds timeout, ConnectionOwner& owner)
+                       std::string server_name, bool verify_host, std::chrono::milliseconds timeout,
+                       ConnectionOwner& owner)
     : io_(io),
       tls_(tls),
       endpoints_(endpoints),
@@ -57,9 +57,8 @@ void Connection::Open() {
   }
   auto& tcp = beast::get_lowest_layer(*stream_);
   tcp.expires_after(timeout_);
-  tcp.async_connect(endpoints_, [this](boost::system::error_code ec, const auto&) {
-    OnConnected(ec);
-  });
+  tcp.async_connect(endpoints_,
+                    [this](boost::system::error_code ec, const auto&) { OnConnected(ec); });
 }
 
 void Connection::OnConnected(boost::system::error_code ec) {

@@ -55,9 +55,9 @@ class Connection {
   using Endpoints = boost::asio::ip::tcp::resolver::results_type;
 
   /// `verify_host` is checked against the certificate unless empty (--insecure).
-  Connection(boost::asio::io_context& io, boost::asio::ssl::context& tls, const Endpoints& endpoints,
-             std::string server_name, bool verify_host, std::chrono::milliseconds timeout,
-             ConnectionOwner& owner);
+  Connection(boost::asio::io_context& io, boost::asio::ssl::context& tls,
+             const Endpoints& endpoints, std::string server_name, bool verify_host,
+             std::chrono::milliseconds timeout, ConnectionOwner& owner);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 

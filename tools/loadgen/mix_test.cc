@@ -26,8 +26,8 @@ TEST(MixTest, ZeroWeightsAndSingleOperation) {
 
 TEST(MixTest, RejectsBadInput) {
   for (const char* bad : {"", "encrypt", "encrypt=", "encrypt=x", "encrypt=-1", "encrypt=1.5",
-                          "sign=3", "encrypt=1,encrypt=2", "encrypt=0,decrypt=0",
-                          "encrypt=1,", "encrypt=1000001", " encrypt=1"}) {
+                          "sign=3", "encrypt=1,encrypt=2", "encrypt=0,decrypt=0", "encrypt=1,",
+                          "encrypt=1000001", " encrypt=1"}) {
     EXPECT_FALSE(ParseMix(bad).ok()) << bad;
   }
   EXPECT_NE(ParseMix("sign=3").error().find("unknown operation"), std::string::npos);

@@ -67,28 +67,34 @@ const std::map<std::string, OptionSpec>& Specs() {
       {"region", StringOption(&Options::region)},
       {"ca-file", StringOption(&Options::ca_file)},
       {"insecure", FlagOption(&Options::insecure)},
-      {"connections", NumberOption("connections", [](Options& o) -> int& { return o.connections; },
-                                   1, 10000)},
-      {"rate", NumberOption("rate", [](Options& o) -> std::optional<double>& { return o.rate; },
-                            0.001, 1e7)},
+      {"connections",
+       NumberOption(
+           "connections", [](Options& o) -> int& { return o.connections; }, 1, 10000)},
+      {"rate",
+       NumberOption(
+           "rate", [](Options& o) -> std::optional<double>& { return o.rate; }, 0.001, 1e7)},
       {"duration", DurationOption("duration", &Options::duration)},
       {"warmup", DurationOption("warmup", &Options::warmup)},
       {"timeout", DurationOption("timeout", &Options::timeout)},
-      {"mix", {true, [](Options& o, const std::string& v) -> Result<void, std::string> {
-                 auto mix = ParseMix(v);
-                 if (!mix) return Fail("--mix: " + mix.error());
-                 o.mix = *mix;
-                 return {};
-               }}},
+      {"mix",
+       {true,
+        [](Options& o, const std::string& v) -> Result<void, std::string> {
+          auto mix = ParseMix(v);
+          if (!mix) return Fail("--mix: " + mix.error());
+          o.mix = *mix;
+          return {};
+        }}},
       {"plaintext-bytes",
-       NumberOption("plaintext-bytes", [](Options& o) -> std::size_t& { return o.plaintext_bytes; },
-                    std::size_t{1}, std::size_t{4096})},
-      {"aad-bytes", NumberOption("aad-bytes", [](Options& o) -> std::size_t& { return o.aad_bytes; },
-                                 std::size_t{0}, std::size_t{8192})},
+       NumberOption(
+           "plaintext-bytes", [](Options& o) -> std::size_t& { return o.plaintext_bytes; },
+           std::size_t{1}, std::size_t{4096})},
+      {"aad-bytes", NumberOption(
+                        "aad-bytes", [](Options& o) -> std::size_t& { return o.aad_bytes; },
+                        std::size_t{0}, std::size_t{8192})},
       {"json", StringOption(&Options::json_path)},
       {"progress", FlagOption(&Options::progress)},
-      {"threads",
-       NumberOption("threads", [](Options& o) -> int& { return o.threads; }, 1, 64)},
+      {"threads", NumberOption(
+                      "threads", [](Options& o) -> int& { return o.threads; }, 1, 64)},
       {"help", FlagOption(&Options::help)},
   };
   return kSpecs;
@@ -191,8 +197,8 @@ Result<TargetUrl, std::string> ParseTargetUrl(const std::string& url) {
 
 Result<std::chrono::milliseconds, std::string> ParseDuration(const std::string& text) {
   std::size_t digits = 0;
-  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) != 0 ||
-                                  text[digits] == '.')) {
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) != 0 || text[digits] == '.')) {
     ++digits;
   }
   const std::string unit = text.substr(digits);

@@ -43,19 +43,19 @@ TEST(LoadgenOptionsTest, ParsesEveryForm) {
 }
 
 TEST(LoadgenOptionsTest, RejectsMistakes) {
-  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {"--connections", "0"},
-           {"--rate", "fast"},
-           {"--rate", "0"},
-           {"--duration", "10x"},
-           {"--duration", "0"},
-           {"--mix", "encrypt"},
-           {"--bogus", "1"},
-           {"--insecure=yes"},
-           {"--threads", "4", "--connections", "2"},
-           {"--insecure", "--ca-file", "ca.pem"},
-           {"stray"},
-           {"--json"}}) {
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"--connections", "0"},
+                                             {"--rate", "fast"},
+                                             {"--rate", "0"},
+                                             {"--duration", "10x"},
+                                             {"--duration", "0"},
+                                             {"--mix", "encrypt"},
+                                             {"--bogus", "1"},
+                                             {"--insecure=yes"},
+                                             {"--threads", "4", "--connections", "2"},
+                                             {"--insecure", "--ca-file", "ca.pem"},
+                                             {"stray"},
+                                             {"--json"}}) {
     EXPECT_FALSE(Parse(bad).ok()) << bad[0];
   }
   EXPECT_FALSE(ParseOptions({"--key-id", "k"}).ok());

@@ -58,12 +58,10 @@ nlohmann::json ResultJson(const Stats& stats, const Options& options, double sec
   for (Op op : kAllOps) {
     if (options.mix.Weight(op) > 0) ops[std::string(OpName(op))] = OpJson(stats.op(op), seconds);
   }
-  nlohmann::json out = {{"config", ConfigJson(options)},
-                        {"duration_s", seconds},
-                        {"total", OpJson(stats.Total(), seconds)},
-                        {"ops", ops},
-                        {"errors", Counts(stats.errors)},
-                        {"transport_errors", Counts(stats.transport)}};
+  nlohmann::json out = {
+      {"config", ConfigJson(options)},           {"duration_s", seconds},
+      {"total", OpJson(stats.Total(), seconds)}, {"ops", ops},
+      {"errors", Counts(stats.errors)},          {"transport_errors", Counts(stats.transport)}};
   if (options.rate) {
     out["open_loop"] = {{"scheduled", static_cast<std::uint64_t>(*options.rate * seconds + 0.5)},
                         {"max_queue", stats.max_queue}};

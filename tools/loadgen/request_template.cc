@@ -16,11 +16,10 @@ const std::vector<std::string>& SignedNames() {
 constexpr std::string_view kSignedHeaderList = "content-type;host;x-amz-date";
 
 nlohmann::json RequestMetadata(const BodyParams& p, std::string_view kms_operation, bool key_arn) {
-  nlohmann::json md = {
-      {"awsPrincipalArn", "arn:aws:iam::123456789012:user/xks-loadgen"},
-      {"kmsOperation", kms_operation},
-      {"kmsRequestId", "xks-loadgen-" + p.tag + "-" +
-                           std::string(RequestTemplate::kRequestIdSlot)}};
+  nlohmann::json md = {{"awsPrincipalArn", "arn:aws:iam::123456789012:user/xks-loadgen"},
+                       {"kmsOperation", kms_operation},
+                       {"kmsRequestId", "xks-loadgen-" + p.tag + "-" +
+                                            std::string(RequestTemplate::kRequestIdSlot)}};
   if (key_arn) {
     md["kmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   }
@@ -84,7 +83,8 @@ std::string HealthBody(const BodyParams& p) {
   return nlohmann::json{{"requestMetadata", md}}.dump();
 }
 
-TemplateSet MakeTemplates(const BodyParams& p, std::string_view prefix, std::string_view host_header,
+TemplateSet MakeTemplates(const BodyParams& p, std::string_view prefix,
+                          std::string_view host_header,
                           const std::vector<std::string>& encrypt_answers) {
   TemplateSet set;
   const std::string host(host_header);
@@ -131,8 +131,8 @@ void RequestSigner::Build(RequestTemplate& t, std::uint64_t request_number,
     }
   }
   t.signed_[2].value = amz_date_;
-  const std::string canonical = auth::CanonicalRequest("POST", t.target_, t.signed_, SignedNames(),
-                                                       Sha256Hex(t.body_));
+  const std::string canonical =
+      auth::CanonicalRequest("POST", t.target_, t.signed_, SignedNames(), Sha256Hex(t.body_));
   const Sha256Digest signature =
       auth::ComputeSignature(signing_key_.span(), auth::StringToSign(amz_date_, scope_, canonical));
   out.clear();

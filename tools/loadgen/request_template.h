@@ -64,7 +64,8 @@ std::string HealthBody(const BodyParams& p);
 /// Per operation, the templates a worker cycles through: one each for encrypt, metadata and
 /// health; one decrypt per answer in `encrypt_answers` (none if that is empty).
 using TemplateSet = std::array<std::vector<RequestTemplate>, kOpCount>;
-TemplateSet MakeTemplates(const BodyParams& p, std::string_view prefix, std::string_view host_header,
+TemplateSet MakeTemplates(const BodyParams& p, std::string_view prefix,
+                          std::string_view host_header,
                           const std::vector<std::string>& encrypt_answers);
 
 /// Signs templates for one access key (AWS4-HMAC-SHA256, service kms-xks-proxy).

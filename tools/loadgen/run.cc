@@ -125,10 +125,11 @@ int RunLoad(const Options& o, const SecretBytes& secret, std::ostream& out, std:
   if (o.mix.Weight(Op::kDecrypt) > 0) {
     params.tag = "setup";
     RequestSigner signer(o.access_key_id, secret, o.region);
-    auto primed = PrimeEncrypts(
-        target, MakeTemplates(params, o.target.prefix, o.target.HostHeader(),
-                      {})[static_cast<std::size_t>(Op::kEncrypt)].front(),
-        signer, kPrimeEncrypts, o.timeout);
+    auto primed = PrimeEncrypts(target,
+                                MakeTemplates(params, o.target.prefix, o.target.HostHeader(),
+                                              {})[static_cast<std::size_t>(Op::kEncrypt)]
+                                    .front(),
+                                signer, kPrimeEncrypts, o.timeout);
     if (!primed) {
       err << "xks-loadgen: the start-up encrypts (for the decrypts of the mix) failed: "
           << primed.error() << "\n";

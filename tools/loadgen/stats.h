@@ -28,7 +28,7 @@ struct Stats {
   std::array<OpStats, kOpCount> ops;
   std::map<std::string, std::uint64_t> errors;     // errorName (or "HTTP <status>") -> count
   std::map<std::string, std::uint64_t> transport;  // kind ("connect", "timeout", ...) -> count
-  std::uint64_t answered = 0;  // every answer, warm-up included (for the progress rate)
+  std::uint64_t answered = 0;   // every answer, warm-up included (for the progress rate)
   std::uint64_t max_queue = 0;  // open loop: most requests waiting for a connection at once
 
   OpStats& op(Op o) { return ops[static_cast<std::size_t>(o)]; }

@@ -105,8 +105,8 @@ void Worker::Next(Connection& c) {
 void Worker::Dispatch(Connection& c, Clock::time_point intended) {
   const Op op = plan_.mix_cycle[next_op_++ % plan_.mix_cycle.size()];
   auto& candidates = templates_[static_cast<std::size_t>(op)];
-  RequestTemplate& t = candidates[next_template_[static_cast<std::size_t>(op)]++ %
-                                  candidates.size()];
+  RequestTemplate& t =
+      candidates[next_template_[static_cast<std::size_t>(op)]++ % candidates.size()];
   c.in_flight = InFlight{op, intended};
   signer_.Build(t, ++request_number_, std::chrono::system_clock::now(), c.out());
   ++busy_;

@@ -82,8 +82,8 @@ class Worker final : public ConnectionOwner {
   std::uint64_t request_number_ = 0;
   boost::asio::io_context io_;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::deque<Connection*> idle_;               // FIFO: every connection stays in use and warm
-  std::deque<Clock::time_point> waiting_;      // open loop: due requests with no free connection
+  std::deque<Connection*> idle_;           // FIFO: every connection stays in use and warm
+  std::deque<Clock::time_point> waiting_;  // open loop: due requests with no free connection
   std::optional<OpenLoopSchedule> schedule_;
   std::uint64_t next_k_ = 0;
   int busy_ = 0;
