@@ -10,9 +10,7 @@ e2e_config_init
 e2e_add_tenant alpha /alpha
 xksctl key create alpha lg >/dev/null
 e2e_start_proxy
-secret_file="$E2E_DIR/secrets/loadgen.secret"
-printf '%s' "$ALPHA_SECRET" > "$secret_file"
-chmod 600 "$secret_file"
+e2e_secret_file loadgen "$ALPHA_SECRET"
 
 # loadgen NAME ARGS...: runs xks-loadgen, JSON to $E2E_DIR/NAME.json, stderr to NAME.err; sets rc.
 loadgen() {
@@ -40,7 +38,7 @@ expect_clean() {
   echo "  $name: $(jq -c '{rps: .total.rps, latency_us: .total.latency_us}' "$json")"
 }
 
-loadgen closed --connections 4 --duration 1s --secret-file "$secret_file"
+loadgen closed --connections 4 --duration 1s --secret-file "$SECRET_FILE"
 expect_clean closed encrypt decrypt metadata
 [[ "$(jq -r .config.mode "$E2E_DIR/closed.json")" == closed ]] || fail "closed: mode"
 pass "closed loop, default mix: every operation answered, no errors"
