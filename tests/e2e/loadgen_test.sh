@@ -19,7 +19,7 @@ loadgen() {
   "$XKS_LOADGEN_BIN" --url "$ENDPOINT/alpha" --key-id lg --access-key-id "$ALPHA_AKID" \
     --ca-file "$E2E_DIR/tls-cert.pem" --warmup 200ms --json "$E2E_DIR/$name.json" "$@" \
     >"$E2E_DIR/$name.out" 2>"$E2E_DIR/$name.err" || rc=$?
-  ! grep -qF "$ALPHA_SECRET" "$E2E_DIR/$name.json" "$E2E_DIR/$name.out" "$E2E_DIR/$name.err" \
+  ! grep -qsF "$ALPHA_SECRET" "$E2E_DIR/$name.json" "$E2E_DIR/$name.out" "$E2E_DIR/$name.err" \
     || fail "$name: the secret appears in the output"
 }
 
