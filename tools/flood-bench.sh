@@ -48,11 +48,9 @@ e2e_config_init
 e2e_add_tenant alpha /alpha
 xksctl key create alpha bench >/dev/null
 e2e_start_proxy
-secret_file="$E2E_DIR/secrets/bench.secret"
-printf '%s' "$ALPHA_SECRET" > "$secret_file"
-chmod 600 "$secret_file"
+e2e_secret_file bench "$ALPHA_SECRET"
 "$bench" --port "$PORT" --ca-file "$E2E_DIR/tls-cert.pem" --prefix /alpha --key bench \
-  --access-key-id "$ALPHA_AKID" --secret-file "$secret_file" "$@"
+  --access-key-id "$ALPHA_AKID" --secret-file "$SECRET_FILE" "$@"
 e2e_stop_proxy
 records="$(cat "$E2E_DIR"/audit/audit-*.jsonl | wc -l)"
 bytes="$(cat "$E2E_DIR"/audit/audit-*.jsonl | wc -c)"

@@ -165,6 +165,15 @@ e2e_add_tenant() {
   printf -v "${var}_SECRET" '%s' "$(cat "$(jq -r .credential.secret_file <<<"$out")")"
 }
 
+# e2e_secret_file NAME VALUE: writes VALUE (a SigV4 secret) to $E2E_DIR/secrets/NAME.secret with
+# mode 0600, as base/secret_file requires, for clients that read the secret from a file; sets
+# SECRET_FILE.
+e2e_secret_file() {
+  SECRET_FILE="$E2E_DIR/secrets/$1.secret"
+  (umask 077 && printf '%s' "$2" > "$SECRET_FILE")
+  chmod 600 "$SECRET_FILE"
+}
+
 # e2e_new_credential TENANT: sets NEW_AKID and NEW_SECRET.
 e2e_new_credential() {
   local out

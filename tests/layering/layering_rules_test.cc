@@ -127,6 +127,9 @@ TEST(LayeringRulesTest, BeastAndAsioOnlyInTheServer) {
             RuleList{"beast-outside-server"});
   EXPECT_EQ(Rules(Check("tools/xksctl/other.cc", "#include <boost/asio/ip/tcp.hpp>")),
             RuleList{"beast-outside-server"});
+  EXPECT_TRUE(Check("tools/loadgen/connection.h", "#include <boost/beast/http.hpp>").empty());
+  EXPECT_EQ(Rules(Check("tools/loadgenerator.cc", "#include <boost/asio.hpp>")),
+            RuleList{"beast-outside-server"});
 }
 
 TEST(LayeringRulesTest, BaseUsesNoThirdPartyLibraryButOpenSsl) {
