@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <string>
 #include <utility>
 
@@ -75,7 +76,15 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       auth_failures_(options_.auth_failures, options_.clock) {}
 
 HttpResponse XksService::Handle(const HttpRequest& request) {
-  RequestContext ctx;
+  std::promise<HttpResponse> answered;
+  std::future<HttpResponse> response = answered.get_future();
+  HandleAsync(request, [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
+  return response.get();
+}
+
+void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
+  auto shared = std::make_shared<RequestContext>();
+  RequestContext& ctx = *shared;
   ctx.start = options_.clock();
   ctx.registry = registry_();
   if (!ctx.registry) {
@@ -90,9 +99,7 @@ HttpResponse XksService::Handle(const HttpRequest& request) {
   ctx.limits = RequestLimits{config.api.max_plaintext_bytes, config.api.max_ciphertext_bytes,
                              config.api.max_aad_bytes, config.api.max_arn_chars};
   HttpResponse response = Process(request, ctx);
-  Finish(ctx, response);
-  response.authenticated = ctx.authenticated;
-  return response;
+  Finish(std::move(shared), std::move(response), std::move(respond));
 }
 
 bool XksService::LikelyAuthentic(const HttpRequest& request) const {
@@ -195,7 +202,9 @@ ProxyResult<HttpResponse> XksService::RunOperation(RequestContext& ctx) {
   return Fail(MakeError(ErrorName::kInternal, "Internal error."));
 }
 
-void XksService::Finish(RequestContext& ctx, HttpResponse& response) {
+void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse response,
+                        Respond respond) {
+  RequestContext& ctx = *shared;
   audit::AuditEvent& ev = ctx.event;
   // The one status the errorName table cannot express: 405 for a valid path with another method
   // (spec "API operations": MUST reject with 405). The body keeps a spec errorName.
@@ -206,23 +215,42 @@ void XksService::Finish(RequestContext& ctx, HttpResponse& response) {
   }
   ev.hsm_latency = Micros(ctx.hsm_time);
   ev.total_latency = Micros(options_.clock() - ctx.start);
+  response.authenticated = ctx.authenticated;
 
-  bool audit_failed = false;
   if (!ctx.authenticated) {
     // Nothing but a refusal can happen before authentication, and no key material waits on its
     // record: queue it, so a flood of unsigned requests never holds a worker for a disk flush.
     RecordRefusal(ev);
-  } else if (auto appended = audit_.Append(ev); !appended.ok()) {
-    audit_failed = true;
-    // Fail closed: no key material result leaves without its audit record.
-    if (ctx.key_operation && response.status == 200) {
-      response =
-          ErrorResponse(MakeError(ErrorName::kInternal, "The request could not be audited."));
-      ctx.log_detail = "audit append failed: " + appended.error().log_detail;
-    }
+    Log(ctx, response.status, false);
+    respond(std::move(response));
+    return;
   }
-  logger_.Log(AccessLogLevel(response.status, audit_failed),
-              AccessLogLine(ctx, response.status, audit_failed));
+  const audit::AuditEvent& event = ctx.event;
+  audit_.AppendAsync(event, [this, shared = std::move(shared), response = std::move(response),
+                             respond = std::move(respond)](
+                                ProxyResult<std::uint64_t> appended) mutable {
+    // On the audit writer's thread (or this one): respond first, then the log line.
+    const bool audit_failed = !appended.ok();
+    if (audit_failed) {
+      // Fail closed: no key material result leaves without its audit record.
+      if (shared->key_operation && response.status == 200) {
+        const bool authenticated = response.authenticated;
+        response = ErrorResponse(appended.error().name == ErrorName::kThrottling
+                                     ? appended.error()
+                                     : MakeError(ErrorName::kInternal,
+                                                 "The request could not be audited."));
+        response.authenticated = authenticated;
+      }
+      shared->log_detail = "audit append failed: " + appended.error().log_detail;
+    }
+    const int status = response.status;
+    respond(std::move(response));
+    Log(*shared, status, audit_failed);
+  });
+}
+
+void XksService::Log(const RequestContext& ctx, int status, bool audit_failed) {
+  logger_.Log(AccessLogLevel(status, audit_failed), AccessLogLine(ctx, status, audit_failed));
 }
 
 void XksService::RecordRefusal(const audit::AuditEvent& event) {

@@ -20,7 +20,8 @@
 // operations.h (one file per operation), key_version.h (the shared key preamble),
 // key_attribute_cache.h, backend_errors.h (HSM failure → client error), access_log.h.
 //
-// Thread safety: Handle may be called concurrently from any number of worker threads. Never throws.
+// Thread safety: Handle and HandleAsync may be called concurrently from any number of worker
+// threads. Never throws.
 
 #include <functional>
 #include <memory>
@@ -61,8 +62,17 @@ class XksService {
   XksService(RegistryProvider registry, KeyBackend& backend, RequestAuthenticator& authenticator,
              audit::AuditSink& audit, HealthMonitor& health, XksServiceOptions options);
 
+  /// Completes one request with its response; called exactly once, from any thread.
+  using Respond = std::function<void(HttpResponse)>;
+
   /// Answers one request. Errors are answered with the spec's status and a compact JSON body
-  /// {"errorName","errorMessage"}; 405 carries "Allow: POST".
+  /// {"errorName","errorMessage"}; 405 carries "Allow: POST". An authenticated request's answer
+  /// waits for its audit record (AuditSink::AppendAsync): `respond` is called by the group commit
+  /// that makes the record durable, so no thread waits for the flush. Refusals before
+  /// authentication are queued without waiting, and answered on the calling thread.
+  void HandleAsync(const HttpRequest& request, Respond respond);
+
+  /// HandleAsync, waiting for the response on the calling thread (tests, tools).
   HttpResponse Handle(const HttpRequest& request);
 
   /// A cheap guess, before any work is queued, whether `request` will authenticate: true when its
@@ -77,7 +87,10 @@ class XksService {
   ProxyResult<HttpResponse> Dispatch(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
-  void Finish(RequestContext& ctx, HttpResponse& response);
+  // Records the outcome (audit, access log) and responds, at once or once the record is durable.
+  void Finish(std::shared_ptr<RequestContext> ctx, HttpResponse response, Respond respond);
+  // The access log line, after the audit outcome is known.
+  void Log(const RequestContext& ctx, int status, bool audit_failed);
   void RecordRefusal(const audit::AuditEvent& event);
 
   const RegistryProvider registry_;

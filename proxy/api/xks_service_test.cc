@@ -851,6 +851,68 @@ TEST_F(XksServiceTest, AuditFailureFailsKeyOperationsClosed) {
   EXPECT_NE(logger_.lines().back().find("audit=FAILED"), std::string::npos);
 }
 
+XksServiceOptions Options(ManualClock& clock, Logger& logger) {
+  XksServiceOptions options;
+  options.clock = clock.AsFunction();
+  options.logger = &logger;
+  return options;
+}
+
+// An AuditSink whose AppendAsync completes only when the test says so (the group commit).
+class DeferredAuditSink : public audit::AuditSink {
+ public:
+  ProxyResult<std::uint64_t> Append(const audit::AuditEvent&) override { return 1; }
+  void AppendNoWait(audit::AuditEvent) override { ++queued; }
+  bool Healthy() const override { return true; }
+  void AppendAsync(const audit::AuditEvent&, AppendCallback done) override {
+    pending.push_back(std::move(done));
+  }
+  std::vector<AppendCallback> pending;
+  int queued = 0;
+};
+
+TEST_F(XksServiceTest, AKeyOperationIsAnsweredByTheFlushThatMakesItsRecordDurable) {
+  DeferredAuditSink sink;
+  XksService service([this] { return registry_; }, backend_, auth_, sink, *health_,
+                     Options(clock_, logger_));
+  std::vector<HttpResponse> answers;
+  auto respond = [&answers](HttpResponse r) { answers.push_back(std::move(r)); };
+  const std::string path = "/acme/kms/xks/v1/keys/k1/encrypt";
+  for (int i = 0; i < 3; ++i) {
+    service.HandleAsync(Request("acme", path, EncryptBody("x").dump()), respond);
+  }
+  // HandleAsync returned three times with no answer: each request waits as a pending record.
+  ASSERT_EQ(sink.pending.size(), 3u);
+  EXPECT_TRUE(answers.empty());
+  sink.pending[0](std::uint64_t{7});
+  sink.pending[1](Fail(MakeError(ErrorName::kInternal, "audit log unavailable", "disk full")));
+  sink.pending[2](Fail(MakeError(ErrorName::kThrottling, "audit log busy", "queue full")));
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_EQ(answers[0].status, 200) << answers[0].body;
+  EXPECT_TRUE(answers[0].authenticated);
+  ExpectError(answers[1], 500, "InternalException");  // fail closed: no record, no ciphertext
+  EXPECT_EQ(answers[1].body.find("ciphertext"), std::string::npos);
+  ExpectError(answers[2], 429, "ThrottlingException");
+  EXPECT_NE(logger_.lines().back().find("audit=FAILED"), std::string::npos);
+}
+
+TEST_F(XksServiceTest, ARefusalBeforeAuthenticationIsAnsweredWithoutWaitingForTheDisk) {
+  DeferredAuditSink sink;
+  XksService service([this] { return registry_; }, backend_, auth_, sink, *health_,
+                     Options(clock_, logger_));
+  std::vector<HttpResponse> answers;
+  HttpRequest unsigned_request = Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", "{}");
+  unsigned_request.headers.pop_back();  // no X-Test-Access-Key: authentication fails
+  unsigned_request.headers.pop_back();
+  service.HandleAsync(unsigned_request, [&answers](HttpResponse r) {
+    answers.push_back(std::move(r));
+  });
+  ASSERT_EQ(answers.size(), 1u);
+  ExpectError(answers[0], 401, "AuthenticationFailedException");
+  EXPECT_TRUE(sink.pending.empty());
+  EXPECT_EQ(sink.queued, 1);
+}
+
 TEST_F(XksServiceTest, OneInfoLinePerRequest) {
   EncryptOk("acme", "k1", "x");
   ASSERT_EQ(logger_.lines().size(), 1u);

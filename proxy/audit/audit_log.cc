@@ -31,6 +31,7 @@ std::string Describe(const SystemError& failure) {
 
 struct AuditLog::Pending {
   EventTemplate tmpl;  // serialised by the appending thread, off the single writer thread
+  AppendCallback callback;  // AppendAsync: completes the request instead of a waiting thread
   bool done = false;
   std::string refusal;  // why the record was refused (log detail); "" once it is written
   std::uint64_t seq = 0;
@@ -247,7 +248,7 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
       p->refusal = refusal;
       if (refusal.empty()) {
         ++stats_.records_written;
-      } else if (item.owned) {
+      } else if (item.owned && !p->callback) {
         ++stats_.dropped_no_wait;
       } else {
         ++stats_.failed_appends;
@@ -257,7 +258,17 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
     stats_.last_seq = seq_;
   }
   done_cv_.notify_all();
-  batch.clear();  // frees AppendNoWait entries; Append entries live on their callers' stacks
+  // Outside the lock: a callback may append again (or take locks of its own).
+  for (QueueItem& item : batch) {
+    Pending* p = item.pending;
+    if (!p->callback) continue;
+    if (p->refusal.empty()) {
+      p->callback(p->seq);
+    } else {
+      p->callback(Fail(MakeError(ErrorName::kInternal, "audit log unavailable", p->refusal)));
+    }
+  }
+  batch.clear();  // frees AppendNoWait/AppendAsync entries; Append's live on their callers' stacks
 }
 
 void AuditLog::UpdateHealth() {
@@ -401,6 +412,27 @@ void AuditLog::AppendNoWait(AuditEvent event) {
   std::lock_guard lock(mu_);
   if (stop_ || queue_.size() >= kMaxQueued) {
     ++stats_.dropped_no_wait;
+    return;
+  }
+  queue_.push_back(QueueItem{raw, std::move(owned)});
+  work_cv_.notify_one();
+}
+
+void AuditLog::AppendAsync(const AuditEvent& event, AppendCallback done) {
+  auto owned = std::make_unique<Pending>();
+  owned->tmpl = PrepareEventBody(config_.instance_id, event);
+  owned->callback = std::move(done);
+  Pending* raw = owned.get();
+  std::unique_lock lock(mu_);
+  if (stop_ || queue_.size() >= kMaxQueued) {
+    ++stats_.failed_appends;
+    const bool stopped = stop_;
+    lock.unlock();
+    // A full queue means the disk is far behind the requests: shed them instead of holding
+    // their memory (no response leaves without its record either way).
+    raw->callback(Fail(stopped ? MakeError(ErrorName::kInternal, "audit log unavailable", kClosed)
+                               : MakeError(ErrorName::kThrottling, "audit log busy",
+                                           "audit queue full")));
     return;
   }
   queue_.push_back(QueueItem{raw, std::move(owned)});

@@ -1,7 +1,9 @@
 #pragma once
 // AuditLog: the production AuditSink. One writer thread owns the files, the hash chain and the
-// checkpoints; appenders queue events and block until their record is durable (group commit:
-// everything queued since the last sync goes out in one write + fdatasync). Format and rules:
+// checkpoints; appenders queue events and either block until their record is durable (Append) or
+// are called back by the writer once it is (AppendAsync: the request path, where a request waiting
+// for its record holds no thread). Group commit: everything queued since the last sync goes out in
+// one write + fdatasync, so one flush completes every request waiting for it. Format and rules:
 // docs/audit-format.md.
 //
 // Failure model: if a write or sync fails, the records of that batch are NOT acknowledged
@@ -77,6 +79,8 @@ class AuditLog final : public AuditSink {
   ProxyResult<std::uint64_t> Append(const AuditEvent& event) override;
   /// See AuditSink. Unbounded growth is prevented by dropping (and counting) beyond 65536 queued.
   void AppendNoWait(AuditEvent event) override;
+  /// Completed by the writer thread once the record's batch is durable (or refused).
+  void AppendAsync(const AuditEvent& event, AppendCallback done) override;
   /// False while writes fail, the signer is failing beyond its grace, or after Close().
   bool Healthy() const override;
 
@@ -97,7 +101,7 @@ class AuditLog final : public AuditSink {
   struct Pending;
   struct QueueItem {
     Pending* pending = nullptr;
-    std::unique_ptr<Pending> owned;  // AppendNoWait
+    std::unique_ptr<Pending> owned;  // AppendNoWait and AppendAsync
   };
 
   AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps);

@@ -321,10 +321,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     auto job = [self = Self(), request, seq, deadline, abandoned] {
       // A job that waited past its budget has already been answered 503 (or soon will be).
       if (abandoned->load() || Clock::now() >= deadline) return;
-      HttpResponse response = self->server_.handler_(*request);
-      net::post(self->executor_, [self, seq, response = std::move(response)]() mutable {
-        self->OnHandlerDone(seq, std::move(response));
-      });
+      self->server_.handler_(*request, self->MakeRespond(seq));
     };
     if (!server_.pool_->TrySubmit(std::move(job), priority)) {
       server_.throttled_.fetch_add(1);
@@ -336,6 +333,22 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     abandoned_ = std::move(abandoned);
     budget_timer_.expires_at(deadline);
     budget_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnBudgetExpired, Self(), seq));
+  }
+
+  // The handler's way back to this connection, from any thread. It holds the session weakly (a
+  // response that never comes must not keep a connection open) and the server's gate (after
+  // Shutdown nothing may be posted any more).
+  Respond MakeRespond(std::uint64_t seq) {
+    return [gate = server_.gate_, weak = std::weak_ptr<HttpSession>(Self()),
+            seq](HttpResponse response) {
+      std::lock_guard lock(gate->mutex);
+      if (!gate->open) return;
+      auto self = weak.lock();
+      if (!self) return;
+      net::post(self->executor_, [self, seq, response = std::move(response)]() mutable {
+        self->OnHandlerDone(seq, std::move(response));
+      });
+    };
   }
 
   void OnHandlerDone(std::uint64_t seq, HttpResponse response) {

@@ -149,6 +149,10 @@ void ServerImpl::Shutdown(std::chrono::milliseconds grace) {
   ioc_.stop();
   for (auto& thread : io_threads_) thread.join();
   io_threads_.clear();
+  {
+    std::lock_guard gate(gate_->mutex);
+    gate_->open = false;
+  }
   LogInfo(kComponent, "stopped");
 }
 
@@ -182,9 +186,18 @@ Server::Stats ServerImpl::GetStats() const {
   return stats;
 }
 
-Server::Server(ServerOptions options, Handler handler, RejectionObserver observer)
+Server::Server(ServerOptions options, AsyncHandler handler, RejectionObserver observer)
     : impl_(std::make_unique<ServerImpl>(std::move(options), std::move(handler),
                                          std::move(observer))) {}
+
+Server::Server(ServerOptions options, Handler handler, RejectionObserver observer)
+    : Server(std::move(options),
+             handler ? AsyncHandler([handler = std::move(handler)](const HttpRequest& request,
+                                                                   const Respond& respond) {
+               respond(handler(request));
+             })
+                     : AsyncHandler(),
+             std::move(observer)) {}
 
 Server::~Server() { impl_->Shutdown(std::chrono::milliseconds(0)); }
 

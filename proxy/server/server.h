@@ -87,6 +87,18 @@ struct ServerOptions {
 /// time budget (the client then already got 503).
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+/// Completes one request: hands its response back to the connection. Callable from any thread,
+/// at any time, once; cheap (it posts to the connection's strand). A response after the time
+/// budget (the client already got 503) or after Shutdown is dropped.
+using Respond = std::function<void(HttpResponse)>;
+
+/// A handler that need not hold its worker until the response exists: it starts the work on the
+/// worker thread and returns, and `respond` completes the request later, from whatever thread
+/// finishes it (an HSM executor, the audit writer's group commit). A request in flight then costs
+/// its state, not a thread. Must not throw. The request is valid only during the call (copy what
+/// the rest of the work needs). May be called concurrently from all worker threads.
+using AsyncHandler = std::function<void(const HttpRequest&, Respond)>;
+
 /// Called (on an I/O thread; must not block or throw) for every request the server answers itself
 /// without the handler: throttled (429), timed out (503), too large (413/431), malformed HTTP
 /// (400, 417). `partial_request` holds whatever was parsed (possibly only the connection info; the
@@ -104,6 +116,7 @@ class ServerImpl;  // server.cc
 class Server {
  public:
   Server(ServerOptions options, Handler handler, RejectionObserver observer = {});
+  Server(ServerOptions options, AsyncHandler handler, RejectionObserver observer = {});
   /// Calls Shutdown(0 ms) if still running.
   ~Server();
   Server(const Server&) = delete;

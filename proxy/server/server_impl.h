@@ -37,9 +37,17 @@ using tcp = net::ip::tcp;
 
 inline constexpr std::string_view kServerLogComponent = "server";
 
+// What a Respond holds of the server: responses may arrive from other threads after Shutdown has
+// stopped the I/O threads, when posting to the io_context (or touching a session) is no longer
+// allowed. Shutdown closes the gate once its threads are joined; a late response is dropped.
+struct ResponseGate {
+  std::mutex mutex;
+  bool open = true;
+};
+
 class ServerImpl {
  public:
-  ServerImpl(ServerOptions options, Handler handler, RejectionObserver observer)
+  ServerImpl(ServerOptions options, AsyncHandler handler, RejectionObserver observer)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         observer_(std::move(observer)),
@@ -58,7 +66,8 @@ class ServerImpl {
   void Reject(const HttpRequest& partial, const Error& error, int status) const;
 
   const ServerOptions options_;
-  const Handler handler_;
+  const AsyncHandler handler_;
+  const std::shared_ptr<ResponseGate> gate_ = std::make_shared<ResponseGate>();
   const RejectionObserver observer_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> requests_{0}, throttled_{0}, timed_out_{0}, rejected_{0};

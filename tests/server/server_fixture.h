@@ -96,14 +96,26 @@ class ServerTest : public ::testing::Test {
     return options;
   }
 
+  // Through the synchronous Handler constructor (the server adapts it).
   void StartServer(ServerOptions options, Handler handler = Echo) {
-    server_ = std::make_unique<Server>(
-        std::move(options), std::move(handler),
-        [this](const HttpRequest& request, const Error& error, int status) {
-          std::lock_guard lock(rejections_mutex_);
-          rejections_.push_back(
-              {request.target, error.name, status, !request.body.empty(), error.message});
-        });
+    server_ = std::make_unique<Server>(std::move(options), std::move(handler), Observer());
+    AssertStarted();
+  }
+
+  void StartServer(ServerOptions options, AsyncHandler handler) {
+    server_ = std::make_unique<Server>(std::move(options), std::move(handler), Observer());
+    AssertStarted();
+  }
+
+  RejectionObserver Observer() {
+    return [this](const HttpRequest& request, const Error& error, int status) {
+      std::lock_guard lock(rejections_mutex_);
+      rejections_.push_back(
+          {request.target, error.name, status, !request.body.empty(), error.message});
+    };
+  }
+
+  void AssertStarted() {
     auto started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.error().ToString();
     ASSERT_NE(server_->port(), 0);
