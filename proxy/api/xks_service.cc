@@ -226,27 +226,27 @@ void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse res
     return;
   }
   const audit::AuditEvent& event = ctx.event;
-  audit_.AppendAsync(event, [this, shared = std::move(shared), response = std::move(response),
-                             respond = std::move(respond)](
-                                ProxyResult<std::uint64_t> appended) mutable {
-    // On the audit writer's thread (or this one): respond first, then the log line.
-    const bool audit_failed = !appended.ok();
-    if (audit_failed) {
-      // Fail closed: no key material result leaves without its audit record.
-      if (shared->key_operation && response.status == 200) {
-        const bool authenticated = response.authenticated;
-        response = ErrorResponse(appended.error().name == ErrorName::kThrottling
-                                     ? appended.error()
-                                     : MakeError(ErrorName::kInternal,
-                                                 "The request could not be audited."));
-        response.authenticated = authenticated;
-      }
-      shared->log_detail = "audit append failed: " + appended.error().log_detail;
-    }
-    const int status = response.status;
-    respond(std::move(response));
-    Log(*shared, status, audit_failed);
-  });
+  audit_.AppendAsync(
+      event, [this, shared = std::move(shared), response = std::move(response),
+              respond = std::move(respond)](ProxyResult<std::uint64_t> appended) mutable {
+        // On the audit writer's thread (or this one): respond first, then the log line.
+        const bool audit_failed = !appended.ok();
+        if (audit_failed) {
+          // Fail closed: no key material result leaves without its audit record.
+          if (shared->key_operation && response.status == 200) {
+            const bool authenticated = response.authenticated;
+            response = ErrorResponse(
+                appended.error().name == ErrorName::kThrottling
+                    ? appended.error()
+                    : MakeError(ErrorName::kInternal, "The request could not be audited."));
+            response.authenticated = authenticated;
+          }
+          shared->log_detail = "audit append failed: " + appended.error().log_detail;
+        }
+        const int status = response.status;
+        respond(std::move(response));
+        Log(*shared, status, audit_failed);
+      });
 }
 
 void XksService::Log(const RequestContext& ctx, int status, bool audit_failed) {

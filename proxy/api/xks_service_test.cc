@@ -904,9 +904,8 @@ TEST_F(XksServiceTest, ARefusalBeforeAuthenticationIsAnsweredWithoutWaitingForTh
   HttpRequest unsigned_request = Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", "{}");
   unsigned_request.headers.pop_back();  // no X-Test-Access-Key: authentication fails
   unsigned_request.headers.pop_back();
-  service.HandleAsync(unsigned_request, [&answers](HttpResponse r) {
-    answers.push_back(std::move(r));
-  });
+  service.HandleAsync(unsigned_request,
+                      [&answers](HttpResponse r) { answers.push_back(std::move(r)); });
   ASSERT_EQ(answers.size(), 1u);
   ExpectError(answers[0], 401, "AuthenticationFailedException");
   EXPECT_TRUE(sink.pending.empty());

@@ -30,7 +30,7 @@ std::string Describe(const SystemError& failure) {
 }  // namespace
 
 struct AuditLog::Pending {
-  EventTemplate tmpl;  // serialised by the appending thread, off the single writer thread
+  EventTemplate tmpl;       // serialised by the appending thread, off the single writer thread
   AppendCallback callback;  // AppendAsync: completes the request instead of a waiting thread
   bool done = false;
   std::string refusal;  // why the record was refused (log detail); "" once it is written
@@ -241,6 +241,9 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
     }
   }
   UpdateHealth();
+  // AppendAsync completions, taken out before `done` is set: an Append entry lives on its
+  // caller's stack and may be gone as soon as its thread sees `done`.
+  std::vector<std::pair<AppendCallback, ProxyResult<std::uint64_t>>> completions;
   {
     std::lock_guard lock(mu_);
     for (QueueItem& item : batch) {
@@ -253,21 +256,20 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
       } else {
         ++stats_.failed_appends;
       }
+      if (p->callback) {
+        completions.emplace_back(
+            std::move(p->callback),
+            refusal.empty()
+                ? ProxyResult<std::uint64_t>(p->seq)
+                : Fail(MakeError(ErrorName::kInternal, "audit log unavailable", refusal)));
+      }
       p->done = true;
     }
     stats_.last_seq = seq_;
   }
   done_cv_.notify_all();
   // Outside the lock: a callback may append again (or take locks of its own).
-  for (QueueItem& item : batch) {
-    Pending* p = item.pending;
-    if (!p->callback) continue;
-    if (p->refusal.empty()) {
-      p->callback(p->seq);
-    } else {
-      p->callback(Fail(MakeError(ErrorName::kInternal, "audit log unavailable", p->refusal)));
-    }
-  }
+  for (auto& [callback, result] : completions) callback(std::move(result));
   batch.clear();  // frees AppendNoWait/AppendAsync entries; Append's live on their callers' stacks
 }
 
@@ -430,9 +432,9 @@ void AuditLog::AppendAsync(const AuditEvent& event, AppendCallback done) {
     lock.unlock();
     // A full queue means the disk is far behind the requests: shed them instead of holding
     // their memory (no response leaves without its record either way).
-    raw->callback(Fail(stopped ? MakeError(ErrorName::kInternal, "audit log unavailable", kClosed)
-                               : MakeError(ErrorName::kThrottling, "audit log busy",
-                                           "audit queue full")));
+    raw->callback(
+        Fail(stopped ? MakeError(ErrorName::kInternal, "audit log unavailable", kClosed)
+                     : MakeError(ErrorName::kThrottling, "audit log busy", "audit queue full")));
     return;
   }
   queue_.push_back(QueueItem{raw, std::move(owned)});

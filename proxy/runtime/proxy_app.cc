@@ -239,10 +239,9 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path) {
   };
   server_ = std::make_unique<server::Server>(
       std::move(server_options),
-      server::AsyncHandler(
-          [service_ptr](const HttpRequest& request, server::Respond respond) {
-            service_ptr->HandleAsync(request, std::move(respond));
-          }),
+      server::AsyncHandler([service_ptr](const HttpRequest& request, server::Respond respond) {
+        service_ptr->HandleAsync(request, std::move(respond));
+      }),
       [this](const HttpRequest& request, const Error& error, int status) {
         OnRejected(request, error, status);
       });
