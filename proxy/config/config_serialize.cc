@@ -74,13 +74,15 @@ json SerializeHsm(const HsmConfig& h) {
   }
   json tokens = json::array();
   for (const TokenConfig& t : h.tokens) {
-    tokens.push_back({{"id", t.id},
-                      {"module", t.module_id},
-                      {"token", t.token},
-                      {"pin", SerializeSecretRef(t.pin)},
-                      {"max_sessions", t.max_sessions},
-                      {"health_check_key", t.health_check_key},
-                      {"copy_keys_to_session_objects", t.copy_keys_to_session_objects}});
+    json token = {{"id", t.id},
+                  {"module", t.module_id},
+                  {"token", t.token},
+                  {"pin", SerializeSecretRef(t.pin)},
+                  {"max_sessions", t.max_sessions},
+                  {"health_check_key", t.health_check_key},
+                  {"copy_keys_to_session_objects", t.copy_keys_to_session_objects}};
+    if (t.max_stuck_calls != 0) token["max_stuck_calls"] = t.max_stuck_calls;  // 0: the default
+    tokens.push_back(std::move(token));
   }
   return {{"modules", std::move(modules)}, {"tokens", std::move(tokens)}};
 }

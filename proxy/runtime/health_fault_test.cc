@@ -50,6 +50,7 @@ config::TokenConfig TokenOn(const testing::SoftHsmSandbox& sandbox, const std::s
   token.pin.kind = config::SecretRef::Kind::kFile;
   token.pin.where = sandbox.token(label).user_pin_file;
   token.health_check_key = "health";
+  token.max_stuck_calls = 1;  // of max_sessions 2: one stuck call already refuses new work
   return token;
 }
 
@@ -155,6 +156,27 @@ TEST_F(HealthFaultTest, OneHungTokenLeavesTheOtherActive) {
   faults_->Release();
   round_.join();
   EXPECT_EQ(monitor_->Status("beta"), HealthStatus::kActive);
+}
+
+TEST_F(HealthFaultTest, AStuckCallPastItsDeadlineMakesTheTokenRefuseNewWorkAtOnce) {
+  faults_->Hang(FaultFunction::kAllCryptoCalls, Trigger::Token("alpha"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  round_ = std::thread([this, deadline] {
+    EXPECT_TRUE(requests_->Encrypt({"alpha", "k1"}, Bytes("p"), Bytes("aad"), deadline).ok())
+        << "runs once released";
+  });
+  ASSERT_TRUE(faults_->WaitForHungCalls(1, std::chrono::seconds(30)));
+  std::this_thread::sleep_until(deadline + std::chrono::milliseconds(1));  // now it is stuck
+  auto refused = requests_->Encrypt({"alpha", "k1"}, Bytes("p"), Bytes("aad"), FarDeadline());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().name, ErrorName::kDependencyTimeout);
+  EXPECT_NE(refused.error().log_detail.find("stuck"), std::string::npos)
+      << refused.error().log_detail;
+  EXPECT_EQ(faults_->HungCalls(), 1u) << "refused without reaching the HSM";
+  EXPECT_TRUE(LiveEncrypt("beta")) << "other tokens are unaffected";
+  faults_->Release();
+  round_.join();
+  EXPECT_TRUE(LiveEncrypt("alpha"));
 }
 
 }  // namespace
