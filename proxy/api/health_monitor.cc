@@ -33,10 +33,41 @@ HealthMonitor::~HealthMonitor() { Stop(); }
 void HealthMonitor::SetTokens(std::vector<std::string> token_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   std::set<std::string, std::less<>> keep(token_ids.begin(), token_ids.end());
-  for (auto it = results_.begin(); it != results_.end();) {
-    it = keep.count(it->first) ? std::next(it) : results_.erase(it);
+  for (auto it = states_.begin(); it != states_.end();) {
+    it = keep.count(it->first) ? std::next(it) : states_.erase(it);
   }
+  // New tokens get a state at once, so live outcomes count before their first check.
+  for (const std::string& token : token_ids) states_.try_emplace(token);
   tokens_ = std::move(token_ids);
+}
+
+void HealthMonitor::CheckToken(const std::string& token) {
+  const auto start = clock_();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = states_.find(token);
+    if (it == states_.end()) return;  // removed by SetTokens since the round began
+    // Published before the call, so Status() can tell a check that hangs in the HSM.
+    it->second.check_started = start;
+  }
+  auto r = backend_.CheckTokenHealth(token, start + options_.check_timeout);
+  const auto end = clock_();
+  if (!r.ok()) {
+    logger_->Log(LogLevel::kWarning, "health check failed token=" + token +
+                                         " error=" + std::string(ErrorNameString(r.error().name)) +
+                                         " detail=" + r.error().log_detail);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // A token removed by SetTokens while it was being checked must not reappear.
+  auto it = states_.find(token);
+  if (it == states_.end()) return;
+  TokenState& state = it->second;
+  state.check_started.reset();
+  state.checked = true;
+  state.ok = r.ok();
+  state.checked_at = end;
+  state.latency = end - start;
+  if (r.ok()) state.failure_run = 0;
 }
 
 void HealthMonitor::CheckNow() {
@@ -46,20 +77,7 @@ void HealthMonitor::CheckNow() {
     std::lock_guard<std::mutex> lock(mu_);
     tokens = tokens_;
   }
-  for (const std::string& token : tokens) {
-    const auto start = clock_();
-    auto r = backend_.CheckTokenHealth(token, start + options_.check_timeout);
-    const auto end = clock_();
-    if (!r.ok()) {
-      logger_->Log(LogLevel::kWarning, "health check failed token=" + token + " error=" +
-                                           std::string(ErrorNameString(r.error().name)) +
-                                           " detail=" + r.error().log_detail);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    // A token removed by SetTokens while it was being checked must not reappear.
-    if (std::find(tokens_.begin(), tokens_.end(), token) == tokens_.end()) continue;
-    results_[token] = Result{r.ok(), end, end - start};
-  }
+  for (const std::string& token : tokens) CheckToken(token);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++rounds_;
@@ -96,14 +114,49 @@ void HealthMonitor::Loop() {
 }
 
 HealthStatus HealthMonitor::Status(std::string_view token_id) const {
+  const auto now = clock_();
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = results_.find(token_id);
-  if (it == results_.end()) return HealthStatus::kUnavailable;
-  const Result& r = it->second;
-  if (!r.ok) return HealthStatus::kUnavailable;
-  if (clock_() - r.checked_at > options_.max_age) return HealthStatus::kUnavailable;
-  if (r.latency > options_.degraded_latency) return HealthStatus::kDegraded;
+  auto it = states_.find(token_id);
+  if (it == states_.end() || !it->second.checked) return HealthStatus::kUnavailable;
+  const TokenState& s = it->second;
+  // A check still inside the HSM past its deadline has failed, whatever it returns later, unless
+  // live calls have succeeded since that deadline (then only the check's session is stuck).
+  if (s.check_started) {
+    const TimePoint overdue = *s.check_started + options_.check_timeout;
+    if (now > overdue && !(s.last_success && *s.last_success > overdue)) {
+      return HealthStatus::kUnavailable;
+    }
+  }
+  if (!s.ok) return HealthStatus::kUnavailable;
+  if (now - s.checked_at > options_.max_age) return HealthStatus::kUnavailable;
+  if (s.latency > options_.degraded_latency) return HealthStatus::kDegraded;
   return HealthStatus::kActive;
+}
+
+void HealthMonitor::NoteOutcome(std::string_view token_id, HsmOutcome outcome) {
+  if (outcome == HsmOutcome::kClientError || options_.live_failure_run <= 0) return;
+  const auto now = clock_();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = states_.find(token_id);
+  if (it == states_.end()) return;
+  TokenState& state = it->second;
+  if (outcome == HsmOutcome::kSuccess) {
+    state.failure_run = 0;
+    state.ok = true;
+    state.last_success = now;
+    return;
+  }
+  NoteFailure(state, now);
+}
+
+void HealthMonitor::NoteFailure(TokenState& state, TimePoint now) {
+  // A run whose first failure is older than the window starts over with this one.
+  if (state.failure_run == 0 || now - state.run_started > options_.live_failure_window) {
+    state.failure_run = 0;
+    state.run_started = now;
+  }
+  ++state.failure_run;
+  if (state.failure_run >= options_.live_failure_run) state.ok = false;
 }
 
 std::uint64_t HealthMonitor::rounds_completed() const {

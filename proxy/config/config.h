@@ -108,6 +108,9 @@ struct TokenConfig {
   std::string token;  ///< RFC 7512 "pkcs11:token=..." URI or a plain token label
   SecretRef pin;
   std::size_t max_sessions = 2;
+  /// Calls still running past their deadline (a hung HSM) at which new work for this token is
+  /// refused at once with DependencyTimeout; 0: max_sessions.
+  std::size_t max_stuck_calls = 0;
   std::string health_check_key;  ///< label of the dedicated health-check key (never a tenant key)
   bool copy_keys_to_session_objects = false;
   bool operator==(const TokenConfig&) const = default;

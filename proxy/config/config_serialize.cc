@@ -86,16 +86,19 @@ json SerializeModule(const ModuleConfig& m, const SerializeOptions& options) {
 
 json SerializeToken(const TokenConfig& t, const SerializeOptions& options) {
   const TokenConfig d;
-  return ObjectWriter(options)
-      .Required("id", t.id)
-      .Required("module", t.module_id)
-      .Required("token", t.token)
-      .Json("pin", SerializeSecretRef(t.pin))
-      .Optional("max_sessions", t.max_sessions, d.max_sessions)
-      .Required("health_check_key", t.health_check_key)
-      .Optional("copy_keys_to_session_objects", t.copy_keys_to_session_objects,
-                d.copy_keys_to_session_objects)
-      .Take();
+  json out = ObjectWriter(options)
+                 .Required("id", t.id)
+                 .Required("module", t.module_id)
+                 .Required("token", t.token)
+                 .Json("pin", SerializeSecretRef(t.pin))
+                 .Optional("max_sessions", t.max_sessions, d.max_sessions)
+                 .Required("health_check_key", t.health_check_key)
+                 .Optional("copy_keys_to_session_objects", t.copy_keys_to_session_objects,
+                           d.copy_keys_to_session_objects)
+                 .Take();
+  // 0 stands for "as many as max_sessions": the file holds only a value that was set.
+  if (t.max_stuck_calls != 0) out["max_stuck_calls"] = t.max_stuck_calls;
+  return out;
 }
 
 json SerializeHsm(const HsmConfig& h, const SerializeOptions& options) {

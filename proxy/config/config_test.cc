@@ -219,6 +219,8 @@ TEST_F(ConfigTest, HsmModuleAndTokenRules) {
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0].erase("token"); }, "hsm.tokens[0].token");
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0]["max_sessions"] = 0; },
                 "hsm.tokens[0].max_sessions");
+  ExpectProblem([](json& d) { d["hsm"]["tokens"][0]["max_stuck_calls"] = 0; },
+                "hsm.tokens[0].max_stuck_calls");
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0].erase("health_check_key"); },
                 "hsm.tokens[0].health_check_key");
 }

@@ -17,7 +17,8 @@ std::string Fingerprint(const config::ModuleConfig& module, const config::TokenC
   return module.module + "|" + module.initialize_parameters + "|" +
          (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" + token.token + "|" +
          token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
-         (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key;
+         (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key +
+         "|" + std::to_string(token.max_stuck_calls);
 }
 
 pkcs11::PinSource ToPinSource(const config::SecretRef& ref) {
@@ -41,6 +42,20 @@ std::string DescribeModel(pkcs11::Module& module, const pkcs11::TokenClient& cli
 // Where an ApplyConfig problem points the operator: entry `i` of hsm.modules or hsm.tokens.
 std::string EntryPath(const char* list, std::ptrdiff_t i) {
   return std::string("hsm.") + list + "[" + std::to_string(i) + "]";
+}
+
+std::shared_ptr<OpenToken> MakeOpenToken(const config::TokenConfig& token, pkcs11::Module& module,
+                                         std::shared_ptr<pkcs11::TokenClient> client,
+                                         const std::string& fingerprint) {
+  auto open = std::make_shared<OpenToken>();
+  open->id = token.id;
+  open->client = std::move(client);
+  open->health_check_key = token.health_check_key;
+  open->model = DescribeModel(module, *open->client);
+  open->fingerprint = fingerprint;
+  open->stuck_calls = std::make_unique<StuckCallLimiter>(
+      token.max_stuck_calls != 0 ? token.max_stuck_calls : token.max_sessions);
+  return open;
 }
 
 }  // namespace
@@ -138,13 +153,7 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
       problems.push_back(MakeProblem(token_path, client.error().ToLogString()));
       continue;
     }
-    auto open = std::make_shared<OpenToken>();
-    open->id = token.id;
-    open->client = std::move(client).value();
-    open->health_check_key = token.health_check_key;
-    open->model = DescribeModel(*module, *open->client);
-    open->fingerprint = fingerprint;
-    next.emplace(token.id, std::move(open));
+    next.emplace(token.id, MakeOpenToken(token, *module, std::move(client).value(), fingerprint));
   }
   if (!problems.empty()) return Fail(std::move(problems));
   std::unique_lock lock(mutex_);
@@ -168,11 +177,26 @@ ProxyResult<std::shared_ptr<OpenToken>> HsmKeyBackend::Token(std::string_view to
   return token;
 }
 
+ProxyResult<HsmKeyBackend::Admitted> HsmKeyBackend::Admit(std::string_view token_id,
+                                                          api::Deadline deadline) const {
+  auto token = Token(token_id);
+  if (!token.ok()) return Fail(std::move(token).error());
+  StuckCallLimiter& limiter = *(*token)->stuck_calls;
+  auto admission = limiter.Admit(deadline, std::chrono::steady_clock::now());
+  if (!admission) {
+    return Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
+                                "token " + std::string(token_id) + ": " +
+                                    std::to_string(limiter.max_stuck()) +
+                                    " calls stuck past their deadline; new work refused"));
+  }
+  return Admitted{std::move(token).value(), std::move(*admission)};
+}
+
 ProxyResult<api::KeyAttributes> HsmKeyBackend::Describe(const api::KeyLocation& key,
                                                         api::Deadline deadline) {
-  auto token = Token(key.token_id);
-  if (!token.ok()) return Fail(std::move(token).error());
-  auto info = (*token)->client->DescribeKey(key.key_label, deadline);
+  auto admitted = Admit(key.token_id, deadline);
+  if (!admitted.ok()) return Fail(std::move(admitted).error());
+  auto info = admitted->token->client->DescribeKey(key.key_label, deadline);
   if (!info.ok()) return Fail(MapHsmError(info.error()));
   api::KeyAttributes attributes;
   switch (info->key_type) {
@@ -207,9 +231,9 @@ ProxyResult<api::SealedData> HsmKeyBackend::Encrypt(const api::KeyLocation& key,
                                                     std::span<const std::uint8_t> plaintext,
                                                     std::span<const std::uint8_t> hsm_aad,
                                                     api::Deadline deadline) {
-  auto token = Token(key.token_id);
-  if (!token.ok()) return Fail(std::move(token).error());
-  auto sealed = (*token)->client->Encrypt(key.key_label, plaintext, hsm_aad, deadline);
+  auto admitted = Admit(key.token_id, deadline);
+  if (!admitted.ok()) return Fail(std::move(admitted).error());
+  auto sealed = admitted->token->client->Encrypt(key.key_label, plaintext, hsm_aad, deadline);
   if (!sealed.ok()) return Fail(MapHsmError(sealed.error()));
   return api::SealedData{std::move(sealed->iv), std::move(sealed->ciphertext), sealed->tag};
 }
@@ -220,19 +244,20 @@ ProxyResult<SecretBytes> HsmKeyBackend::Decrypt(const api::KeyLocation& key,
                                                 std::span<const std::uint8_t> tag,
                                                 std::span<const std::uint8_t> hsm_aad,
                                                 api::Deadline deadline) {
-  auto token = Token(key.token_id);
-  if (!token.ok()) return Fail(std::move(token).error());
-  auto plaintext = (*token)->client->Decrypt(key.key_label, iv, ciphertext, tag, hsm_aad, deadline);
+  auto admitted = Admit(key.token_id, deadline);
+  if (!admitted.ok()) return Fail(std::move(admitted).error());
+  auto plaintext =
+      admitted->token->client->Decrypt(key.key_label, iv, ciphertext, tag, hsm_aad, deadline);
   if (!plaintext.ok()) return Fail(MapHsmError(plaintext.error()));
   return std::move(plaintext).value();
 }
 
 ProxyResult<void> HsmKeyBackend::CheckTokenHealth(std::string_view token_id,
                                                   api::Deadline deadline) {
-  auto token = Token(token_id);
-  if (!token.ok()) return Fail(std::move(token).error());
-  pkcs11::TokenClient& client = *(*token)->client;
-  const std::string& key = (*token)->health_check_key;
+  auto admitted = Admit(token_id, deadline);
+  if (!admitted.ok()) return Fail(std::move(admitted).error());
+  pkcs11::TokenClient& client = *admitted->token->client;
+  const std::string& key = admitted->token->health_check_key;
   static constexpr std::uint8_t kAad[] = {'h', 'e', 'a', 'l', 't', 'h'};
   auto sealed = client.Encrypt(key, kHealthPattern, kAad, deadline);
   if (!sealed.ok()) return Fail(MapHsmError(sealed.error()));

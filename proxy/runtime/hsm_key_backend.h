@@ -18,6 +18,7 @@
 #include "pkcs11/hsm.h"
 #include "proxy/api/key_backend.h"
 #include "proxy/config/config.h"
+#include "proxy/runtime/stuck_calls.h"
 
 namespace xks::runtime {
 
@@ -36,6 +37,8 @@ struct OpenToken {
   std::shared_ptr<pkcs11::TokenClient> client;
   std::string health_check_key;
   std::string model;  ///< for ekmFleetDetails.model
+  /// Counts this token's calls past their deadline (hsm.tokens[].max_stuck_calls).
+  std::unique_ptr<StuckCallLimiter> stuck_calls;
   /// What it was opened from; a reload reopens the token only when this changes.
   std::string fingerprint;
 };
@@ -70,6 +73,14 @@ class HsmKeyBackend final : public api::KeyBackend {
  private:
   using TokenMap = std::map<std::string, std::shared_ptr<OpenToken>, std::less<>>;
   ProxyResult<std::shared_ptr<OpenToken>> Token(std::string_view token_id) const;
+  /// An open token and the admission of one call on it.
+  struct Admitted {
+    std::shared_ptr<OpenToken> token;
+    StuckCallLimiter::Admission admission;
+  };
+  /// The token, with a call admitted until `deadline`; DependencyTimeout at once while too many
+  /// of its calls are stuck past their deadline.
+  ProxyResult<Admitted> Admit(std::string_view token_id, api::Deadline deadline) const;
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules_;  // by module spec

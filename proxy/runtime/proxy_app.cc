@@ -4,6 +4,7 @@
 
 #include "proxy/api/audit_metadata.h"
 #include "proxy/api/health_monitor.h"
+#include "proxy/api/health_reporting_backend.h"
 #include "proxy/api/xks_service.h"
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/file_signer.h"
@@ -171,6 +172,9 @@ class ProxyApp::Impl {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::RefusalAggregator> refusals_;
   std::unique_ptr<api::HealthMonitor> health_;
+  // What requests use: the backend, telling health_ what each HSM call met. The monitor's own
+  // checks go to backend_ directly.
+  std::unique_ptr<api::HealthReportingBackend> request_backend_;
   std::unique_ptr<api::XksService> service_;
   std::unique_ptr<server::Server> server_;
   config::ServerConfig started_server_;
@@ -222,12 +226,13 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path) {
   authenticator_.Publish(*registry);
   health_ = std::make_unique<api::HealthMonitor>(backend_, ToHealthOptions(config.api));
   health_->SetTokens(registry->TenantTokenIds());
+  request_backend_ = std::make_unique<api::HealthReportingBackend>(backend_, *health_);
   api::XksServiceOptions service_options;
   service_options.proxy_model = std::string("xks-hsm-proxy ") + XKS_VERSION;
   service_options.refusals = refusals_.get();
   tenant::RegistryHolder* holder_ptr = registry_.get();
   service_ = std::make_unique<api::XksService>([holder_ptr] { return holder_ptr->Current(); },
-                                               backend_, authenticator_, *audit_, *health_,
+                                               *request_backend_, authenticator_, *audit_, *health_,
                                                std::move(service_options));
   api::XksService* service_ptr = service_.get();
   server::ServerOptions server_options = ToServerOptions(config.server);
