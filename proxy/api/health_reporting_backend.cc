@@ -1,5 +1,6 @@
 #include "proxy/api/health_reporting_backend.h"
 
+#include <string>
 #include <utility>
 
 namespace xks::api {
@@ -19,6 +20,18 @@ ProxyResult<T> HealthReportingBackend::Noted(std::string_view token_id, ProxyRes
   health_.NoteOutcome(token_id,
                       result.ok() ? HsmOutcome::kSuccess : OutcomeOfBackendError(result.error()));
   return result;
+}
+
+void HealthReportingBackend::Schedule(std::string_view token_id, Deadline deadline, HsmWork work) {
+  inner_.Schedule(
+      token_id, deadline,
+      [this, token = std::string(token_id),
+       work = std::move(work)](ProxyResult<void> admitted) mutable {
+        if (!admitted.ok() && OutcomeOfBackendError(admitted.error()) == HsmOutcome::kHsmFailure) {
+          health_.NoteOutcome(token, HsmOutcome::kHsmFailure);
+        }
+        work(std::move(admitted));
+      });
 }
 
 ProxyResult<KeyAttributes> HealthReportingBackend::Describe(const KeyLocation& key,

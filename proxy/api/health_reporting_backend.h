@@ -23,6 +23,9 @@ class HealthReportingBackend final : public KeyBackend {
   HealthReportingBackend(KeyBackend& inner, HealthMonitor& health)
       : inner_(inner), health_(health) {}
 
+  /// Forwarded; a refusal that blames the HSM (stuck calls, a wait past the deadline) is noted
+  /// as a failure, one for load (a full queue) is not. The calls the work makes are noted too.
+  void Schedule(std::string_view token_id, Deadline deadline, HsmWork work) override;
   ProxyResult<KeyAttributes> Describe(const KeyLocation& key, Deadline deadline) override;
   ProxyResult<SealedData> Encrypt(const KeyLocation& key, std::span<const std::uint8_t> plaintext,
                                   std::span<const std::uint8_t> hsm_aad,

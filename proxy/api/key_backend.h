@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,7 +49,22 @@ struct SealedData {
 /// (anything else). Error messages must be safe for clients; details go in log_detail.
 class KeyBackend {
  public:
+  /// Work that makes HSM calls; `admitted` is ok when it may make them, else the error to answer.
+  using HsmWork = std::function<void(ProxyResult<void> admitted)>;
+
   virtual ~KeyBackend() = default;
+  /// Runs `work` where calls for `token_id` may block: on that token's own threads, as many as
+  /// the HSM takes calls in parallel, never on the caller's. `work` is called exactly once: on a
+  /// token thread with ok; or with an error, at once on the caller's thread or later on a token
+  /// thread — kThrottling (429: the token's queue is full, or the wait would outlast `deadline`),
+  /// kDependencyTimeout (503: the wait outlasted `deadline`, too many calls are stuck, the token
+  /// is going away), kInternal (no such token). Errors carry client-safe messages.
+  /// The default runs `work` at once on the caller's thread: for backends that never block.
+  virtual void Schedule(std::string_view token_id, Deadline deadline, HsmWork work) {
+    (void)token_id;
+    (void)deadline;
+    work(ProxyResult<void>{});
+  }
   /// Attributes of `key`. Errors: kKeyNotFound, kDependencyTimeout, kInternal.
   virtual ProxyResult<KeyAttributes> Describe(const KeyLocation& key, Deadline deadline) = 0;
   /// AES-256-GCM with a fresh HSM-generated IV and `hsm_aad` as the GCM AAD.

@@ -98,8 +98,30 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   ctx.deadline = base + config.server.hsm_time_budget;
   ctx.limits = RequestLimits{config.api.max_plaintext_bytes, config.api.max_ciphertext_bytes,
                              config.api.max_aad_bytes, config.api.max_arn_chars};
-  HttpResponse response = Process(request, ctx);
-  Finish(std::move(shared), std::move(response), std::move(respond));
+  audit::AuditEvent& ev = ctx.event;
+  ev.kind = audit::AuditEvent::Kind::kRequest;
+  ev.operation = "Unknown";
+  DescribeRequestForAudit(request, authenticator_.PresentedAccessKeyId(request), ev);
+
+  auto prepared = Prepare(request, ctx);
+  if (!prepared.ok() || !ctx.key_operation) {
+    // Refused before the operation, or GetHealthStatus (which never waits on the HSM).
+    HttpResponse response =
+        Conclude(ctx, prepared.ok() ? RunOperation(ctx) : Fail(std::move(prepared).error()));
+    Finish(std::move(shared), std::move(response), std::move(respond));
+    return;
+  }
+  // From here on only `ctx` is used: the request may be gone once this returns.
+  const std::string& token_id = ctx.tenant->token_id;
+  const Deadline deadline = ctx.deadline;
+  backend_.Schedule(token_id, deadline,
+                    [this, shared = std::move(shared),
+                     respond = std::move(respond)](ProxyResult<void> admitted) mutable {
+                      RequestContext& c = *shared;
+                      HttpResponse response = Conclude(
+                          c, admitted.ok() ? RunOperation(c) : Fail(std::move(admitted).error()));
+                      Finish(std::move(shared), std::move(response), std::move(respond));
+                    });
 }
 
 bool XksService::LikelyAuthentic(const HttpRequest& request) const {
@@ -116,13 +138,8 @@ bool XksService::LikelyAuthentic(const HttpRequest& request) const {
   return !auth_failures_.RecentlyFailed(audit::SourceAddress(request.connection.peer_address));
 }
 
-HttpResponse XksService::Process(const HttpRequest& request, RequestContext& ctx) {
+HttpResponse XksService::Conclude(RequestContext& ctx, ProxyResult<HttpResponse> result) {
   audit::AuditEvent& ev = ctx.event;
-  ev.kind = audit::AuditEvent::Kind::kRequest;
-  ev.operation = "Unknown";
-  DescribeRequestForAudit(request, authenticator_.PresentedAccessKeyId(request), ev);
-
-  auto result = Dispatch(request, ctx);
   if (result.ok()) {
     ev.result = "OK";
     ev.http_status = result->status;
@@ -135,7 +152,7 @@ HttpResponse XksService::Process(const HttpRequest& request, RequestContext& ctx
   return ErrorResponse(error);
 }
 
-ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, RequestContext& ctx) {
+ProxyResult<void> XksService::Prepare(const HttpRequest& request, RequestContext& ctx) {
   const std::string_view path = PathOfTarget(request.target);
   // No ping branch here: the server answers the load balancer's ping on its I/O thread
   // (proxy/common/ping.h), so a ping never reaches a worker.
@@ -153,7 +170,7 @@ ProxyResult<HttpResponse> XksService::Dispatch(const HttpRequest& request, Reque
   if (auto body = ReadRequestBody(request, ctx); !body.ok()) {
     return Fail(std::move(body).error());
   }
-  return RunOperation(ctx);
+  return {};
 }
 
 ProxyResult<void> XksService::Authenticate(const HttpRequest& request, RequestContext& ctx) {

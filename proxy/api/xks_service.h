@@ -3,8 +3,8 @@
 // lookup -> key state/usage -> HSM -> audit -> response. A plain function of the request, testable
 // without sockets.
 //
-// Every request that authenticated produces exactly one AuditEvent through AuditSink::Append
-// before Handle returns; if that append fails for a key operation that succeeded, the answer is
+// Every request that authenticated produces exactly one AuditEvent through AuditSink::AppendAsync
+// before it is answered; if that append fails for a key operation that succeeded, the answer is
 // 500 InternalException instead (fail closed). A request that did not authenticate (404 on
 // unknown paths, 405, 401) can only be refused; its record is queued without waiting for the disk
 // (AuditSink::AppendNoWait), through the RefusalAggregator when one is configured (which may count
@@ -66,10 +66,12 @@ class XksService {
   using Respond = std::function<void(HttpResponse)>;
 
   /// Answers one request. Errors are answered with the spec's status and a compact JSON body
-  /// {"errorName","errorMessage"}; 405 carries "Allow: POST". An authenticated request's answer
-  /// waits for its audit record (AuditSink::AppendAsync): `respond` is called by the group commit
-  /// that makes the record durable, so no thread waits for the flush. Refusals before
-  /// authentication are queued without waiting, and answered on the calling thread.
+  /// {"errorName","errorMessage"}; 405 carries "Allow: POST". Routing, authentication and the
+  /// body run on the calling thread; a key operation then runs where its tenant's token may
+  /// block (KeyBackend::Schedule), so the caller never waits on the HSM. An authenticated
+  /// request's answer waits for its audit record (AuditSink::AppendAsync): `respond` is called by
+  /// the group commit that makes the record durable, so no thread waits for the flush. Refusals
+  /// before authentication are queued without waiting, and answered on the calling thread.
   void HandleAsync(const HttpRequest& request, Respond respond);
 
   /// HandleAsync, waiting for the response on the calling thread (tests, tools).
@@ -83,10 +85,12 @@ class XksService {
   bool LikelyAuthentic(const HttpRequest& request) const;
 
  private:
-  HttpResponse Process(const HttpRequest& request, RequestContext& ctx);
-  ProxyResult<HttpResponse> Dispatch(const HttpRequest& request, RequestContext& ctx);
+  // Route, method, authentication and body: everything before the operation, on the caller.
+  ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
+  // The response for `result`, with the audit event's result and status filled in.
+  HttpResponse Conclude(RequestContext& ctx, ProxyResult<HttpResponse> result);
   // Records the outcome (audit, access log) and responds, at once or once the record is durable.
   void Finish(std::shared_ptr<RequestContext> ctx, HttpResponse response, Respond respond);
   // The access log line, after the audit outcome is known.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
+#include "proxy/api/backend_errors.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
 #include "proxy/api/testing/fakes.h"
@@ -894,6 +895,102 @@ TEST_F(XksServiceTest, AKeyOperationIsAnsweredByTheFlushThatMakesItsRecordDurabl
   EXPECT_EQ(answers[1].body.find("ciphertext"), std::string::npos);
   ExpectError(answers[2], 429, "ThrottlingException");
   EXPECT_NE(logger_.lines().back().find("audit=FAILED"), std::string::npos);
+}
+
+// A backend whose token work waits until the test runs it (the token's executor), or is refused
+// at once; every HSM call goes to `inner`.
+class DeferringBackend : public KeyBackend {
+ public:
+  explicit DeferringBackend(KeyBackend& inner) : inner_(inner) {}
+  void Schedule(std::string_view token_id, Deadline, HsmWork work) override {
+    scheduled_for.emplace_back(token_id);
+    if (refusal) return work(Fail(*refusal));
+    deferred.push_back(std::move(work));
+  }
+  ProxyResult<KeyAttributes> Describe(const KeyLocation& key, Deadline deadline) override {
+    return inner_.Describe(key, deadline);
+  }
+  ProxyResult<SealedData> Encrypt(const KeyLocation& key, std::span<const std::uint8_t> plaintext,
+                                  std::span<const std::uint8_t> hsm_aad,
+                                  Deadline deadline) override {
+    return inner_.Encrypt(key, plaintext, hsm_aad, deadline);
+  }
+  ProxyResult<SecretBytes> Decrypt(const KeyLocation& key, std::span<const std::uint8_t> iv,
+                                   std::span<const std::uint8_t> ciphertext,
+                                   std::span<const std::uint8_t> tag,
+                                   std::span<const std::uint8_t> hsm_aad,
+                                   Deadline deadline) override {
+    return inner_.Decrypt(key, iv, ciphertext, tag, hsm_aad, deadline);
+  }
+  ProxyResult<void> CheckTokenHealth(std::string_view token_id, Deadline deadline) override {
+    return inner_.CheckTokenHealth(token_id, deadline);
+  }
+  std::string TokenModel(std::string_view token_id) override { return inner_.TokenModel(token_id); }
+
+  std::vector<std::string> scheduled_for;
+  std::vector<HsmWork> deferred;
+  std::optional<Error> refusal;
+
+ private:
+  KeyBackend& inner_;
+};
+
+TEST_F(XksServiceTest, AKeyOperationRunsWhereItsTenantsTokenIsScheduledNotOnTheCaller) {
+  DeferringBackend backend(backend_);
+  XksService service([this] { return registry_; }, backend, auth_, audit_, *health_,
+                     Options(clock_, logger_));
+  std::vector<HttpResponse> answers;
+  auto respond = [&answers](HttpResponse r) { answers.push_back(std::move(r)); };
+  {
+    // The request goes out of scope before its work runs, as the server's copy may.
+    HttpRequest request =
+        Request("acme", "/acme/kms/xks/v1/keys/k1/encrypt", EncryptBody("x").dump());
+    service.HandleAsync(request, respond);
+    HttpRequest other = Request("globex", "/kms/xks/v1/keys/k1/metadata",
+                                json{{"requestMetadata", Metadata("GetKeyMetadata")}}.dump());
+    service.HandleAsync(other, respond);
+  }
+  EXPECT_EQ(backend_.calls("Encrypt"), 0) << "the HSM was called on the caller's thread";
+  EXPECT_TRUE(answers.empty());
+  EXPECT_EQ(backend.scheduled_for, (std::vector<std::string>{"tok-acme", "tok-globex"}));
+  ASSERT_EQ(backend.deferred.size(), 2u);
+  backend.deferred[0](ProxyResult<void>{});
+  backend.deferred[1](ProxyResult<void>{});
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].status, 200) << answers[0].body;
+  EXPECT_EQ(answers[1].status, 200) << answers[1].body;
+  EXPECT_EQ(backend_.calls("Encrypt"), 1);
+  ASSERT_EQ(audit_.events().size(), 2u);
+  EXPECT_EQ(audit_.events()[0].operation, "Encrypt");
+  EXPECT_EQ(audit_.events()[0].result, "OK");
+
+  // GetHealthStatus never waits on the HSM: answered on the caller.
+  const json health = {
+      {"requestMetadata", {{"kmsRequestId", "x"}, {"kmsOperation", "KmsHealthCheck"}}}};
+  service.HandleAsync(Request("acme", "/acme/kms/xks/v1/health", health.dump()), respond);
+  EXPECT_EQ(answers.size(), 3u);
+  EXPECT_EQ(backend.scheduled_for.size(), 2u);
+}
+
+TEST_F(XksServiceTest, AKeyOperationTheTokenRefusesIsAnsweredAndAuditedWithoutTheHsm) {
+  DeferringBackend backend(backend_);
+  XksService service([this] { return registry_; }, backend, auth_, audit_, *health_,
+                     Options(clock_, logger_));
+  const std::string path = "/acme/kms/xks/v1/keys/k1/encrypt";
+  backend.refusal = HsmFailure(ErrorName::kThrottling, "token tok-acme: queue full");
+  HttpResponse busy = service.Handle(Request("acme", path, EncryptBody("x").dump()));
+  ExpectError(busy, 429, "ThrottlingException");
+  EXPECT_EQ(LastEvent().result, "ThrottlingException");
+  EXPECT_EQ(LastEvent().http_status, 429);
+  EXPECT_EQ(LastEvent().access_key_id, kAcmeAccessKey) << "refused after authentication";
+
+  backend.refusal = HsmFailure(ErrorName::kDependencyTimeout, "token tok-acme: calls stuck");
+  HttpResponse stuck = service.Handle(Request("acme", path, EncryptBody("x").dump()));
+  ExpectError(stuck, 503, "DependencyTimeoutException");
+  EXPECT_EQ(LastEvent().result, "DependencyTimeoutException");
+  EXPECT_EQ(backend_.calls("Encrypt"), 0);
+  EXPECT_EQ(stuck.body.find("stuck"), std::string::npos) << "the detail is for operators only";
+  EXPECT_EQ(audit_.events().size(), 2u);
 }
 
 TEST_F(XksServiceTest, ARefusalBeforeAuthenticationIsAnsweredWithoutWaitingForTheDisk) {

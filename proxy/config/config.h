@@ -111,6 +111,9 @@ struct TokenConfig {
   /// Calls still running past their deadline (a hung HSM) at which new work for this token is
   /// refused at once with DependencyTimeout; 0: max_sessions.
   std::size_t max_stuck_calls = 0;
+  /// Requests waiting for this token's sessions beyond the max_sessions running; beyond it (or
+  /// when the wait would outlast the time budget) ThrottlingException at once.
+  std::size_t queue_limit = 256;
   std::string health_check_key;  ///< label of the dedicated health-check key (never a tenant key)
   bool copy_keys_to_session_objects = false;
   bool operator==(const TokenConfig&) const = default;

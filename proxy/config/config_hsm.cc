@@ -83,6 +83,7 @@ void ParseToken(const json& t, const std::string& tp, std::string_view base_dir,
   if (auto ref = ParseSecretRef(t, "pin", tp, base_dir, c)) tc.pin = *ref;
   if (auto v = c.Uint(t, "max_sessions", tp, 1, 1024)) tc.max_sessions = *v;
   if (auto v = c.Uint(t, "max_stuck_calls", tp, 1, 1024)) tc.max_stuck_calls = *v;
+  if (auto v = c.Uint(t, "queue_limit", tp, 1, 1000000)) tc.queue_limit = *v;
   if (auto v = c.String(t, "health_check_key", tp, true,
                         "give the label of a dedicated AES-256 key for health checks")) {
     if (v->empty()) c.Add(Join(tp, "health_check_key"), "empty — give a key label");
@@ -123,7 +124,7 @@ void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c)
       }
       c.CheckKnown(t, tp,
                    {"id", "module", "token", "pin", "max_sessions", "max_stuck_calls",
-                    "health_check_key", "copy_keys_to_session_objects"});
+                    "queue_limit", "health_check_key", "copy_keys_to_session_objects"});
       ParseToken(t, tp, base_dir, module_ids, token_ids, cfg, c);
     }
   }

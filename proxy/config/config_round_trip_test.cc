@@ -79,6 +79,7 @@ json EveryFieldDocument(TempDir& dir) {
   doc["hsm"]["modules"][0]["initialize_parameters"] = "configdir='/etc/nss'";
   doc["hsm"]["tokens"][0]["max_sessions"] = 6;
   doc["hsm"]["tokens"][0]["max_stuck_calls"] = 4;
+  doc["hsm"]["tokens"][0]["queue_limit"] = 64;
   doc["hsm"]["tokens"][0]["copy_keys_to_session_objects"] = true;
   doc["hsm"]["tokens"].push_back({{"id", "audit-token"},
                                   {"module", "soft"},

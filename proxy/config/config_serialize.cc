@@ -92,6 +92,7 @@ json SerializeToken(const TokenConfig& t, const SerializeOptions& options) {
                  .Required("token", t.token)
                  .Json("pin", SerializeSecretRef(t.pin))
                  .Optional("max_sessions", t.max_sessions, d.max_sessions)
+                 .Optional("queue_limit", t.queue_limit, d.queue_limit)
                  .Required("health_check_key", t.health_check_key)
                  .Optional("copy_keys_to_session_objects", t.copy_keys_to_session_objects,
                            d.copy_keys_to_session_objects)

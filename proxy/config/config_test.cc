@@ -221,6 +221,8 @@ TEST_F(ConfigTest, HsmModuleAndTokenRules) {
                 "hsm.tokens[0].max_sessions");
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0]["max_stuck_calls"] = 0; },
                 "hsm.tokens[0].max_stuck_calls");
+  ExpectProblem([](json& d) { d["hsm"]["tokens"][0]["queue_limit"] = 0; },
+                "hsm.tokens[0].queue_limit");
   ExpectProblem([](json& d) { d["hsm"]["tokens"][0].erase("health_check_key"); },
                 "hsm.tokens[0].health_check_key");
 }

@@ -18,7 +18,7 @@ std::string Fingerprint(const config::ModuleConfig& module, const config::TokenC
          (module.generate_iv_in_hsm ? "hsm-iv" : "rng-iv") + "|" + token.token + "|" +
          token.pin.Describe() + "|" + std::to_string(token.max_sessions) + "|" +
          (token.copy_keys_to_session_objects ? "copy" : "nocopy") + "|" + token.health_check_key +
-         "|" + std::to_string(token.max_stuck_calls);
+         "|" + std::to_string(token.max_stuck_calls) + "|" + std::to_string(token.queue_limit);
 }
 
 pkcs11::PinSource ToPinSource(const config::SecretRef& ref) {
@@ -55,6 +55,14 @@ std::shared_ptr<OpenToken> MakeOpenToken(const config::TokenConfig& token, pkcs1
   open->fingerprint = fingerprint;
   open->stuck_calls = std::make_unique<StuckCallLimiter>(
       token.max_stuck_calls != 0 ? token.max_stuck_calls : token.max_sessions);
+  // One thread per session: a thread blocked in the HSM holds the session it called on, so this
+  // many threads keep every session busy and never wait for one.
+  open->executor = std::make_unique<TokenExecutor>(TokenExecutor::Options{
+      .name = "hsm:" + token.id,
+      .threads = token.max_sessions,
+      .queue_limit = token.queue_limit,
+      .now = {},
+  });
   return open;
 }
 
@@ -157,8 +165,12 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
   }
   if (!problems.empty()) return Fail(std::move(problems));
   std::unique_lock lock(mutex_);
-  tokens_ = std::move(next);
+  tokens_.swap(next);
   modules_ = std::move(modules);
+  lock.unlock();
+  // Tokens no longer configured (or reopened) go here, outside the lock: stopping an executor
+  // answers its queued work, which must be free to look tokens up.
+  next.clear();
   return {};
 }
 
@@ -190,6 +202,55 @@ ProxyResult<HsmKeyBackend::Admitted> HsmKeyBackend::Admit(std::string_view token
                                     " calls stuck past their deadline; new work refused"));
   }
   return Admitted{std::move(token).value(), std::move(*admission)};
+}
+
+void HsmKeyBackend::Schedule(std::string_view token_id, api::Deadline deadline, HsmWork work) {
+  auto token = Token(token_id);
+  if (!token.ok()) return work(Fail(std::move(token).error()));
+  OpenToken& open = **token;
+  const StuckCallLimiter& stuck = *open.stuck_calls;
+  if (stuck.Stuck(std::chrono::steady_clock::now()) >= stuck.max_stuck()) {
+    // Every session may be held by a hung call: queued work would only wait out its budget.
+    return work(Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
+                                     "token " + open.id + ": " + std::to_string(stuck.max_stuck()) +
+                                         " calls stuck past their deadline; new work refused")));
+  }
+  open.executor->Submit(
+      [work = std::move(work), id = open.id](TokenExecutor::Outcome outcome) {
+        using Outcome = TokenExecutor::Outcome;
+        switch (outcome) {
+          case Outcome::kRun:
+            return work(ProxyResult<void>{});
+          case Outcome::kExpired:
+            return work(
+                Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
+                                     "token " + id + ": waited in its queue past the deadline")));
+          case Outcome::kStopped:
+            return work(Fail(api::HsmFailure(
+                ErrorName::kDependencyTimeout,
+                "token " + id + ": reconfigured or shutting down before the work ran")));
+          case Outcome::kQueueFull:
+            return work(Fail(api::HsmFailure(ErrorName::kThrottling,
+                                             "token " + id + ": queue full (queue_limit)")));
+          case Outcome::kWouldMissDeadline:
+            return work(
+                Fail(api::HsmFailure(ErrorName::kThrottling,
+                                     "token " + id + ": its queue would outlast the time budget")));
+        }
+      },
+      deadline);
+}
+
+bool HsmKeyBackend::StopExecutors(std::chrono::steady_clock::time_point until) {
+  TokenMap tokens;
+  {
+    std::shared_lock lock(mutex_);
+    tokens = tokens_;
+  }
+  for (auto& [id, token] : tokens) token->executor->Stop();
+  bool idle = true;
+  for (auto& [id, token] : tokens) idle = token->executor->WaitIdle(until) && idle;
+  return idle;
 }
 
 ProxyResult<api::KeyAttributes> HsmKeyBackend::Describe(const api::KeyLocation& key,

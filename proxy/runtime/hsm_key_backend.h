@@ -7,6 +7,7 @@
 // Thread safety: every member is thread-safe. ApplyConfig (reload) swaps the token map atomically;
 // requests already holding a token keep it alive until they finish.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "proxy/api/key_backend.h"
 #include "proxy/config/config.h"
 #include "proxy/runtime/stuck_calls.h"
+#include "proxy/runtime/token_executor.h"
 
 namespace xks::runtime {
 
@@ -41,6 +43,9 @@ struct OpenToken {
   std::unique_ptr<StuckCallLimiter> stuck_calls;
   /// What it was opened from; a reload reopens the token only when this changes.
   std::string fingerprint;
+  /// Where request work for this token runs: max_sessions threads, queue_limit waiting. Last, so
+  /// it stops (answering what waits) before the client it uses goes.
+  std::unique_ptr<TokenExecutor> executor;
 };
 
 class HsmKeyBackend final : public api::KeyBackend {
@@ -53,6 +58,10 @@ class HsmKeyBackend final : public api::KeyBackend {
   /// each reload.
   Result<void, Problems> ApplyConfig(const config::HsmConfig& hsm);
 
+  /// On the token's executor (hsm.tokens[].max_sessions threads, queue_limit queued). Refused at
+  /// once: DependencyTimeout while max_stuck_calls calls are stuck; Throttling when the queue is
+  /// full or the wait would outlast `deadline`.
+  void Schedule(std::string_view token_id, api::Deadline deadline, HsmWork work) override;
   ProxyResult<api::KeyAttributes> Describe(const api::KeyLocation& key,
                                            api::Deadline deadline) override;
   ProxyResult<api::SealedData> Encrypt(const api::KeyLocation& key,
@@ -69,6 +78,11 @@ class HsmKeyBackend final : public api::KeyBackend {
 
   /// The open token with that id, or null. For the audit signer and administration.
   std::shared_ptr<OpenToken> FindToken(std::string_view token_id) const;
+
+  /// Shutdown: every token's executor refuses new work and answers what waits (503); then waits
+  /// until the running work is done or `until` passes (a hung HSM call cannot be interrupted).
+  /// True when all work finished.
+  bool StopExecutors(std::chrono::steady_clock::time_point until);
 
  private:
   using TokenMap = std::map<std::string, std::shared_ptr<OpenToken>, std::less<>>;

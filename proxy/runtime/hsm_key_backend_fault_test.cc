@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "proxy/runtime/hsm_key_backend.h"
 #include "tests/support/fault_control.h"
 #include "tests/support/softhsm_sandbox.h"
@@ -32,21 +38,39 @@ config::HsmConfig FaultModuleHsmConfig(const testing::SoftHsmSandbox& sandbox) {
   return hsm;
 }
 
-TEST(HsmKeyBackendFaultTest, LoadsTheFaultModuleLikeAVendorModuleAndMeetsItsFaults) {
+// A SoftHSM token "tok" with the keys "health" and "k1", its module finalized again (the backend
+// initializes SoftHSM anew, through the fault module). Null (with a test failure) on error.
+std::unique_ptr<testing::SoftHsmSandbox> SandboxWithKeys() {
   std::string error;
   auto sandbox = testing::SoftHsmSandbox::Create({"tok"}, &error);
-  ASSERT_NE(sandbox, nullptr) << error;
-  {
-    auto module = pkcs11::OpenModule(sandbox->module_config());
-    ASSERT_TRUE(module.ok()) << module.error().ToLogString();
-    auto client = pkcs11::TokenClient::Open(module.value(), sandbox->token_config("tok"));
-    ASSERT_TRUE(client.ok()) << client.error().ToLogString();
-    for (const char* label : {"health", "k1"}) {
-      pkcs11::AesKeySpec spec;
-      spec.label = label;
-      ASSERT_TRUE(client.value()->CreateAesKey(spec, FarDeadline()).ok());
+  if (sandbox == nullptr) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
+  auto module = pkcs11::OpenModule(sandbox->module_config());
+  if (!module.ok()) {
+    ADD_FAILURE() << module.error().ToLogString();
+    return nullptr;
+  }
+  auto client = pkcs11::TokenClient::Open(module.value(), sandbox->token_config("tok"));
+  if (!client.ok()) {
+    ADD_FAILURE() << client.error().ToLogString();
+    return nullptr;
+  }
+  for (const char* label : {"health", "k1"}) {
+    pkcs11::AesKeySpec spec;
+    spec.label = label;
+    if (!client.value()->CreateAesKey(spec, FarDeadline()).ok()) {
+      ADD_FAILURE() << "cannot create " << label;
+      return nullptr;
     }
-  }  // finalized: the backend initializes SoftHSM again, through the fault module
+  }
+  return sandbox;
+}
+
+TEST(HsmKeyBackendFaultTest, LoadsTheFaultModuleLikeAVendorModuleAndMeetsItsFaults) {
+  auto sandbox = SandboxWithKeys();
+  ASSERT_NE(sandbox, nullptr);
   auto faults = FaultControl::Create();
   faults->ExportEnvironment();  // what an e2e test passes to the xks-proxy process instead
 
@@ -68,6 +92,119 @@ TEST(HsmKeyBackendFaultTest, LoadsTheFaultModuleLikeAVendorModuleAndMeetsItsFaul
   faults->Clear();
   EXPECT_TRUE(backend->Encrypt(key, Bytes("p"), Bytes("aad"), FarDeadline()).ok());
   backend.reset();  // finalizes the module before the sandbox and the control file go
+}
+
+// A backend on the fault module with token "tok" of `max_sessions` and `queue_limit`, the key
+// "k1" already used once (its handle cached, so later hung calls are the encrypts only).
+class HsmKeyBackendScheduleTest : public ::testing::Test {
+ protected:
+  void Open(std::size_t max_sessions, std::size_t queue_limit = 256) {
+    sandbox_ = SandboxWithKeys();
+    ASSERT_NE(sandbox_, nullptr);
+    faults_ = FaultControl::Create();
+    faults_->ExportEnvironment();
+    config::HsmConfig hsm = FaultModuleHsmConfig(*sandbox_);
+    hsm.tokens[0].max_sessions = max_sessions;
+    hsm.tokens[0].queue_limit = queue_limit;
+    backend_ = std::make_shared<HsmKeyBackend>();
+    auto applied = backend_->ApplyConfig(hsm);
+    ASSERT_TRUE(applied.ok()) << (applied.ok() ? "" : FormatProblems(applied.error()));
+    ASSERT_TRUE(backend_->Encrypt(key_, Bytes("p"), Bytes("aad"), FarDeadline()).ok());
+  }
+  void TearDown() override {
+    if (faults_) faults_->Release();
+    if (backend_) {
+      EXPECT_TRUE(
+          backend_->StopExecutors(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
+    }
+    backend_.reset();  // finalizes the module before the sandbox and the control file go
+  }
+
+  const api::KeyLocation key_{"tok", "k1"};
+  std::unique_ptr<testing::SoftHsmSandbox> sandbox_;
+  std::unique_ptr<FaultControl> faults_;
+  std::shared_ptr<HsmKeyBackend> backend_;
+};
+
+TEST_F(HsmKeyBackendScheduleTest, RequestWorkRunsOnTheTokensOwnThreadsAtMostMaxSessionsAtOnce) {
+  Open(3, 2);
+  const std::shared_ptr<HsmKeyBackend>& backend = backend_;
+  const std::unique_ptr<FaultControl>& faults = faults_;
+  const api::KeyLocation& key = key_;
+
+  faults->Hang(FaultFunction::C_Encrypt);
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  std::vector<ErrorName> answers;
+  std::atomic<int> succeeded{0};
+  auto work = [&](ProxyResult<void> admitted) {
+    if (!admitted.ok()) {
+      std::lock_guard lock(mu);
+      answers.push_back(admitted.error().name);
+      return;
+    }
+    {
+      std::lock_guard lock(mu);
+      threads.insert(std::this_thread::get_id());
+    }
+    if (backend->Encrypt(key, Bytes("p"), Bytes("aad"), FarDeadline()).ok()) ++succeeded;
+  };
+  for (int i = 0; i < 5; ++i) backend->Schedule("tok", FarDeadline(), work);
+  // Three calls reach the HSM at once (one per session), two wait in the queue...
+  ASSERT_TRUE(faults->WaitForHungCalls(3, std::chrono::seconds(30)));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(threads.size(), 3u);
+    EXPECT_FALSE(threads.contains(std::this_thread::get_id())) << "HSM work on the caller";
+    EXPECT_TRUE(answers.empty());
+  }
+  // ...and the sixth finds the queue full: answered at once, on this thread.
+  backend->Schedule("tok", FarDeadline(), work);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(answers, std::vector<ErrorName>{ErrorName::kThrottling});
+  }
+  EXPECT_EQ(faults->HungCalls(), 3u) << "a fourth call reached the HSM past max_sessions";
+
+  faults->Release();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (succeeded.load() < 5 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(succeeded.load(), 5) << "the queued work ran once sessions were free";
+}
+
+TEST_F(HsmKeyBackendScheduleTest, NewWorkIsRefusedAtOnceWhileTheTokensCallsAreStuck) {
+  Open(1);
+  const std::shared_ptr<HsmKeyBackend>& backend = backend_;
+  const std::unique_ptr<FaultControl>& faults = faults_;
+  const api::KeyLocation& key = key_;
+
+  faults->Hang(FaultFunction::C_Encrypt);
+  // One call that will be stuck: its deadline passes while the HSM holds it.
+  const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  backend->Schedule("tok", soon, [&](ProxyResult<void> admitted) {
+    if (admitted.ok()) (void)backend->Encrypt(key, Bytes("p"), Bytes("aad"), soon);
+  });
+  ASSERT_TRUE(faults->WaitForHungCalls(1, std::chrono::seconds(30)));
+  while (std::chrono::steady_clock::now() <= soon)
+    std::this_thread::sleep_for(soon - std::chrono::steady_clock::now());
+  std::vector<ErrorName> answers;
+  backend->Schedule("tok", FarDeadline(), [&](ProxyResult<void> admitted) {
+    answers.push_back(
+        admitted.ok() ? ErrorName::kInternal /* must not run */ : admitted.error().name);
+  });
+  EXPECT_EQ(answers, std::vector<ErrorName>{ErrorName::kDependencyTimeout})
+      << "refused at once: it would only have waited out its budget behind the hung call";
+}
+
+TEST(HsmKeyBackendFaultTest, WorkForAnUnknownTokenIsRefusedAtOnce) {
+  HsmKeyBackend backend;
+  std::vector<ErrorName> answers;
+  backend.Schedule("nope", FarDeadline(), [&](ProxyResult<void> admitted) {
+    answers.push_back(admitted.ok() ? ErrorName::kValidation : admitted.error().name);
+  });
+  EXPECT_EQ(answers, std::vector<ErrorName>{ErrorName::kInternal});
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ namespace xks::runtime {
 namespace {
 
 constexpr std::string_view kComponent = "proxy";
+// How long shutdown waits for HSM work that already runs, beyond the server's grace period.
+constexpr std::chrono::seconds kExecutorDrainTime{2};
 
 server::TlsOptions ToTlsOptions(const std::optional<config::TlsConfig>& tls) {
   if (!tls) return {};
@@ -364,6 +366,11 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
   if (server_) server_->Shutdown(grace);
+  // Work still queued for a token is answered (503) and audited; running work gets a short while
+  // to finish and be audited before the log closes (a hung HSM call cannot be interrupted).
+  if (!backend_.StopExecutors(std::chrono::steady_clock::now() + grace + kExecutorDrainTime)) {
+    LogError(kComponent, "HSM calls still running at shutdown; their records may be missing");
+  }
   if (health_) health_->Stop();
   // No request arrives any more: the counts of the last interval go out before the final
   // checkpoint.
