@@ -104,7 +104,10 @@ struct TokenConfig {
   std::size_t max_sessions = 2;
   /// Copy each token key into a session object (C_CopyObject, CKA_TOKEN=FALSE, still sensitive and
   /// non-extractable) on first use: SoftHSM re-reads token files on every C_EncryptInit with a
-  /// token key, a session copy is ~3x faster (PERF-FACTS.md).
+  /// token key, a session copy is ~3x faster (PERF-FACTS.md). A module that refuses the copy
+  /// (not supported, key not copyable) gets its token keys used instead, from then on. Copies
+  /// live until ForgetKeys (the proxy calls it on every configuration reload), DestroyKey of
+  /// their key, or the client's end.
   bool copy_keys_to_session_objects = false;
 };
 
@@ -192,6 +195,12 @@ class TokenClient {
   /// Type, length, usage and protection attributes of a key (secret key first, then private, then
   /// public key with that label). Errors: kNotFound, kTimeout, kUnavailable, kInternal.
   HsmResult<KeyInfo> DescribeKey(std::string_view key, Deadline deadline);
+
+  /// Forgets every cached key handle and destroys every session-object copy this client made, so
+  /// each key is looked up on the token afresh at its next use: after a rotation, a shred or a
+  /// disable, what is used is what the token holds. Never fails (a copy that cannot be destroyed
+  /// any more died with its session).
+  void ForgetKeys();
 
   // ---- Administration (operator CLI, tests) ----
 

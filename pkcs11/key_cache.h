@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace xks::pkcs11 {
 
@@ -16,20 +17,23 @@ namespace xks::pkcs11 {
 /// (token, label) key is (this cache, label).
 class KeyCache {
  public:
-  /// The cached handle for `label` under `generation`, if any.
-  std::optional<unsigned long> Get(std::string_view label, std::uint64_t generation) const;
-  /// Stores (overwrites) the handle for `label`.
-  void Put(std::string_view label, std::uint64_t generation, unsigned long handle);
-  /// Forgets `label`; returns the entry it had (so a session copy can be destroyed).
-  std::optional<std::pair<unsigned long, std::uint64_t>> Erase(std::string_view label);
-  /// Forgets everything.
-  void Clear();
-
- private:
   struct Entry {
     unsigned long handle;
     std::uint64_t generation;
+    bool session_copy = false;  ///< a session object this client made (its to destroy)
   };
+
+  /// The cached handle for `label` under `generation`, if any.
+  std::optional<unsigned long> Get(std::string_view label, std::uint64_t generation) const;
+  /// Stores (overwrites) the handle for `label`.
+  void Put(std::string_view label, std::uint64_t generation, unsigned long handle,
+           bool session_copy = false);
+  /// Forgets `label`; returns the entry it had (so a session copy can be destroyed).
+  std::optional<Entry> Erase(std::string_view label);
+  /// Forgets everything; returns what it had.
+  std::vector<Entry> TakeAll();
+
+ private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
 };

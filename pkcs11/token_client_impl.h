@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "pkcs11/aes_gcm.h"
 #include "pkcs11/hsm.h"
 #include "pkcs11/key_cache.h"
+#include "pkcs11/log.h"
 #include "pkcs11/module.h"
 #include "pkcs11/objects.h"
 #include "pkcs11/session_pool.h"
@@ -80,7 +82,7 @@ class TokenClient::Impl {
       }
       if ((rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) && !handles_retried) {
         handles_retried = true;
-        cache_.Clear();
+        ForgetKeys();
         continue;
       }
       return result;
@@ -108,17 +110,34 @@ class TokenClient::Impl {
     if (auto cached = cache_.Get(cache_key, lease.generation())) return *cached;
     auto found = FindOne(lease, selector, object_class);
     if (!found.ok()) return Fail(std::move(found).error());
-    CK_OBJECT_HANDLE handle = found.value();
-    if (allow_copy && copy_keys_) {
+    const CK_OBJECT_HANDLE handle = found.value();
+    if (allow_copy && copy_keys_.load()) {
+      // The copy is cached under the same lock ForgetKeys takes: a copy made before a ForgetKeys
+      // is destroyed by it, one made after copies a source that still exists then.
       std::lock_guard lock(holder_mu_);
       // Another thread may have copied it while this one searched.
       if (auto cached = cache_.Get(cache_key, lease.generation())) return *cached;
       auto copy = CopyToSessionObject(handle);
-      if (!copy.ok()) return Fail(std::move(copy).error());
-      handle = copy.value();
+      if (copy.ok()) {
+        cache_.Put(cache_key, lease.generation(), copy.value(), /*session_copy=*/true);
+        return copy.value();
+      }
+      if (!IsCopyRefusal(copy.error().ck_rv)) return Fail(std::move(copy).error());
+      // This module (or this key) does not allow the copy: use the token key from now on.
+      copy_keys_.store(false);
+      LogLine("pkcs11: token " + label_ + ": keys cannot be copied to session objects (" +
+              copy.error().ToLogString() + "); using the token keys");
     }
     cache_.Put(cache_key, lease.generation(), handle);
     return handle;
+  }
+
+  // Forgets every cached key handle and destroys this client's session-object copies of the
+  // current generation (older ones died with their sessions), so the next use of each key looks it
+  // up afresh: what a rotation, a shred or a disable decided is then what the HSM holds.
+  void ForgetKeys() {
+    std::lock_guard lock(holder_mu_);
+    for (const KeyCache::Entry& entry : cache_.TakeAll()) DestroyCopyLocked(entry);
   }
 
   // After an operation that may have left C_*Init active: cancel it (v3.0) or discard the session.
@@ -209,18 +228,41 @@ class TokenClient::Impl {
   }
 
   void ForgetKey(const ObjectSelector& selector) {
+    std::lock_guard lock(holder_mu_);
     for (CK_OBJECT_CLASS c : {CKO_SECRET_KEY, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
-      auto erased = cache_.Erase(CacheKey(selector, c));
-      if (!erased || !copy_keys_ || c != CKO_SECRET_KEY) continue;
-      std::lock_guard lock(holder_mu_);
-      if (erased->second == holder_.generation && holder_.handle != CK_INVALID_HANDLE) {
-        (void)XKS_CK(*module_, C_DestroyObject, holder_.handle, erased->first);
-      }
+      if (auto erased = cache_.Erase(CacheKey(selector, c))) DestroyCopyLocked(*erased);
+    }
+  }
+
+  // Requires holder_mu_. Destroys `entry`'s object if it is a session copy this client made in
+  // the anchor session still open; never a token object.
+  void DestroyCopyLocked(const KeyCache::Entry& entry) {
+    if (!entry.session_copy || entry.generation != holder_.generation ||
+        holder_.handle == CK_INVALID_HANDLE || holder_.generation != module_->generation()) {
+      return;
+    }
+    (void)XKS_CK(*module_, C_DestroyObject, holder_.handle, entry.handle);
+  }
+
+  // CK_RVs with which a module refuses C_CopyObject for a key (not supported, not copyable, the
+  // CKA_TOKEN template refused) rather than failing: the token key works instead.
+  static bool IsCopyRefusal(unsigned long rv) {
+    switch (rv) {
+      case CKR_FUNCTION_NOT_SUPPORTED:
+      case CKR_ACTION_PROHIBITED:
+      case CKR_ATTRIBUTE_READ_ONLY:
+      case CKR_ATTRIBUTE_TYPE_INVALID:
+      case CKR_ATTRIBUTE_VALUE_INVALID:
+      case CKR_TEMPLATE_INCONSISTENT:
+      case CKR_KEY_UNEXTRACTABLE:
+        return true;
+      default:
+        return false;
     }
   }
 
   std::shared_ptr<Module> module_;
-  const bool copy_keys_;
+  std::atomic<bool> copy_keys_;  // turned off when the module refuses a copy
   const SecretBytes pin_;
   const std::string label_;
   const std::string serial_;

@@ -115,7 +115,9 @@ struct TokenConfig {
   /// when the wait would outlast the time budget) ThrottlingException at once.
   std::size_t queue_limit = 256;
   std::string health_check_key;  ///< label of the dedicated health-check key (never a tenant key)
-  bool copy_keys_to_session_objects = false;
+  /// Use session-object copies of the keys (pkcs11::TokenConfig); the token keys where the
+  /// module refuses copies.
+  bool copy_keys_to_session_objects = true;
   bool operator==(const TokenConfig&) const = default;
 };
 

@@ -39,6 +39,28 @@ std::string DescribeModel(pkcs11::Module& module, const pkcs11::TokenClient& cli
   return "PKCS#11 token " + client.token_label();
 }
 
+// Opens `token` on `module` (loaded from `module_spec`). A token initialized after the module was
+// (e.g. by `xksctl tenant add` while we run) is invisible until the module enumerates tokens
+// again: one rescan per module and ApplyConfig (`rescanned`) when the token is not found.
+pkcs11::HsmResult<std::unique_ptr<pkcs11::TokenClient>> OpenTokenClient(
+    const config::TokenConfig& token, const std::shared_ptr<pkcs11::Module>& module,
+    const std::string& module_spec, std::set<std::string>& rescanned) {
+  pkcs11::TokenConfig token_options;
+  token_options.token = token.token;
+  token_options.pin = ToPinSource(token.pin);
+  token_options.max_sessions = token.max_sessions;
+  token_options.copy_keys_to_session_objects = token.copy_keys_to_session_objects;
+  auto client = pkcs11::TokenClient::Open(module, token_options);
+  if (!client.ok() && client.error().kind == pkcs11::HsmErrorKind::kNotFound &&
+      !rescanned.contains(module_spec)) {
+    rescanned.insert(module_spec);
+    if (auto rescan = pkcs11::RescanTokens(*module); rescan.ok()) {
+      client = pkcs11::TokenClient::Open(module, token_options);
+    }
+  }
+  return client;
+}
+
 // Where an ApplyConfig problem points the operator: entry `i` of hsm.modules or hsm.tokens.
 std::string EntryPath(const char* list, std::ptrdiff_t i) {
   return std::string("hsm.") + list + "[" + std::to_string(i) + "]";
@@ -99,6 +121,7 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
   Problems problems;
   std::set<std::string> rescanned;  // module specs re-enumerated during this call
   TokenMap next;
+  std::vector<std::shared_ptr<OpenToken>> kept;  // open already, with the same settings
   std::map<std::string, std::shared_ptr<pkcs11::Module>, std::less<>> modules;
   {
     std::shared_lock lock(mutex_);
@@ -116,6 +139,7 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
     const std::string module_path = EntryPath("modules", module_config - hsm.modules.data());
     const std::string fingerprint = Fingerprint(*module_config, token);
     if (auto existing = FindToken(token.id); existing && existing->fingerprint == fingerprint) {
+      kept.push_back(existing);
       next.emplace(token.id, std::move(existing));
       continue;
     }
@@ -142,21 +166,7 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
       }
       module = std::move(opened).value();
     }
-    pkcs11::TokenConfig token_options;
-    token_options.token = token.token;
-    token_options.pin = ToPinSource(token.pin);
-    token_options.max_sessions = token.max_sessions;
-    token_options.copy_keys_to_session_objects = token.copy_keys_to_session_objects;
-    auto client = pkcs11::TokenClient::Open(module, token_options);
-    if (!client.ok() && client.error().kind == pkcs11::HsmErrorKind::kNotFound &&
-        !rescanned.contains(module_config->module)) {
-      // A token initialized after the module was (e.g. by `xksctl tenant add` while we run) is
-      // invisible until the module enumerates tokens again.
-      rescanned.insert(module_config->module);
-      if (auto rescan = pkcs11::RescanTokens(*module); rescan.ok()) {
-        client = pkcs11::TokenClient::Open(module, token_options);
-      }
-    }
+    auto client = OpenTokenClient(token, module, module_config->module, rescanned);
     if (!client.ok()) {
       problems.push_back(MakeProblem(token_path, client.error().ToLogString()));
       continue;
@@ -171,6 +181,9 @@ Result<void, Problems> HsmKeyBackend::ApplyConfig(const config::HsmConfig& hsm) 
   // Tokens no longer configured (or reopened) go here, outside the lock: stopping an executor
   // answers its queued work, which must be free to look tokens up.
   next.clear();
+  // A reload is how a rotation, a disable or a shred reaches the proxy: the kept tokens drop
+  // their key handles and session copies, so no copy of a key destroyed since outlives it here.
+  for (const auto& open : kept) open->client->ForgetKeys();
   return {};
 }
 
