@@ -8,7 +8,7 @@
 namespace xks {
 namespace {
 
-std::span<const std::uint8_t> Bytes(std::string_view s) {
+std::span<const std::uint8_t> ByteSpan(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
@@ -34,10 +34,10 @@ TEST(SecretBytesTest, TruncateWipesTheCutOffTail) {
 }
 
 TEST(ConstantTimeEqualsTest, ComparesContentAndLength) {
-  EXPECT_TRUE(ConstantTimeEquals(Bytes("abc"), Bytes("abc")));
-  EXPECT_FALSE(ConstantTimeEquals(Bytes("abc"), Bytes("abd")));
-  EXPECT_FALSE(ConstantTimeEquals(Bytes("abc"), Bytes("ab")));
-  EXPECT_TRUE(ConstantTimeEquals(Bytes(""), Bytes("")));
+  EXPECT_TRUE(ConstantTimeEquals(ByteSpan("abc"), ByteSpan("abc")));
+  EXPECT_FALSE(ConstantTimeEquals(ByteSpan("abc"), ByteSpan("abd")));
+  EXPECT_FALSE(ConstantTimeEquals(ByteSpan("abc"), ByteSpan("ab")));
+  EXPECT_TRUE(ConstantTimeEquals(ByteSpan(""), ByteSpan("")));
 }
 
 }  // namespace

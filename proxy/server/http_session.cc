@@ -22,7 +22,6 @@ namespace {
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kComponent = kServerLogComponent;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // After refusing a request we read and discard what the client is still sending (up to this
 // much) before closing: closing with unread data makes the kernel send RST, which can destroy
@@ -127,7 +126,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
                                      ? static_cast<unsigned long>(static_cast<unsigned>(ec.value()))
                                      : 0;
       if (auto reason = ClientCertificateRefusal(stream_.native_handle(), code)) {
-        LogWarning(kComponent,
+        LogWarning(kServerLogComponent,
                    "client certificate rejected from " + info_.peer_address + ": " + *reason);
       }
     }

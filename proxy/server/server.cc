@@ -14,7 +14,6 @@
 namespace xks::server {
 namespace {
 
-constexpr std::string_view kComponent = kServerLogComponent;
 
 std::string PeerAddress(const tcp::endpoint& endpoint) {
   const std::string ip = endpoint.address().to_string();
@@ -28,7 +27,7 @@ Result<void, Problem> ServerImpl::Start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (started_) return Fail(MakeProblem("server", "already started"));
   if (options_.insecure) {
-    LogWarning(kComponent, "INSECURE MODE: plain HTTP without TLS or client authentication on " +
+    LogWarning(kServerLogComponent, "INSECURE MODE: plain HTTP without TLS or client authentication on " +
                                options_.address + "; for local tests only, never in production");
   } else {
     auto ctx = MakeServerSslContext(options_.tls);
@@ -66,7 +65,7 @@ Result<void, Problem> ServerImpl::Start() {
   // The limits in force, so an operator (and the end-to-end test) can see what was configured.
   const auto ms = [](std::chrono::milliseconds value) { return std::to_string(value.count()); };
   LogInfo(
-      kComponent,
+      kServerLogComponent,
       std::string("listening on ") + PeerAddress(tcp::endpoint(address, port_.load())) +
           (options_.insecure ? " (plain HTTP)" : " (TLS)") + ", io_threads=" +
           std::to_string(threads) + ", worker_threads=" + std::to_string(options_.worker_threads) +
@@ -90,7 +89,7 @@ void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec) {
     // EMFILE and friends fail at once and again: back off briefly instead of spinning and
     // flooding the log, then keep accepting (the condition is usually transient).
-    LogWarning(kComponent, "accept failed: " + ec.message() + "; retrying in 100 ms");
+    LogWarning(kServerLogComponent, "accept failed: " + ec.message() + "; retrying in 100 ms");
     accept_retry_.expires_after(std::chrono::milliseconds(100));
     accept_retry_.async_wait([this](beast::error_code wait_ec) {
       if (!wait_ec && acceptor_.is_open() && !draining_.load()) DoAccept();
@@ -141,7 +140,7 @@ void ServerImpl::Shutdown(std::chrono::milliseconds grace) {
 
   for (auto& session : connections_.Snapshot()) session->CloseIfIdle();
   if (!connections_.WaitUntilEmpty(grace)) {
-    LogWarning(kComponent, "shutdown grace expired; closing remaining connections");
+    LogWarning(kServerLogComponent, "shutdown grace expired; closing remaining connections");
     for (auto& session : connections_.Snapshot()) session->ForceClose();
   }
   pool_->Stop();  // waits for running handlers; queued ones still see their deadline
@@ -153,7 +152,7 @@ void ServerImpl::Shutdown(std::chrono::milliseconds grace) {
     std::lock_guard gate(gate_->mutex);
     gate_->open = false;
   }
-  LogInfo(kComponent, "stopped");
+  LogInfo(kServerLogComponent, "stopped");
 }
 
 Result<void, Problem> ServerImpl::ReloadTls(const TlsOptions& tls) {
@@ -167,7 +166,7 @@ Result<void, Problem> ServerImpl::ReloadTls(const TlsOptions& tls) {
     std::lock_guard lock(tls_mutex_);
     tls_ = std::move(fresh);
   }
-  LogInfo(kComponent, "TLS context reloaded for new connections");
+  LogInfo(kServerLogComponent, "TLS context reloaded for new connections");
   return {};
 }
 
