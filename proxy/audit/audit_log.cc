@@ -243,7 +243,7 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
   UpdateHealth();
   // AppendAsync completions, taken out before `done` is set: an Append entry lives on its
   // caller's stack and may be gone as soon as its thread sees `done`.
-  std::vector<std::pair<AppendCallback, ProxyResult<std::uint64_t>>> completions;
+  std::vector<CompletionThread::Completion> completions;
   {
     std::lock_guard lock(mu_);
     for (QueueItem& item : batch) {
@@ -268,8 +268,8 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
     stats_.last_seq = seq_;
   }
   done_cv_.notify_all();
-  // Outside the lock: a callback may append again (or take locks of its own).
-  for (auto& [callback, result] : completions) callback(std::move(result));
+  // On their own thread, so the next group commit starts now (and a callback may append again).
+  completions_.Post(std::move(completions));
   batch.clear();  // frees AppendNoWait/AppendAsync entries; Append's live on their callers' stacks
 }
 
@@ -466,7 +466,8 @@ void AuditLog::Close() {
     }
     work_cv_.notify_one();
     if (writer_.joinable()) writer_.join();
-    if (fd_ >= 0) {  // Open() failed after creating the file and never started the thread
+    completions_.Stop();  // every request the writer answered hears it before Close returns
+    if (fd_ >= 0) {       // Open() failed after creating the file and never started the thread
       ops_->Close(fd_);
       fd_ = -1;
     }

@@ -1,8 +1,9 @@
 #pragma once
 // AuditLog: the production AuditSink. One writer thread owns the files, the hash chain and the
 // checkpoints; appenders queue events and either block until their record is durable (Append) or
-// are called back by the writer once it is (AppendAsync: the request path, where a request waiting
-// for its record holds no thread). Group commit: everything queued since the last sync goes out in
+// are called back once it is (AppendAsync: the request path, where a request waiting for its
+// record holds no thread; the callbacks run on a completion thread, in order, while the writer
+// starts the next batch). Group commit: everything queued since the last sync goes out in
 // one write + fdatasync, so one flush completes every request waiting for it. Format and rules:
 // docs/audit-format.md.
 //
@@ -30,6 +31,7 @@
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/checkpoint_signer.h"
+#include "proxy/audit/completion_thread.h"
 #include "proxy/audit/file_ops.h"
 #include "proxy/config/audit_config.h"
 
@@ -152,6 +154,7 @@ class AuditLog final : public AuditSink {
   std::string current_path_;
   AuditLogStats stats_;
   std::thread writer_;
+  CompletionThread completions_;  // AppendAsync callbacks, off the writer thread
   std::once_flag close_once_;
 
   std::atomic<bool> io_healthy_{true};

@@ -126,75 +126,81 @@ class HsmKeyBackendScheduleTest : public ::testing::Test {
   std::shared_ptr<HsmKeyBackend> backend_;
 };
 
-TEST_F(HsmKeyBackendScheduleTest, RequestWorkRunsOnTheTokensOwnThreadsAtMostMaxSessionsAtOnce) {
-  Open(3, 2);
-  const std::shared_ptr<HsmKeyBackend>& backend = backend_;
-  const std::unique_ptr<FaultControl>& faults = faults_;
-  const api::KeyLocation& key = key_;
-
-  faults->Hang(FaultFunction::C_Encrypt);
+// What the scheduled work saw. Shared with the work (which may outlive a failed test body).
+struct WorkLog {
   std::mutex mu;
   std::set<std::thread::id> threads;
-  std::vector<ErrorName> answers;
+  std::vector<ErrorName> refusals;
   std::atomic<int> succeeded{0};
-  auto work = [&](ProxyResult<void> admitted) {
+  std::atomic<std::int64_t> deadline_ns{0};  // of the call that is to be stuck
+};
+
+TEST_F(HsmKeyBackendScheduleTest, RequestWorkRunsOnTheTokensOwnThreadsAtMostMaxSessionsAtOnce) {
+  Open(3, 2);
+  faults_->Hang(FaultFunction::C_Encrypt);
+  auto seen = std::make_shared<WorkLog>();
+  auto work = [seen, backend = backend_, key = key_](ProxyResult<void> admitted) {
     if (!admitted.ok()) {
-      std::lock_guard lock(mu);
-      answers.push_back(admitted.error().name);
+      std::lock_guard lock(seen->mu);
+      seen->refusals.push_back(admitted.error().name);
       return;
     }
     {
-      std::lock_guard lock(mu);
-      threads.insert(std::this_thread::get_id());
+      std::lock_guard lock(seen->mu);
+      seen->threads.insert(std::this_thread::get_id());
     }
-    if (backend->Encrypt(key, Bytes("p"), Bytes("aad"), FarDeadline()).ok()) ++succeeded;
+    if (backend->Encrypt(key, Bytes("p"), Bytes("aad"), FarDeadline()).ok()) ++seen->succeeded;
   };
-  for (int i = 0; i < 5; ++i) backend->Schedule("tok", FarDeadline(), work);
+  for (int i = 0; i < 5; ++i) backend_->Schedule("tok", FarDeadline(), work);
   // Three calls reach the HSM at once (one per session), two wait in the queue...
-  ASSERT_TRUE(faults->WaitForHungCalls(3, std::chrono::seconds(30)));
+  ASSERT_TRUE(faults_->WaitForHungCalls(3, std::chrono::seconds(30)));
   {
-    std::lock_guard lock(mu);
-    EXPECT_EQ(threads.size(), 3u);
-    EXPECT_FALSE(threads.contains(std::this_thread::get_id())) << "HSM work on the caller";
-    EXPECT_TRUE(answers.empty());
+    std::lock_guard lock(seen->mu);
+    EXPECT_EQ(seen->threads.size(), 3u);
+    EXPECT_FALSE(seen->threads.contains(std::this_thread::get_id())) << "HSM work on the caller";
+    EXPECT_TRUE(seen->refusals.empty());
   }
   // ...and the sixth finds the queue full: answered at once, on this thread.
-  backend->Schedule("tok", FarDeadline(), work);
+  backend_->Schedule("tok", FarDeadline(), work);
   {
-    std::lock_guard lock(mu);
-    EXPECT_EQ(answers, std::vector<ErrorName>{ErrorName::kThrottling});
+    std::lock_guard lock(seen->mu);
+    EXPECT_EQ(seen->refusals, std::vector<ErrorName>{ErrorName::kThrottling});
   }
-  EXPECT_EQ(faults->HungCalls(), 3u) << "a fourth call reached the HSM past max_sessions";
+  EXPECT_EQ(faults_->HungCalls(), 3u) << "a fourth call reached the HSM past max_sessions";
 
-  faults->Release();
+  faults_->Release();
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (succeeded.load() < 5 && std::chrono::steady_clock::now() < give_up) {
+  while (seen->succeeded.load() < 5 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ(succeeded.load(), 5) << "the queued work ran once sessions were free";
+  EXPECT_EQ(seen->succeeded.load(), 5) << "the queued work ran once sessions were free";
 }
 
 TEST_F(HsmKeyBackendScheduleTest, NewWorkIsRefusedAtOnceWhileTheTokensCallsAreStuck) {
   Open(1);
-  const std::shared_ptr<HsmKeyBackend>& backend = backend_;
-  const std::unique_ptr<FaultControl>& faults = faults_;
-  const api::KeyLocation& key = key_;
-
-  faults->Hang(FaultFunction::C_Encrypt);
-  // One call that will be stuck: its deadline passes while the HSM holds it.
-  const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-  backend->Schedule("tok", soon, [&](ProxyResult<void> admitted) {
-    if (admitted.ok()) (void)backend->Encrypt(key, Bytes("p"), Bytes("aad"), soon);
-  });
-  ASSERT_TRUE(faults->WaitForHungCalls(1, std::chrono::seconds(30)));
-  while (std::chrono::steady_clock::now() <= soon)
+  faults_->Hang(FaultFunction::C_Encrypt);
+  auto seen = std::make_shared<WorkLog>();
+  // One call that will be stuck: its deadline (taken when it starts) passes while the HSM holds it.
+  backend_->Schedule(
+      "tok", FarDeadline(), [seen, backend = backend_, key = key_](ProxyResult<void> admitted) {
+        if (!admitted.ok()) return;
+        const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+        seen->deadline_ns = soon.time_since_epoch().count();
+        (void)backend->Encrypt(key, Bytes("p"), Bytes("aad"), soon);
+      });
+  ASSERT_TRUE(faults_->WaitForHungCalls(1, std::chrono::seconds(30)));
+  const std::chrono::steady_clock::time_point soon{
+      std::chrono::steady_clock::duration(seen->deadline_ns.load())};
+  while (std::chrono::steady_clock::now() <= soon) {
     std::this_thread::sleep_for(soon - std::chrono::steady_clock::now());
-  std::vector<ErrorName> answers;
-  backend->Schedule("tok", FarDeadline(), [&](ProxyResult<void> admitted) {
-    answers.push_back(
-        admitted.ok() ? ErrorName::kInternal /* must not run */ : admitted.error().name);
+  }
+  backend_->Schedule("tok", FarDeadline(), [seen](ProxyResult<void> admitted) {
+    std::lock_guard lock(seen->mu);
+    seen->refusals.push_back(admitted.ok() ? ErrorName::kInternal /* must not run */
+                                           : admitted.error().name);
   });
-  EXPECT_EQ(answers, std::vector<ErrorName>{ErrorName::kDependencyTimeout})
+  std::lock_guard lock(seen->mu);
+  EXPECT_EQ(seen->refusals, std::vector<ErrorName>{ErrorName::kDependencyTimeout})
       << "refused at once: it would only have waited out its budget behind the hung call";
 }
 

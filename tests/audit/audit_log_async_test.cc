@@ -164,5 +164,47 @@ TEST(AuditLogAsyncTest, RecordsQueuedAtCloseAreWrittenAndCompletedFirst) {
   for (const auto& r : results) EXPECT_TRUE(r.ok());
 }
 
+TEST(AuditLogAsyncTest, TheNextBatchGoesToDiskWhileTheLastOnesCallbacksStillRun) {
+  TempDir dir;
+  auto log = AuditLog::Open(TestConfig(dir.path()), testing::NewSigner());
+  ASSERT_TRUE(log.ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::uint64_t> order;
+  auto slow = [&](ProxyResult<std::uint64_t> r) {
+    std::unique_lock lock(mu);
+    order.push_back(r.ok() ? r.value() : 0);
+    cv.wait(lock, [&] { return release; });  // a slow answer: the connection is far away
+  };
+  auto quick = [&](ProxyResult<std::uint64_t> r) {
+    std::lock_guard lock(mu);
+    order.push_back(r.ok() ? r.value() : 0);
+  };
+  log.value()->AppendAsync(SampleEvent("t", 1), slow);
+  {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return !order.empty(); });
+    ASSERT_EQ(order.size(), 1u);
+  }
+  log.value()->AppendAsync(SampleEvent("t", 2), quick);
+  // The writer is not held up by the first callback: the second record reaches the disk.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (log.value()->Stats().records_written < 2 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(log.value()->Stats().records_written, 2u);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(order.size(), 1u) << "callbacks run in order: the second waits for the first";
+    release = true;
+  }
+  cv.notify_all();
+  log.value()->Close();  // runs what is left
+  std::lock_guard lock(mu);
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_LT(order[0], order[1]);
+}
+
 }  // namespace
 }  // namespace xks::audit
