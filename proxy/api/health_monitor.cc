@@ -1,5 +1,7 @@
 #include "proxy/api/health_monitor.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <set>
 
@@ -90,6 +92,7 @@ void HealthMonitor::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "xks-health");
 }
 
 void HealthMonitor::Stop() {

@@ -246,7 +246,8 @@ void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse res
   audit_.AppendAsync(
       event, [this, shared = std::move(shared), response = std::move(response),
               respond = std::move(respond)](ProxyResult<std::uint64_t> appended) mutable {
-        // On the audit writer's thread (or this one): respond first, then the log line.
+        // On the audit log's completion thread (or this one). The log line goes first: whoever
+        // sees the answer (an operator, a test) finds its line already written.
         const bool audit_failed = !appended.ok();
         if (audit_failed) {
           // Fail closed: no key material result leaves without its audit record.
@@ -260,9 +261,8 @@ void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse res
           }
           shared->log_detail = "audit append failed: " + appended.error().log_detail;
         }
-        const int status = response.status;
+        Log(*shared, response.status, audit_failed);
         respond(std::move(response));
-        Log(*shared, status, audit_failed);
       });
 }
 

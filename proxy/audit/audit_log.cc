@@ -1,6 +1,7 @@
 #include "proxy/audit/audit_log.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -67,6 +68,7 @@ Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& con
                                                    " (" + Describe(*log->io_failure_) + ")"));
   }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  pthread_setname_np(log->writer_.native_handle(), "audit-writer");
   return log;
 }
 

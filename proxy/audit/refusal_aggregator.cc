@@ -1,5 +1,7 @@
 #include "proxy/audit/refusal_aggregator.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace xks::audit {
@@ -93,6 +95,7 @@ void RefusalAggregator::EndInterval() {
 void RefusalAggregator::Start() {
   if (options_.interval.count() <= 0 || timer_.joinable()) return;
   timer_ = std::thread([this] { TimerLoop(); });
+  pthread_setname_np(timer_.native_handle(), "audit-refusals");
 }
 
 void RefusalAggregator::TimerLoop() {

@@ -1,5 +1,7 @@
 #include "proxy/server/worker_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -12,7 +14,10 @@ WorkerPool::WorkerPool(int threads, std::size_t queue_limit, std::size_t low_que
           std::max<std::size_t>(1, static_cast<std::size_t>(std::max(threads, 1)) / 2)) {
   const int count = threads < 1 ? 1 : threads;
   threads_.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < count; ++i) {
+    threads_.emplace_back([this] { Run(); });
+    pthread_setname_np(threads_.back().native_handle(), "xks-worker");
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

@@ -155,11 +155,12 @@ wait_failed=0
 for pid in "${parallel_pids[@]}"; do wait "$pid" || wait_failed=1; done
 ((wait_failed == 0)) || fail "a parallel client failed"
 statuses="$(cat "$E2E_DIR"/par.* | sort | uniq -c)"
-# Every request gets an answer: 200, or on a machine so loaded that a request waits past its
-# 200 ms budget, 503 DependencyTimeoutException (the answer KMS retries; seen under CI load).
-# Nothing else, and the 503s stay the exception.
+# Every request gets an answer: 200, or on a machine so loaded that a request would wait past its
+# 200 ms budget, 503 DependencyTimeoutException or (shed at the token's queue before it waits)
+# 429 ThrottlingException: the answers KMS retries; seen under CI load. Nothing else, and those
+# stay the exception.
 ok_count="$(cat "$E2E_DIR"/par.* | grep -c '^200$' || true)"
-late_count="$(cat "$E2E_DIR"/par.* | grep -c '^503$' || true)"
+late_count="$(cat "$E2E_DIR"/par.* | grep -cE '^(503|429)$' || true)"
 if ((ok_count + late_count != 600 || late_count > 30)); then
   for f in "$E2E_DIR"/par.*; do
     n="$(grep -c '^200$' "$f" || true)"
@@ -167,7 +168,7 @@ if ((ok_count + late_count != 600 || late_count > 30)); then
   done
   fail "parallel statuses: $(tr '\n' ';' <<<"$statuses")"
 fi
-pass "60 parallel connections x 10 requests: $ok_count x 200, $late_count x 503 (over budget)"
+pass "60 parallel connections x 10 requests: $ok_count x 200, $late_count x 503/429 (over budget)"
 
 # A client we did not write: botocore's SigV4Auth.
 out="$(python3 - "$ENDPOINT$A/keys/shared/encrypt" "$ALPHA_AKID" "$ALPHA_SECRET" \
