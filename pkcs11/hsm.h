@@ -202,6 +202,12 @@ class TokenClient {
   /// any more died with its session).
   void ForgetKeys();
 
+  /// Destroys every session-object copy whose token key no longer exists (destroyed through
+  /// another client or process), so a shred reaches this client within one call even before it
+  /// is told to ForgetKeys. One object search; returns how many copies were dropped.
+  /// Errors: kTimeout, kUnavailable, kInternal.
+  HsmResult<std::size_t> DropStaleKeyCopies(Deadline deadline);
+
   // ---- Administration (operator CLI, tests) ----
 
   /// All key objects (secret, private, public) in the token. Errors: kTimeout, kUnavailable,

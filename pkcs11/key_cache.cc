@@ -1,5 +1,7 @@
 #include "pkcs11/key_cache.h"
 
+#include <algorithm>
+
 namespace xks::pkcs11 {
 
 std::optional<unsigned long> KeyCache::Get(std::string_view label, std::uint64_t generation) const {
@@ -9,10 +11,15 @@ std::optional<unsigned long> KeyCache::Get(std::string_view label, std::uint64_t
   return it->second.handle;
 }
 
-void KeyCache::Put(std::string_view label, std::uint64_t generation, unsigned long handle,
-                   bool session_copy) {
+void KeyCache::Put(std::string_view label, std::uint64_t generation, unsigned long handle) {
   std::lock_guard lock(mu_);
-  entries_[std::string(label)] = Entry{handle, generation, session_copy};
+  entries_[std::string(label)] = Entry{handle, generation, false, 0};
+}
+
+void KeyCache::PutCopy(std::string_view label, std::uint64_t generation, unsigned long handle,
+                       unsigned long source) {
+  std::lock_guard lock(mu_);
+  entries_[std::string(label)] = Entry{handle, generation, true, source};
 }
 
 std::optional<KeyCache::Entry> KeyCache::Erase(std::string_view label) {
@@ -30,6 +37,24 @@ std::vector<KeyCache::Entry> KeyCache::TakeAll() {
   out.reserve(entries_.size());
   for (const auto& [label, entry] : entries_) out.push_back(entry);
   entries_.clear();
+  return out;
+}
+
+std::vector<KeyCache::Entry> KeyCache::TakeCopiesWithout(
+    std::uint64_t generation, const std::vector<unsigned long>& live_sources) {
+  std::lock_guard lock(mu_);
+  std::vector<Entry> out;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const Entry& e = it->second;
+    const bool live =
+        std::find(live_sources.begin(), live_sources.end(), e.source) != live_sources.end();
+    if (e.session_copy && e.generation == generation && !live) {
+      out.push_back(e);
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   return out;
 }
 

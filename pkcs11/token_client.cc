@@ -86,6 +86,10 @@ HsmResult<SecretBytes> TokenClient::Decrypt(std::string_view key, std::span<cons
 
 void TokenClient::ForgetKeys() { impl_->ForgetKeys(); }
 
+HsmResult<std::size_t> TokenClient::DropStaleKeyCopies(Deadline deadline) {
+  return impl_->DropStaleCopies(deadline);
+}
+
 HsmResult<KeyInfo> TokenClient::DescribeKey(std::string_view key, Deadline deadline) {
   auto selector = ParseObjectSelector(key);
   if (!selector.ok()) return Fail(std::move(selector).error());

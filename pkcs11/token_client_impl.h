@@ -119,7 +119,7 @@ class TokenClient::Impl {
       if (auto cached = cache_.Get(cache_key, lease.generation())) return *cached;
       auto copy = CopyToSessionObject(handle);
       if (copy.ok()) {
-        cache_.Put(cache_key, lease.generation(), copy.value(), /*session_copy=*/true);
+        cache_.PutCopy(cache_key, lease.generation(), copy.value(), handle);
         return copy.value();
       }
       if (!IsCopyRefusal(copy.error().ck_rv)) return Fail(std::move(copy).error());
@@ -225,6 +225,21 @@ class TokenClient::Impl {
     std::string key = std::to_string(object_class) + ":" + selector.label.value_or("") + ":";
     if (selector.id) key += HexEncode(*selector.id);
     return key;
+  }
+
+  // Destroys the session copies whose token key is gone (destroyed by another process, e.g. a
+  // shred by xksctl that has not reloaded the proxy yet). One search of the token's secret keys,
+  // under holder_mu_ so no copy is made meanwhile. Returns how many were dropped.
+  HsmResult<std::size_t> DropStaleCopies(Deadline deadline) {
+    if (!copy_keys_.load()) return std::size_t{0};
+    return Run<std::size_t>(deadline, [&](Lease& lease) -> HsmResult<std::size_t> {
+      std::lock_guard lock(holder_mu_);
+      auto live = FindAll(lease, ObjectSelector{}, CKO_SECRET_KEY);
+      if (!live.ok()) return Fail(std::move(live).error());
+      const auto stale = cache_.TakeCopiesWithout(lease.generation(), live.value());
+      for (const KeyCache::Entry& entry : stale) DestroyCopyLocked(entry);
+      return stale.size();
+    });
   }
 
   void ForgetKey(const ObjectSelector& selector) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "proxy/api/backend_errors.h"
+#include "proxy/common/log.h"
 
 namespace xks::runtime {
 namespace {
@@ -341,6 +342,14 @@ ProxyResult<void> HsmKeyBackend::CheckTokenHealth(std::string_view token_id,
                   std::end(kHealthPattern))) {
     return Fail(MakeError(ErrorName::kInternal, "The HSM health check failed",
                           "token " + client.token_label() + ": round trip mismatch"));
+  }
+  // A key shredded by xksctl without a reload (no --pid-file) must not live on here as a session
+  // copy: each deep check drops the copies whose token key is gone.
+  auto dropped = client.DropStaleKeyCopies(deadline);
+  if (!dropped.ok()) return Fail(MapHsmError(dropped.error()));
+  if (dropped.value() > 0) {
+    LogWarning("hsm", "token " + admitted->token->id + ": " + std::to_string(dropped.value()) +
+                          " session key copies dropped: their token keys are gone");
   }
   return {};
 }

@@ -16,6 +16,11 @@ namespace {
 // HSM that slows down within a few dozen calls, smooth enough that one outlier does not shed.
 constexpr double kServiceTimeWeight = 1.0 / 8;
 
+// How long the destructor waits for the threads to leave their loop before joining them. Joined,
+// a thread has run its thread-local destructors (OpenSSL's, the module's) before the executor is
+// gone; a thread stuck in a hung HSM call cannot be interrupted, so past this it is detached.
+constexpr std::chrono::seconds kJoinWait{2};
+
 }  // namespace
 
 struct TokenExecutor::State {
@@ -39,6 +44,8 @@ struct TokenExecutor::State {
   std::condition_variable idle;
   std::deque<Item> queue;
   std::size_t running = 0;
+  std::size_t looping = 0;  // threads not yet out of RunLoop
+  std::condition_variable ended;
   bool stopping = false;
   double service_ns = 0;  // moving average; 0 until the first kRun task returned
   Stats counters;
@@ -48,14 +55,34 @@ TokenExecutor::TokenExecutor(Options options)
     : state_(
           std::make_shared<State>(options.threads, options.queue_limit, std::move(options.now))) {
   const std::string name = options.name.substr(0, 15);  // the kernel keeps 15 bytes
+  state_->looping = state_->threads;                    // before any thread runs
+  threads_.reserve(state_->threads);
   for (std::size_t i = 0; i < state_->threads; ++i) {
-    std::thread thread(&TokenExecutor::RunLoop, state_);
-    if (!name.empty()) pthread_setname_np(thread.native_handle(), name.c_str());
-    thread.detach();
+    threads_.emplace_back(&TokenExecutor::RunLoop, state_);
+    if (!name.empty()) pthread_setname_np(threads_.back().native_handle(), name.c_str());
   }
 }
 
-TokenExecutor::~TokenExecutor() { Stop(); }
+TokenExecutor::~TokenExecutor() {
+  Stop();
+  const std::thread::id self = std::this_thread::get_id();
+  const bool on_own_thread = std::any_of(threads_.begin(), threads_.end(),
+                                         [&](const std::thread& t) { return t.get_id() == self; });
+  bool ended = false;
+  {
+    std::unique_lock lock(state_->mu);
+    ended = state_->ended.wait_for(lock, kJoinWait, [&] {
+      return state_->looping == (on_own_thread ? 1u : 0u);  // our own is still in its task
+    });
+  }
+  for (std::thread& thread : threads_) {
+    if (ended && thread.get_id() != self) {
+      thread.join();
+    } else {
+      thread.detach();  // runs on with the state it shares
+    }
+  }
+}
 
 bool TokenExecutor::Submit(Task task, Clock::time_point deadline) {
   State& s = *state_;
@@ -126,7 +153,11 @@ void TokenExecutor::RunLoop(std::shared_ptr<State> state) {
   std::unique_lock lock(s.mu);
   for (;;) {
     s.work_ready.wait(lock, [&] { return s.stopping || !s.queue.empty(); });
-    if (s.queue.empty()) return;  // stopping, and Stop() took the queue
+    if (s.queue.empty()) {  // stopping, and Stop() took the queue
+      --s.looping;
+      s.ended.notify_all();
+      return;
+    }
     State::Item item = std::move(s.queue.front());
     s.queue.pop_front();
     ++s.running;

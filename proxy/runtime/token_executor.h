@@ -13,7 +13,9 @@
 // and answers without touching the HSM.
 //
 // Thread safety: every member is thread-safe. The destructor may run on one of the executor's own
-// threads (a task dropping the last reference to its token during a reload): it never joins.
+// threads (a task dropping the last reference to its token during a reload). It joins the other
+// threads once they are done, waiting at most 2 s: a thread stuck in a hung HSM call cannot be
+// interrupted, and is then detached (it owns everything it touches).
 
 #include <chrono>
 #include <cstddef>
@@ -21,6 +23,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace xks::runtime {
 
@@ -83,10 +87,10 @@ class TokenExecutor {
   struct State;
   static void RunLoop(std::shared_ptr<State> state);
 
-  // Shared with the threads, which are detached: a thread that outlives this object (destroyed
-  // from one of its tasks, or stuck in a hung HSM call) still has everything it touches, and
-  // nothing ever waits to join a thread that may never come back from the HSM.
+  // Shared with the threads: a thread that outlives this object (destroyed from one of its tasks,
+  // or stuck in a hung HSM call) still has everything it touches.
   std::shared_ptr<State> state_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace xks::runtime

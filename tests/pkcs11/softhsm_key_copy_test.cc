@@ -65,6 +65,26 @@ TEST_F(SoftHsmKeyCopyTest, ACopyOutlivesItsDestroyedTokenKeyOnlyUntilTheClientFo
   EXPECT_EQ(after.error().kind, HsmErrorKind::kNotFound);
 }
 
+TEST_F(SoftHsmKeyCopyTest, DropStaleKeyCopiesEndsTheCopiesOfDestroyedKeysOnly) {
+  AesKeySpec spec;
+  spec.label = "k2";
+  ASSERT_TRUE(admin_->CreateAesKey(spec, FarDeadline()).ok());
+  ASSERT_TRUE(EncryptWorks());
+  ASSERT_TRUE(proxy_side_->Encrypt("k2", Bytes("x"), {}, FarDeadline()).ok());
+  auto none = proxy_side_->DropStaleKeyCopies(FarDeadline());
+  ASSERT_TRUE(none.ok()) << none.error().ToLogString();
+  EXPECT_EQ(none.value(), 0u) << "both token keys exist";
+
+  ASSERT_TRUE(admin_->DestroyKey("k", FarDeadline()).ok());  // a shred by another process
+  auto dropped = proxy_side_->DropStaleKeyCopies(FarDeadline());
+  ASSERT_TRUE(dropped.ok()) << dropped.error().ToLogString();
+  EXPECT_EQ(dropped.value(), 1u);
+  auto after = proxy_side_->Encrypt("k", Bytes("x"), {}, FarDeadline());
+  ASSERT_FALSE(after.ok()) << "the destroyed key's copy still encrypts";
+  EXPECT_EQ(after.error().kind, HsmErrorKind::kNotFound);
+  EXPECT_TRUE(proxy_side_->Encrypt("k2", Bytes("x"), {}, FarDeadline()).ok());
+}
+
 TEST_F(SoftHsmKeyCopyTest, ForgetKeysLeavesTheTokenKeysAndALaterUseCopiesAgain) {
   ASSERT_TRUE(EncryptWorks());
   for (int i = 0; i < 20; ++i) {
