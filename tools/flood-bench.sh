@@ -38,8 +38,11 @@ rmdir "$E2E_DIR/audit"
 ln -s "$disk_audit" "$E2E_DIR/audit"
 bench_cleanup() {
   local rc=$?
+  # No set -e here: under it "(exit $rc)" of a failed run would end the trap before e2e_cleanup
+  # stops the proxy, prints its log and removes $E2E_DIR.
+  set +e
   rm -rf "$disk_audit"
-  (exit "$rc")
+  (exit "$rc")  # e2e_cleanup reads the run's status from $?
   e2e_cleanup
 }
 trap bench_cleanup EXIT

@@ -32,7 +32,15 @@ loadgen="$build/tools/loadgen/xks-loadgen"
 source "$here/tests/e2e/lib.sh"
 
 audit_dir="$(mktemp -d "$audit_parent/xks-ab-audit.XXXXXX")"
-trap 'rm -rf "$audit_dir"; e2e_cleanup' EXIT
+# The run's status goes on through e2e_cleanup (which exits with $?), not rm's.
+ab_cleanup() {
+  local rc=$?
+  set +e
+  rm -rf "$audit_dir"
+  (exit "$rc")
+  e2e_cleanup
+}
+trap ab_cleanup EXIT
 e2e_config_init
 jq --arg dir "$audit_dir" --arg d "$durability" '.audit.directory = $dir | .audit.durability = $d' \
   "$XKS_CONFIG" > "$XKS_CONFIG.new" && mv "$XKS_CONFIG.new" "$XKS_CONFIG"
