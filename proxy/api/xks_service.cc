@@ -106,10 +106,7 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   auto prepared = Prepare(request, ctx);
   if (!prepared.ok() || !ctx.key_operation) {
     // Refused before the operation, or GetHealthStatus (which never waits on the HSM).
-    HttpResponse response =
-        Conclude(ctx, prepared.ok() ? RunOperation(ctx) : Fail(std::move(prepared).error()));
-    Finish(std::move(shared), std::move(response), std::move(respond));
-    return;
+    return RunAndFinish(std::move(shared), std::move(prepared), std::move(respond));
   }
   // From here on only `ctx` is used: the request may be gone once this returns.
   const std::string& token_id = ctx.tenant->token_id;
@@ -117,11 +114,16 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   backend_.Schedule(token_id, deadline,
                     [this, shared = std::move(shared),
                      respond = std::move(respond)](ProxyResult<void> admitted) mutable {
-                      RequestContext& c = *shared;
-                      HttpResponse response = Conclude(
-                          c, admitted.ok() ? RunOperation(c) : Fail(std::move(admitted).error()));
-                      Finish(std::move(shared), std::move(response), std::move(respond));
+                      RunAndFinish(std::move(shared), std::move(admitted), std::move(respond));
                     });
+}
+
+void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResult<void> admitted,
+                              Respond respond) {
+  RequestContext& ctx = *shared;
+  HttpResponse response =
+      Conclude(ctx, admitted.ok() ? RunOperation(ctx) : Fail(std::move(admitted).error()));
+  Finish(std::move(shared), std::move(response), std::move(respond));
 }
 
 bool XksService::LikelyAuthentic(const HttpRequest& request) const {

@@ -89,6 +89,9 @@ class XksService {
   ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
+  // Runs the operation if `admitted` (else answers its error), then Finish.
+  void RunAndFinish(std::shared_ptr<RequestContext> ctx, ProxyResult<void> admitted,
+                    Respond respond);
   // The response for `result`, with the audit event's result and status filled in.
   HttpResponse Conclude(RequestContext& ctx, ProxyResult<HttpResponse> result);
   // Records the outcome (audit, access log) and responds, at once or once the record is durable.

@@ -62,6 +62,36 @@ pkcs11::HsmResult<std::unique_ptr<pkcs11::TokenClient>> OpenTokenClient(
   return client;
 }
 
+// New work for `token_id` refused while `limiter` counts max_stuck calls past their deadline.
+Error StuckRefusal(std::string_view token_id, const StuckCallLimiter& limiter) {
+  return api::HsmFailure(ErrorName::kDependencyTimeout,
+                         "token " + std::string(token_id) + ": " +
+                             std::to_string(limiter.max_stuck()) +
+                             " calls stuck past their deadline; new work refused");
+}
+
+// What scheduled work is told for each way the token's executor calls it.
+ProxyResult<void> AdmissionOf(TokenExecutor::Outcome outcome, const std::string& token_id) {
+  using Outcome = TokenExecutor::Outcome;
+  const auto refused = [&](ErrorName name, const char* why) -> ProxyResult<void> {
+    return Fail(api::HsmFailure(name, "token " + token_id + ": " + why));
+  };
+  switch (outcome) {
+    case Outcome::kRun:
+      return {};
+    case Outcome::kExpired:
+      return refused(ErrorName::kDependencyTimeout, "waited in its queue past the deadline");
+    case Outcome::kStopped:
+      return refused(ErrorName::kDependencyTimeout,
+                     "reconfigured or shutting down before the work ran");
+    case Outcome::kQueueFull:
+      return refused(ErrorName::kThrottling, "queue full (queue_limit)");
+    case Outcome::kWouldMissDeadline:
+      return refused(ErrorName::kThrottling, "its queue would outlast the time budget");
+  }
+  std::abort();
+}
+
 // Where an ApplyConfig problem points the operator: entry `i` of hsm.modules or hsm.tokens.
 std::string EntryPath(const char* list, std::ptrdiff_t i) {
   return std::string("hsm.") + list + "[" + std::to_string(i) + "]";
@@ -209,12 +239,7 @@ ProxyResult<HsmKeyBackend::Admitted> HsmKeyBackend::Admit(std::string_view token
   if (!token.ok()) return Fail(std::move(token).error());
   StuckCallLimiter& limiter = *(*token)->stuck_calls;
   auto admission = limiter.Admit(deadline, std::chrono::steady_clock::now());
-  if (!admission) {
-    return Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
-                                "token " + std::string(token_id) + ": " +
-                                    std::to_string(limiter.max_stuck()) +
-                                    " calls stuck past their deadline; new work refused"));
-  }
+  if (!admission) return Fail(StuckRefusal(token_id, limiter));
   return Admitted{std::move(token).value(), std::move(*admission)};
 }
 
@@ -225,34 +250,11 @@ void HsmKeyBackend::Schedule(std::string_view token_id, api::Deadline deadline, 
   const StuckCallLimiter& stuck = *open.stuck_calls;
   if (stuck.Stuck(std::chrono::steady_clock::now()) >= stuck.max_stuck()) {
     // Every session may be held by a hung call: queued work would only wait out its budget.
-    return work(Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
-                                     "token " + open.id + ": " + std::to_string(stuck.max_stuck()) +
-                                         " calls stuck past their deadline; new work refused")));
+    return work(Fail(StuckRefusal(open.id, stuck)));
   }
-  open.executor->Submit(
-      [work = std::move(work), id = open.id](TokenExecutor::Outcome outcome) {
-        using Outcome = TokenExecutor::Outcome;
-        switch (outcome) {
-          case Outcome::kRun:
-            return work(ProxyResult<void>{});
-          case Outcome::kExpired:
-            return work(
-                Fail(api::HsmFailure(ErrorName::kDependencyTimeout,
-                                     "token " + id + ": waited in its queue past the deadline")));
-          case Outcome::kStopped:
-            return work(Fail(api::HsmFailure(
-                ErrorName::kDependencyTimeout,
-                "token " + id + ": reconfigured or shutting down before the work ran")));
-          case Outcome::kQueueFull:
-            return work(Fail(api::HsmFailure(ErrorName::kThrottling,
-                                             "token " + id + ": queue full (queue_limit)")));
-          case Outcome::kWouldMissDeadline:
-            return work(
-                Fail(api::HsmFailure(ErrorName::kThrottling,
-                                     "token " + id + ": its queue would outlast the time budget")));
-        }
-      },
-      deadline);
+  open.executor->Submit([work = std::move(work), id = open.id](
+                            TokenExecutor::Outcome outcome) { work(AdmissionOf(outcome, id)); },
+                        deadline);
 }
 
 bool HsmKeyBackend::StopExecutors(std::chrono::steady_clock::time_point until) {
