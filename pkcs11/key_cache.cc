@@ -31,6 +31,12 @@ std::optional<KeyCache::Entry> KeyCache::Erase(std::string_view label) {
   return out;
 }
 
+bool KeyCache::HasCopies() const {
+  std::lock_guard lock(mu_);
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [](const auto& kv) { return kv.second.session_copy; });
+}
+
 std::vector<KeyCache::Entry> KeyCache::TakeAll() {
   std::lock_guard lock(mu_);
   std::vector<Entry> out;

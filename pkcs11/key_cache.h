@@ -33,6 +33,8 @@ class KeyCache {
                unsigned long source);
   /// Forgets `label`; returns the entry it had (so a session copy can be destroyed).
   std::optional<Entry> Erase(std::string_view label);
+  /// Whether any entry is a session copy.
+  bool HasCopies() const;
   /// Forgets everything; returns what it had.
   std::vector<Entry> TakeAll();
   /// Forgets the session copies of `generation` whose source is not in `live_sources`; returns

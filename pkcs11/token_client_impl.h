@@ -231,7 +231,8 @@ class TokenClient::Impl {
   // shred by xksctl that has not reloaded the proxy yet). One search of the token's secret keys,
   // under holder_mu_ so no copy is made meanwhile. Returns how many were dropped.
   HsmResult<std::size_t> DropStaleCopies(Deadline deadline) {
-    if (!copy_keys_.load()) return std::size_t{0};
+    // Not skipped when copying is off now: a refusal may have turned it off after copies were made.
+    if (!cache_.HasCopies()) return std::size_t{0};
     return Run<std::size_t>(deadline, [&](Lease& lease) -> HsmResult<std::size_t> {
       std::lock_guard lock(holder_mu_);
       auto live = FindAll(lease, ObjectSelector{}, CKO_SECRET_KEY);
