@@ -26,7 +26,7 @@ ProxyResult<void> CurrentVersionMayDecrypt(RequestContext& ctx, OperationEnv& en
   if (current == nullptr) {  // every version retired: nothing may be decrypted with this key
     return Fail(MakeError(ErrorName::kInvalidState, "The external key has no active version."));
   }
-  auto attrs = KeyAttributesFor(ctx, env, KeyLocation{ctx.tenant->token_id, current->label});
+  auto attrs = KeyAttributesFor(ctx, env, KeyLocation{ctx.member.token_id(), current->label});
   if (!attrs.ok()) return Fail(std::move(attrs).error());
   if (auto usable = RequireAes256For(*attrs, KeyUse::kDecrypt); !usable.ok()) {
     ctx.event.key_label = current->label;

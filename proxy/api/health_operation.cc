@@ -1,3 +1,5 @@
+#include <vector>
+
 #include "proxy/api/http_responses.h"
 #include "proxy/api/key_version.h"
 #include "proxy/api/operations.h"
@@ -8,18 +10,26 @@ ProxyResult<HttpResponse> RunGetHealthStatus(RequestContext& ctx, OperationEnv& 
   using nlohmann::json;
   const tenant::Tenant& tenant = *ctx.tenant;
   if (tenant.disabled) return Fail(TenantDisabled());
-  HealthStatus status = env.health.Status(tenant.token_id);
-  // Fail-closed auditing makes key operations fail while the audit log cannot be written.
-  if (status == HealthStatus::kActive && !env.audit.Healthy()) status = HealthStatus::kDegraded;
+  // Fail-closed auditing makes key operations fail while the audit log cannot be written, on
+  // every member alike.
+  const bool audit_healthy = env.audit.Healthy();
+  json details = json::array();
+  std::vector<HealthStatus> statuses;
+  statuses.reserve(tenant.token_ids.size());
+  for (const std::string& member : tenant.token_ids) {
+    HealthStatus status = env.health.Status(member);
+    if (status == HealthStatus::kActive && !audit_healthy) status = HealthStatus::kDegraded;
+    statuses.push_back(status);
+    details.push_back({{"id", member},
+                       {"model", env.backend.TokenModel(member)},
+                       {"healthStatus", HealthStatusString(status)}});
+  }
   const config::ApiConfig& api = ctx.registry->config().api;
-  json body = {
-      {"xksProxyFleetSize", api.fleet_size},
-      {"xksProxyVendor", env.proxy_vendor},
-      {"xksProxyModel", env.proxy_model},
-      {"ekmVendor", api.ekm_vendor},
-      {"ekmFleetDetails", json::array({json{{"id", tenant.token_id},
-                                            {"model", env.backend.TokenModel(tenant.token_id)},
-                                            {"healthStatus", HealthStatusString(status)}}})}};
+  json body = {{"xksProxyFleetSize", api.fleet_size},
+               {"xksProxyVendor", env.proxy_vendor},
+               {"xksProxyModel", env.proxy_model},
+               {"ekmVendor", api.ekm_vendor},
+               {"ekmFleetDetails", std::move(details)}};
   return JsonResponse(200, body);
 }
 

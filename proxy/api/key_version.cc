@@ -65,7 +65,7 @@ ProxyResult<UsableVersion> PrepareKeyVersion(RequestContext& ctx, OperationEnv& 
     return Fail(MakeError(ErrorName::kInvalidState,
                           "The key version that made this ciphertext has been retired."));
   }
-  UsableVersion usable{KeyLocation{ctx.tenant->token_id, version.label}, {}};
+  UsableVersion usable{KeyLocation{ctx.member.token_id(), version.label}, {}};
   auto attrs = KeyAttributesFor(ctx, env, usable.location);
   if (!attrs.ok()) return Fail(std::move(attrs).error());
   if (auto allowed = RequireAes256For(*attrs, use); !allowed.ok()) {

@@ -37,7 +37,7 @@ ProxyResult<HttpResponse> RunGetKeyMetadata(RequestContext& ctx, OperationEnv& e
   if (!key.ok()) return Fail(std::move(key).error());
   const tenant::KeyVersion* version = (*key)->Current();
   ctx.event.key_label = version->label;
-  auto attrs = KeyAttributesFor(ctx, env, KeyLocation{tenant.token_id, version->label});
+  auto attrs = KeyAttributesFor(ctx, env, KeyLocation{ctx.member.token_id(), version->label});
   if (!attrs.ok()) return Fail(std::move(attrs).error());
   json body = {{"keySpec", KeySpec(*attrs)},
                {"keyUsage", KeyUsage(*attrs)},

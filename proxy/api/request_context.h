@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/api/fleet_router.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/key_attribute_cache.h"
 #include "proxy/api/key_backend.h"
@@ -37,6 +38,11 @@ struct RequestContext {
   std::string log_detail;                     ///< operators only (access log of 401 and 5xx)
   bool authenticated = false;  ///< SigV4 verified with one of the routed tenant's credentials
   bool method_not_allowed = false;
+  /// The fleet member (hsm.tokens[].id) the current attempt of a key operation runs on; the
+  /// operations address every backend call to it.
+  MemberLease member;
+  std::string failed_member;  ///< the member a first attempt failed on ("" until then)
+  std::string retry_detail;   ///< that failure, for the operator's log line
 };
 
 /// What the operations use besides the request: the HSM, the attribute cache, health, the clock.

@@ -73,7 +73,8 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       health_(health),
       options_(std::move(options)),
       logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()),
-      auth_failures_(options_.auth_failures, options_.clock) {}
+      auth_failures_(options_.auth_failures, options_.clock),
+      fleet_router_(health) {}
 
 HttpResponse XksService::Handle(const HttpRequest& request) {
   std::promise<HttpResponse> answered;
@@ -109,7 +110,13 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
     return RunAndFinish(std::move(shared), std::move(prepared), std::move(respond));
   }
   // From here on only `ctx` is used: the request may be gone once this returns.
-  const std::string& token_id = ctx.tenant->token_id;
+  ScheduleOnMember(std::move(shared), std::move(respond));
+}
+
+void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared, Respond respond) {
+  RequestContext& ctx = *shared;
+  ctx.member = fleet_router_.Pick(ctx.tenant->token_ids, ctx.failed_member);
+  const std::string& token_id = ctx.member.token_id();
   const Deadline deadline = ctx.deadline;
   backend_.Schedule(token_id, deadline,
                     [this, shared = std::move(shared),
@@ -118,11 +125,32 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
                     });
 }
 
+bool XksService::ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const {
+  // Once, on a fleet, after a failure that was the member's (an HSM-side error, a stuck or full
+  // token), while the budget lasts. The request's own errors (KeyNotFound, InvalidCiphertext,
+  // ...) would fail on every member alike.
+  const bool members_side = error.name == ErrorName::kDependencyTimeout ||
+                            error.name == ErrorName::kInternal ||
+                            error.name == ErrorName::kThrottling;
+  return members_side && !ctx.member.token_id().empty() && ctx.failed_member.empty() &&
+         ctx.tenant->token_ids.size() > 1 && options_.clock() < ctx.deadline;
+}
+
 void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResult<void> admitted,
                               Respond respond) {
   RequestContext& ctx = *shared;
-  HttpResponse response =
-      Conclude(ctx, admitted.ok() ? RunOperation(ctx) : Fail(std::move(admitted).error()));
+  ProxyResult<HttpResponse> result =
+      admitted.ok() ? RunOperation(ctx) : Fail(std::move(admitted).error());
+  if (!result.ok() && ShouldTryAnotherMember(ctx, result.error())) {
+    ctx.failed_member = ctx.member.token_id();
+    ctx.retry_detail = ctx.failed_member + ": " +
+                       std::string(ErrorNameString(result.error().name)) + " (" +
+                       result.error().log_detail + ")";
+    ScheduleOnMember(std::move(shared), std::move(respond));
+    return;
+  }
+  ctx.member = {};  // the attempt is over: it no longer counts in flight
+  HttpResponse response = Conclude(ctx, std::move(result));
   Finish(std::move(shared), std::move(response), std::move(respond));
 }
 
@@ -149,6 +177,9 @@ HttpResponse XksService::Conclude(RequestContext& ctx, ProxyResult<HttpResponse>
   }
   const Error& error = result.error();
   ctx.log_detail = error.log_detail;
+  if (!ctx.retry_detail.empty()) {
+    ctx.log_detail = "after failing on " + ctx.retry_detail + ": " + ctx.log_detail;
+  }
   ev.result = std::string(ErrorNameString(error.name));
   ev.http_status = HttpStatus(error.name);
   return ErrorResponse(error);

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "proxy/api/auth_failure_tracker.h"
+#include "proxy/api/fleet_router.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/key_attribute_cache.h"
 #include "proxy/api/key_backend.h"
@@ -89,7 +90,12 @@ class XksService {
   ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
-  // Runs the operation if `admitted` (else answers its error), then Finish.
+  // Picks the fleet member for the next attempt and schedules it there (KeyBackend::Schedule).
+  void ScheduleOnMember(std::shared_ptr<RequestContext> ctx, Respond respond);
+  // Whether a failed attempt is retried once on another member of the tenant's fleet.
+  bool ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const;
+  // Runs the operation if `admitted` (else answers its error); then either one more attempt on
+  // another member, or Finish.
   void RunAndFinish(std::shared_ptr<RequestContext> ctx, ProxyResult<void> admitted,
                     Respond respond);
   // The response for `result`, with the audit event's result and status filled in.
@@ -109,6 +115,7 @@ class XksService {
   Logger& logger_;
   AuthFailureTracker auth_failures_;
   KeyAttributeCache attribute_cache_;
+  FleetRouter fleet_router_;
 };
 
 }  // namespace xks::api

@@ -159,10 +159,15 @@ struct CredentialConfig {
 struct TenantConfig {
   std::string name;
   std::string path_prefix;  ///< "" or "/a/b"; XksProxyUriPath is path_prefix + "/kms/xks/v1"
-  std::string token;        ///< hsm.tokens[].id, used by this tenant only
-  bool disabled = false;    ///< every request answers InvalidStateException
+  /// hsm.tokens[].id of each fleet member, in the order written ("token": one member; "tokens":
+  /// several tokens holding the same key material, e.g. an HSM cluster). Used by this tenant
+  /// only; never empty once validated. The first member is where xksctl creates keys.
+  std::vector<std::string> tokens;
+  bool disabled = false;  ///< every request answers InvalidStateException
   std::vector<CredentialConfig> credentials;
   std::vector<KeyConfig> keys;  ///< sorted by external_key_id
+  /// The first member: where xksctl creates keys (a vendor's replication copies them on).
+  const std::string& primary_token() const { return tokens.front(); }
   bool operator==(const TenantConfig&) const = default;
 };
 
@@ -213,5 +218,8 @@ bool IsValidPathPrefix(std::string_view prefix);
 
 /// The fixed API path under a tenant prefix (spec "API operations").
 inline constexpr std::string_view kXksApiPath = "/kms/xks/v1";
+/// Most members one tenant's fleet may name (tenants[].tokens): GetHealthStatus lists each in
+/// ekmFleetDetails, which "MUST not return more than ten entries" (XKS spec, version history).
+inline constexpr std::size_t kMaxFleetMembers = 10;
 
 }  // namespace xks::config

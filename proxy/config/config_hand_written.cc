@@ -47,6 +47,16 @@ void KeepShortKeyForm(const json& from, json& to) {
   to["label"] = from["label"];
 }
 
+// A tenant written with "tokens": [one id] keeps that form (the serializer writes one member as
+// "token"), so an operator's fleet of one stays a list to add members to.
+void KeepTokenListForm(const json& from, json& to) {
+  auto token = to.find("token");
+  if (!from.contains("tokens") || from.contains("token") || token == to.end()) return;
+  json members = json::array({*token});
+  to.erase(token);
+  to["tokens"] = std::move(members);
+}
+
 // Array elements of the schema are objects named by one of these fields (always written); an
 // element of the old document and one of the new are the same entry when they agree on the
 // first one the new one has.
@@ -71,6 +81,7 @@ void Carry(const json& from, const json& full, json& to, std::string_view base_d
 
 void CarryObject(const json& from, const json& full, json& to, std::string_view base_dir) {
   KeepShortKeyForm(from, to);
+  KeepTokenListForm(from, to);
   for (const auto& [key, value] : from.items()) {
     if (IsCommentKey(key)) {
       to[key] = value;

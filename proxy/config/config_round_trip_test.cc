@@ -269,5 +269,53 @@ TEST(ConfigRoundTripTest, TheHandWrittenFormOfTheStandardFileSurvivesUnchanged) 
   EXPECT_EQ(Rewrite(*parsed, doc, dir), doc) << "an edit that changes nothing rewrites nothing";
 }
 
+// acme on a fleet of two tokens (`members` of them listed; 1 keeps one in a list).
+json FleetDocument(TempDir& dir, std::size_t members) {
+  json doc = StandardConfigJson(dir);
+  doc["hsm"]["tokens"].push_back({{"id", "tok-acme-b"},
+                                  {"module", "soft"},
+                                  {"token", "acme-b"},
+                                  {"pin", {{"file", "acme.pin"}}},
+                                  {"health_check_key", "hc"}});
+  doc["tenants"][0].erase("token");
+  doc["tenants"][0]["tokens"] = json::array({"tok-acme"});
+  if (members == 2) doc["tenants"][0]["tokens"].push_back("tok-acme-b");
+  return doc;
+}
+
+TEST(ConfigRoundTripTest, AFleetIsWrittenAsTokensAndOneTokenAsToken) {
+  TempDir dir;
+  const json doc = FleetDocument(dir, 2);
+  ExpectRoundTrip(doc, dir.path());
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  const json full = SerializeConfig(*parsed);
+  for (const auto& t : full["tenants"]) {
+    if (t["name"] == "acme") {
+      EXPECT_EQ(t["tokens"], json::array({"tok-acme", "tok-acme-b"}));
+      EXPECT_FALSE(t.contains("token"));
+    } else {
+      EXPECT_EQ(t["token"], "tok-globex");
+      EXPECT_FALSE(t.contains("tokens"));
+    }
+  }
+}
+
+TEST(ConfigRoundTripTest, AFleetOfOneWrittenAsAListStaysAList) {
+  TempDir dir;
+  const json doc = FleetDocument(dir, 1);
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  const json written = Rewrite(*parsed, doc, dir);
+  for (const auto& t : written["tenants"]) {
+    if (t["name"] != "acme") continue;
+    EXPECT_EQ(t["tokens"], json::array({"tok-acme"})) << t.dump();
+    EXPECT_FALSE(t.contains("token"));
+  }
+  auto again = ParseConfig(written, dir.path());
+  ASSERT_TRUE(again.ok()) << FormatProblems(again.error());
+  EXPECT_TRUE(*parsed == *again);
+}
+
 }  // namespace
 }  // namespace xks::config

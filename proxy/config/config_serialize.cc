@@ -133,11 +133,15 @@ json SerializeTenant(const TenantConfig& t, const SerializeOptions& options) {
   }
   json keys = json::object();
   for (const KeyConfig& k : t.keys) keys[k.external_key_id] = SerializeKey(k, options);
-  return ObjectWriter(options)
-      .Required("name", t.name)
-      .Required("path_prefix", t.path_prefix)
-      .Required("token", t.token)
-      .Optional("disabled", t.disabled, false)
+  ObjectWriter out(options);
+  out.Required("name", t.name).Required("path_prefix", t.path_prefix);
+  // One member keeps the single-token shape every earlier file has.
+  if (t.tokens.size() == 1) {
+    out.Required("token", t.tokens.front());
+  } else {
+    out.Json("tokens", t.tokens);
+  }
+  return out.Optional("disabled", t.disabled, false)
       .Json("credentials", std::move(credentials))
       .Json("keys", std::move(keys))
       .Take();

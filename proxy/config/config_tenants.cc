@@ -105,6 +105,54 @@ struct TenantClaims {
   std::map<std::string, std::string> names, prefixes, token_users, access_keys;
 };
 
+// One fleet member at `path`: an hsm.tokens id that no other tenant (and no other member) uses.
+void ClaimTenantToken(const std::string& id, const std::string& path, const std::string& tp,
+                      const Config& cfg, std::map<std::string, std::string>& token_users,
+                      TenantConfig& tc, Checker& c) {
+  if (cfg.hsm.FindToken(id) == nullptr) {
+    c.Add(path, "no token with id " + id + " — use an id from hsm.tokens");
+  } else if (auto [it, fresh] = token_users.emplace(id, tp); !fresh) {
+    c.Add(path, it->second == tp ? "token " + id + " is listed twice — name each member once"
+                                 : "token " + id + " is already used by " + it->second +
+                                       " — tenants may not share a token (isolation); give "
+                                       "this tenant its own token");
+  }
+  tc.tokens.push_back(id);
+}
+
+// "token": one token, or "tokens": the members of a fleet holding the same key material.
+void ParseTenantTokens(const json& t, const std::string& tp, const Config& cfg,
+                       std::map<std::string, std::string>& token_users, TenantConfig& tc,
+                       Checker& c) {
+  const bool has_token = t.contains("token"), has_tokens = t.contains("tokens");
+  if (has_token && has_tokens) {
+    c.Add(tp, "give either token (one HSM token) or tokens (a fleet), not both");
+    return;
+  }
+  if (!has_tokens) {
+    if (auto v = c.String(t, "token", tp, true, "give the id of an hsm.tokens entry")) {
+      ClaimTenantToken(*v, Join(tp, "token"), tp, cfg, token_users, tc, c);
+    }
+    return;
+  }
+  const json* members = c.Array(t, "tokens", tp, true);
+  if (members == nullptr) return;
+  if (members->empty() || members->size() > kMaxFleetMembers) {
+    c.Add(Join(tp, "tokens"), "must list 1.." + std::to_string(kMaxFleetMembers) +
+                                  " hsm.tokens ids holding the same keys");
+    return;
+  }
+  for (std::size_t i = 0; i < members->size(); ++i) {
+    const std::string mp = Index(Join(tp, "tokens"), i);
+    const json& member = (*members)[i];
+    if (!member.is_string()) {
+      c.Add(mp, "must be the id of an hsm.tokens entry (a string)");
+      continue;
+    }
+    ClaimTenantToken(member.get<std::string>(), mp, tp, cfg, token_users, tc, c);
+  }
+}
+
 // name, path_prefix and token: each unique across tenants; the token must exist in hsm.tokens.
 void ParseTenantIdentity(const json& t, const std::string& tp, const Config& cfg,
                          TenantClaims& claims, TenantConfig& tc, Checker& c) {
@@ -132,16 +180,7 @@ void ParseTenantIdentity(const json& t, const std::string& tp, const Config& cfg
     }
     tc.path_prefix = *v;
   }
-  if (auto v = c.String(t, "token", tp, true, "give the id of an hsm.tokens entry")) {
-    if (cfg.hsm.FindToken(*v) == nullptr) {
-      c.Add(Join(tp, "token"), "no token with id " + *v + " — use an id from hsm.tokens");
-    } else if (auto [it, fresh] = token_users.emplace(*v, tp); !fresh) {
-      c.Add(Join(tp, "token"), "token " + *v + " is already used by " + it->second +
-                                   " — tenants may not share a token (isolation); give this "
-                                   "tenant its own token");
-    }
-    tc.token = *v;
-  }
+  ParseTenantTokens(t, tp, cfg, token_users, tc, c);
 }
 
 // One credentials entry; only a fully valid credential (id and readable, valid secret) is kept.
@@ -219,15 +258,17 @@ void ParseCredentials(const json& t, const std::string& tp, std::string_view bas
 void CheckHealthCheckKeysUnmapped(const Config& cfg, const std::string& p, Checker& c) {
   for (std::size_t i = 0; i < cfg.tenants.size(); ++i) {
     const TenantConfig& tc = cfg.tenants[i];
-    const TokenConfig* token = cfg.hsm.FindToken(tc.token);
-    if (token == nullptr || token->health_check_key.empty()) continue;
-    const std::string hc = ObjectLabel(token->health_check_key);
-    for (const KeyConfig& key : tc.keys) {
-      for (std::size_t v = 0; v < key.versions.size(); ++v) {
-        if (ObjectLabel(key.versions[v].label) == hc) {
-          c.Add(Join(Join(Index(p, i), "keys"), key.external_key_id),
-                "maps the health-check key " + token->health_check_key + " of token " + token->id +
-                    " — use a dedicated key for health checks");
+    for (const std::string& member : tc.tokens) {
+      const TokenConfig* token = cfg.hsm.FindToken(member);
+      if (token == nullptr || token->health_check_key.empty()) continue;
+      const std::string hc = ObjectLabel(token->health_check_key);
+      for (const KeyConfig& key : tc.keys) {
+        for (const KeyVersionConfig& version : key.versions) {
+          if (ObjectLabel(version.label) == hc) {
+            c.Add(Join(Join(Index(p, i), "keys"), key.external_key_id),
+                  "maps the health-check key " + token->health_check_key + " of token " +
+                      token->id + " — use a dedicated key for health checks");
+          }
         }
       }
     }
@@ -248,7 +289,8 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
       c.Add(tp, "must be a JSON object");
       continue;
     }
-    c.CheckKnown(t, tp, {"name", "path_prefix", "token", "disabled", "credentials", "keys"});
+    c.CheckKnown(t, tp,
+                 {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys"});
     TenantConfig tc;
     ParseTenantIdentity(t, tp, cfg, claims, tc, c);
     if (auto v = c.Bool(t, "disabled", tp)) tc.disabled = *v;

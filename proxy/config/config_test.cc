@@ -306,6 +306,53 @@ TEST_F(ConfigTest, PathPrefixRules) {
   EXPECT_TRUE(IsValidPathPrefix(""));
 }
 
+// A second token for acme's fleet: the same module, acme's PIN file.
+void AddFleetToken(json& d, const std::string& id, const std::string& label) {
+  d["hsm"]["tokens"].push_back({{"id", id},
+                                {"module", "soft"},
+                                {"token", label},
+                                {"pin", {{"file", "acme.pin"}}},
+                                {"health_check_key", "hc"}});
+}
+
+TEST_F(ConfigTest, ATenantMayNameAFleetOfTokens) {
+  json doc = doc_;
+  AddFleetToken(doc, "tok-acme-b", "acme-b");
+  doc["tenants"][0].erase("token");
+  doc["tenants"][0]["tokens"] = {"tok-acme", "tok-acme-b"};
+  auto cfg = ParseConfig(doc, dir_.path());
+  ASSERT_TRUE(cfg.ok()) << FormatProblems(cfg.error());
+  EXPECT_EQ(cfg->tenants[0].tokens, (std::vector<std::string>{"tok-acme", "tok-acme-b"}));
+  EXPECT_EQ(cfg->tenants[0].primary_token(), "tok-acme");
+  EXPECT_EQ(cfg->tenants[1].tokens, std::vector<std::string>{"tok-globex"});
+}
+
+TEST_F(ConfigTest, FleetRules) {
+  auto fleet = [](std::vector<json> members) {
+    return [members](json& d) {
+      AddFleetToken(d, "tok-acme-b", "acme-b");
+      d["tenants"][0].erase("token");
+      d["tenants"][0]["tokens"] = members;
+    };
+  };
+  ExpectProblem([](json& d) { d["tenants"][0]["tokens"] = {"tok-acme"}; }, "tenants[0]",
+                "not both");
+  ExpectProblem(fleet({}), "tenants[0].tokens", "1..10");
+  ExpectProblem(fleet({"tok-acme", "tok-acme"}), "tenants[0].tokens[1]", "listed twice");
+  ExpectProblem(fleet({"tok-acme", "tok-globex"}), "tenants[1].token", "may not share a token");
+  ExpectProblem(fleet({"tok-acme", "tok-x"}), "tenants[0].tokens[1]", "no token");
+  ExpectProblem(fleet({"tok-acme", 7}), "tenants[0].tokens[1]", "a string");
+  ExpectProblem(
+      [](json& d) {
+        d["tenants"][0].erase("token");
+        d["tenants"][0]["tokens"] = "tok-acme";
+      },
+      "tenants[0].tokens");
+  std::vector<json> eleven;
+  for (int i = 0; i < 11; ++i) eleven.push_back("tok-" + std::to_string(i));
+  ExpectProblem(fleet(eleven), "tenants[0].tokens", "1..10");
+}
+
 TEST_F(ConfigTest, TenantRules) {
   ExpectProblem([](json& d) { d["tenants"][1]["name"] = "acme"; }, "tenants[1].name", "duplicate");
   ExpectProblem([](json& d) { d["tenants"][1]["name"] = "a b"; }, "tenants[1].name");

@@ -1,5 +1,6 @@
 #include "proxy/runtime/proxy_app.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "proxy/api/audit_metadata.h"
@@ -94,7 +95,7 @@ std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
       changes.push_back({"tenant.add",
                          tenant.name,
                          "",
-                         {{"path_prefix", tenant.path_prefix}, {"token", tenant.token_id}}});
+                         {{"path_prefix", tenant.path_prefix}, {"tokens", tenant.token_ids}}});
     } else if (old->disabled != tenant.disabled) {
       changes.push_back(
           {tenant.disabled ? "tenant.disable" : "tenant.enable", tenant.name, "", {}});
@@ -189,7 +190,8 @@ Result<std::unique_ptr<audit::CheckpointSigner>, Problem> ProxyApp::Impl::MakeSi
   // token and key_label are required by the configuration schema (config::ParseAuditConfig).
   const std::string& token_id = config.token;
   for (const auto& tenant : registry.tenants()) {
-    if (tenant.token_id == token_id) {
+    if (std::find(tenant.token_ids.begin(), tenant.token_ids.end(), token_id) !=
+        tenant.token_ids.end()) {
       return Fail(MakeProblem("audit.signer.token",
                               token_id + " is tenant " + tenant.name + "'s token",
                               "give the audit key a token of its own"));

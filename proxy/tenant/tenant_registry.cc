@@ -36,7 +36,7 @@ std::shared_ptr<const TenantRegistry> TenantRegistry::Build(config::Config confi
     Tenant t;
     t.name = tc.name;
     t.path_prefix = tc.path_prefix;
-    t.token_id = tc.token;
+    t.token_ids = tc.tokens;
     t.disabled = tc.disabled;
     for (config::CredentialConfig& cc : tc.credentials) {
       t.credentials.push_back({cc.access_key_id, std::move(cc.secret)});
@@ -76,7 +76,7 @@ const Tenant* TenantRegistry::FindByAccessKeyId(std::string_view access_key_id) 
 
 std::vector<std::string> TenantRegistry::TenantTokenIds() const {
   std::set<std::string> ids;
-  for (const auto& t : tenants_) ids.insert(t.token_id);
+  for (const auto& t : tenants_) ids.insert(t.token_ids.begin(), t.token_ids.end());
   return {ids.begin(), ids.end()};
 }
 

@@ -45,7 +45,9 @@ struct TenantCredential {
 struct Tenant {
   std::string name;
   std::string path_prefix;  ///< "" or "/a/b"
-  std::string token_id;     ///< the tenant's own token (hsm.tokens[].id)
+  /// The tenant's own tokens (hsm.tokens[].id): the members of its fleet, holding the same keys.
+  /// Never empty.
+  std::vector<std::string> token_ids;
   bool disabled = false;
   std::vector<TenantCredential> credentials;
   std::map<std::string, TenantKey, std::less<>> keys;

@@ -21,7 +21,7 @@ TEST(TenantRegistryTest, RoutesPrefixesAndExposesTenants) {
   const Tenant* acme = reg->FindByPathPrefix("/acme");
   ASSERT_NE(acme, nullptr);
   EXPECT_EQ(acme->name, "acme");
-  EXPECT_EQ(acme->token_id, "tok-acme");
+  EXPECT_EQ(acme->token_ids, std::vector<std::string>{"tok-acme"});
   EXPECT_EQ(reg->FindByPathPrefix("")->name, "globex");
   EXPECT_EQ(reg->FindByPathPrefix("/acm"), nullptr);
   EXPECT_EQ(reg->FindByPathPrefix("/acme/x"), nullptr);

@@ -180,7 +180,9 @@ void Worker::Publish() {
 void Worker::SchedulePublish() {
   publish_.expires_after(kPublishEvery);
   publish_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
+    // A tick that fired before MaybeFinish cancelled it still arrives without an error: re-arming
+    // it then would keep io_.run() from ever returning.
+    if (ec || finished_) return;
     Publish();
     SchedulePublish();
   });

@@ -275,6 +275,20 @@ std::string CertificatePath(const ParsedArgs& args, const ConfigStore& store,
 
 }  // namespace
 
+// An erasure certificate proves the destruction on one token. On a fleet of several, the other
+// members would keep the key material (unless the vendor's replication deletes it, which xksctl
+// cannot prove), so a certificate for the first member alone would be false.
+void RefuseFleetErasure(const config::TenantConfig& tenant) {
+  if (tenant.tokens.size() < 2) return;
+  std::string members;
+  for (const std::string& id : tenant.tokens) members += (members.empty() ? "" : ", ") + id;
+  throw OperationError("tenant " + tenant.name + " is served by a fleet of " +
+                       std::to_string(tenant.tokens.size()) + " tokens (" + members +
+                       "); xksctl can prove erasure on one token only — remove the other "
+                       "members first (xksctl tenant member remove), destroy their key material "
+                       "with the HSM vendor's tools, then shred");
+}
+
 void ConfirmDestroy(const ParsedArgs& args, const std::string& name, const std::string& what) {
   std::string typed;
   if (auto given = args.Get("yes-destroy")) {
@@ -301,10 +315,11 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
     throw OperationError("tenant " + tenant + " does not exist / was already shredded (not in " +
                          store->path() + ")");
   }
+  RefuseFleetErasure(*found);
   ConfirmDestroy(args, tenant, "tenant");
   const std::string started = NowUtc();
   // Copied: the entry leaves the configuration before the certificate is written.
-  const std::string path_prefix = found->path_prefix, token_id = found->token;
+  const std::string path_prefix = found->path_prefix, token_id = found->primary_token();
   std::vector<config::SecretRef> secrets;
   for (const config::CredentialConfig& c : found->credentials) secrets.push_back(c.secret_ref);
   const config::AuditConfig audit = store->config().audit;
@@ -352,6 +367,7 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
     throw OperationError("key " + key_id + " of tenant " + tenant +
                          " does not exist / was already shredded");
   }
+  RefuseFleetErasure(t);
   ConfirmDestroy(args, key_id, "key");
   const std::string started = NowUtc();
   const config::AuditConfig audit = store->config().audit;

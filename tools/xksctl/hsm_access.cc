@@ -26,7 +26,7 @@ std::shared_ptr<pkcs11::Module> OpenModuleOrThrow(const std::string& module,
 }
 
 TenantHsm OpenTenantHsm(const config::Config& cfg, const config::TenantConfig& tenant) {
-  return OpenConfiguredToken(cfg, tenant.token, "tenant " + tenant.name);
+  return OpenConfiguredToken(cfg, tenant.primary_token(), "tenant " + tenant.name);
 }
 
 TenantHsm OpenConfiguredToken(const config::Config& cfg, const std::string& token_id,

@@ -13,47 +13,10 @@
 #include "tools/xksctl/erasure.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/secrets.h"
+#include "tools/xksctl/token_entries.h"
 
 namespace xks::xksctl {
 namespace {
-
-// The hsm.modules entry for `module` (path or p11-kit name), added when missing with an id
-// derived from the module's file name. `parameters` (C_Initialize's pReserved) is set on a new
-// entry; for an existing one it is taken from the entry (nullopt) or must match.
-std::string EnsureModuleEntry(ConfigStore& store, const std::string& module,
-                              std::optional<std::string>& parameters, bool& added) {
-  added = false;
-  std::vector<config::ModuleConfig>& modules = store.config().hsm.modules;
-  for (const config::ModuleConfig& m : modules) {
-    if (m.module != module) continue;
-    if (parameters && *parameters != m.initialize_parameters) {
-      throw OperationError("module " + m.id + " (" + module +
-                           ") is configured with other initialize_parameters; a module is "
-                           "initialized once per process — leave out --module-parameters");
-    }
-    parameters = m.initialize_parameters;
-    return m.id;
-  }
-  std::string base = std::filesystem::path(module).stem().string();
-  std::string id;
-  for (char c : base) {
-    if (IsValidName(std::string(1, c))) id.push_back(c);
-  }
-  if (id.empty()) id = "module";
-  std::string unique = id;
-  for (int n = 2; store.config().hsm.FindModule(unique) != nullptr; ++n) {
-    unique = id + "-" + std::to_string(n);
-  }
-  modules.push_back(config::ModuleConfig{
-      .id = unique, .module = module, .initialize_parameters = parameters.value_or("")});
-  added = true;
-  return unique;
-}
-
-std::string DefaultModule(const ConfigStore& store) {
-  const auto& modules = store.config().hsm.modules;
-  return modules.size() == 1 ? modules[0].module : "softhsm2";
-}
 
 // What `tenant add` was asked for, checked against the configuration before the HSM is touched,
 // so a refused tenant leaves no initialized token behind.
@@ -151,33 +114,6 @@ TenantToken PrepareTenantToken(ConfigStore& store, const ParsedArgs& args,
   return token;
 }
 
-// The key GetHealthStatus exercises: an existing AES encrypt/decrypt key with that label, or a new
-// one. Returns its label and whether it was created.
-std::pair<std::string, bool> EnsureHealthKey(const TenantToken& token, const ParsedArgs& args,
-                                             const TenantAddRequest& request) {
-  pkcs11::TokenConfig tc;
-  tc.token = token.ref;
-  tc.pin = pkcs11::PinSource::File(request.pin_file);
-  tc.max_sessions = 1;
-  auto client = pkcs11::TokenClient::Open(token.module, tc);
-  if (!client.ok()) ThrowHsm("cannot open token " + token.ref, client.error());
-  const std::string health_key = args.GetOr("health-key-label", "xks-" + request.name + "-health");
-  auto existing = client.value()->DescribeKey(health_key, AdminDeadline());
-  if (existing.ok()) {
-    if (existing->key_class != pkcs11::KeyClass::kSecret ||
-        existing->key_type != pkcs11::KeyType::kAes || !existing->usage.encrypt ||
-        !existing->usage.decrypt) {
-      throw OperationError("the token already holds an object labelled " + health_key +
-                           " that is not an AES encrypt/decrypt key — give --health-key-label");
-    }
-    return {health_key, false};
-  }
-  auto created = client.value()->CreateAesKey(
-      pkcs11::AesKeySpec{health_key, {}, true, true, false, false}, AdminDeadline());
-  if (!created.ok()) ThrowHsm("cannot create the health-check key " + health_key, created.error());
-  return {health_key, true};
-}
-
 int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   TenantAddRequest request = TenantAddArguments(args);
   auto store = ConfigStore::Open(ctx.RequireConfigPath());
@@ -185,7 +121,9 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   const std::string& name = request.name;
   const std::string& prefix = request.prefix;
   TenantToken token = PrepareTenantToken(*store, args, request);
-  const auto [health_key, health_created] = EnsureHealthKey(token, args, request);
+  const auto [health_key, health_created] =
+      EnsureHealthKey(token.module, token.ref, request.pin_file,
+                      args.GetOr("health-key-label", "xks-" + request.name + "-health"));
   token.json["health_check_key"] = health_key;
   token.json["health_check_key_created"] = health_created;
 
@@ -203,7 +141,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   config::TenantConfig tenant;
   tenant.name = name;
   tenant.path_prefix = prefix;
-  tenant.token = request.token_id;
+  tenant.tokens = {request.token_id};
   tenant.credentials.push_back(std::move(cred.config_entry));
   cfg.tenants.push_back(std::move(tenant));
   try {
@@ -238,12 +176,19 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   return Emit(ctx, std::move(data), text.str());
 }
 
+std::string JoinTokenIds(const config::TenantConfig& t) {
+  std::string out;
+  for (const std::string& id : t.tokens) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
 nlohmann::json TenantSummary(const ConfigStore& store, const config::TenantConfig& t,
                              bool detailed) {
   nlohmann::json out = {{"name", t.name},
                         {"path_prefix", t.path_prefix},
                         {"uri_path", t.path_prefix + std::string(config::kXksApiPath)},
-                        {"token", t.token},
+                        {"token", t.primary_token()},
+                        {"tokens", t.tokens},
                         {"disabled", t.disabled},
                         {"credentials", t.credentials.size()},
                         {"keys", t.keys.size()}};
@@ -259,11 +204,20 @@ nlohmann::json TenantSummary(const ConfigStore& store, const config::TenantConfi
   }
   out["key_list"] = keys;
   // Validated configurations always name an existing token (ConfigStore::Open checks).
-  const config::TokenConfig* token = store.config().hsm.FindToken(t.token);
-  out["token_detail"] = {{"module", token->module_id},
-                         {"token", token->token},
-                         {"pin", token->pin.Describe()},
-                         {"health_check_key", token->health_check_key}};
+  // token_detail: the primary member (the shape single-token tenants always had); fleet_detail:
+  // every member, primary first.
+  nlohmann::json members = nlohmann::json::array();
+  for (const std::string& id : t.tokens) {
+    const config::TokenConfig* token = store.config().hsm.FindToken(id);
+    members.push_back({{"id", id},
+                       {"module", token->module_id},
+                       {"token", token->token},
+                       {"pin", token->pin.Describe()},
+                       {"health_check_key", token->health_check_key}});
+  }
+  out["token_detail"] = members.front();
+  out["token_detail"].erase("id");
+  out["fleet_detail"] = std::move(members);
   return out;
 }
 
@@ -272,7 +226,7 @@ int RunTenantList(Context& ctx, const ParsedArgs&) {
   nlohmann::json list = nlohmann::json::array();
   std::ostringstream text;
   for (const config::TenantConfig& t : store->config().tenants) {
-    text << t.name << "  " << t.path_prefix << config::kXksApiPath << "  token=" << t.token
+    text << t.name << "  " << t.path_prefix << config::kXksApiPath << "  token=" << JoinTokenIds(t)
          << "  keys=" << t.keys.size() << "  credentials=" << t.credentials.size()
          << (t.disabled ? "  DISABLED" : "") << "\n";
     list.push_back(TenantSummary(*store, t, false));
