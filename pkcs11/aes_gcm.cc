@@ -43,6 +43,8 @@ HsmResult<GcmSealed> GcmEncrypt(Module& module, CK_SESSION_HANDLE session, CK_OB
   if (auto sizes = CheckGcmSizes(iv.size(), kGcmTagBytes, aad.size()); !sizes.ok())
     return Fail(sizes.error());
   if (mode == GcmIvMode::kHsmGenerated) std::fill(iv.begin(), iv.end(), 0);
+  // What we asked for, to catch a module that puts its own IV over an explicit one.
+  const std::vector<std::uint8_t> requested_iv(iv.begin(), iv.end());
   CK_GCM_PARAMS params = MakeParams(iv, aad);
   CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
   // Always a non-empty output buffer: a NULL output pointer is a size query, which would leave the
@@ -78,6 +80,13 @@ HsmResult<GcmSealed> GcmEncrypt(Module& module, CK_SESSION_HANDLE session, CK_OB
                                "false for this module in hsm.modules[]"));
     }
   } else {
+    // A module that generates IVs itself overwrites ours in params.pIv: the ciphertext is then
+    // under an IV nobody chose here (an explicit known-answer IV would silently not be used).
+    if (params.iv_ptr != iv.data() || !std::equal(iv.begin(), iv.end(), requested_iv.begin())) {
+      return Fail(MakeHsmError(HsmErrorKind::kInternal,
+                               "module replaced the GCM IV with its own; set generate_iv_in_hsm "
+                               "to true for this module in hsm.modules[]"));
+    }
     sealed.iv.assign(iv.begin(), iv.end());
   }
   sealed.ciphertext.assign(out.begin(),

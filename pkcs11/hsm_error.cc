@@ -72,7 +72,8 @@ constexpr CkRvRow kCkRvTable[] = {
     {CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED", HsmErrorKind::kUnavailable, false, false},
     {CKR_PIN_LOCKED, "CKR_PIN_LOCKED", HsmErrorKind::kUnavailable, false, false},
     {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", HsmErrorKind::kUnavailable, false, true},
-    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT", HsmErrorKind::kUnavailable, false, false},
+    // The HSM's own session cap, met while serving: a load signal, not a fault of the HSM.
+    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT", HsmErrorKind::kBusy, false, false},
     {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID", HsmErrorKind::kUnavailable, false,
      true},
     {CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY", HsmErrorKind::kUnavailable, false, false},
@@ -187,6 +188,8 @@ std::string_view HsmErrorKindName(HsmErrorKind kind) {
       return "Unavailable";
     case HsmErrorKind::kTimeout:
       return "Timeout";
+    case HsmErrorKind::kBusy:
+      return "Busy";
     case HsmErrorKind::kInvalidArgument:
       return "InvalidArgument";
     case HsmErrorKind::kInternal:

@@ -17,6 +17,8 @@ enum class HsmErrorKind {
   kKeyUsageNotPermitted,  ///< the key exists but may not do this (usage flag, type, mechanism)
   kUnavailable,           ///< device/token/session/login problem; retrying later may work
   kTimeout,               ///< a session could not be leased before the caller's deadline
+  /// the HSM has no session to spare (CKR_SESSION_COUNT): back-pressure, retrying soon may work
+  kBusy,
   kInvalidArgument,  ///< the caller passed something invalid (sizes, URI, PIN source, template)
   kInternal,         ///< anything else; a bug or an unexpected module answer
 };

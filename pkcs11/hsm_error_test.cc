@@ -57,7 +57,7 @@ const Expected kExpected[] = {
     {CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED", HsmErrorKind::kUnavailable},
     {CKR_PIN_LOCKED, "CKR_PIN_LOCKED", HsmErrorKind::kUnavailable},
     {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", HsmErrorKind::kUnavailable},
-    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT", HsmErrorKind::kUnavailable},
+    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT", HsmErrorKind::kBusy},
     {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID", HsmErrorKind::kUnavailable},
     {CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY", HsmErrorKind::kUnavailable},
     {CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS", HsmErrorKind::kUnavailable},
@@ -286,6 +286,7 @@ TEST(HsmErrorTableTest, KindNames) {
   EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kKeyUsageNotPermitted), "KeyUsageNotPermitted");
   EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kUnavailable), "Unavailable");
   EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kTimeout), "Timeout");
+  EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kBusy), "Busy");
   EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kInvalidArgument), "InvalidArgument");
   EXPECT_EQ(HsmErrorKindName(HsmErrorKind::kInternal), "Internal");
 }

@@ -58,7 +58,9 @@ class SessionPool {
   SessionPool& operator=(const SessionPool&) = delete;
 
   /// An idle session of the current generation, else a newly opened one if below the limit, else
-  /// waits until `deadline` for a release. Errors: kTimeout, or the opener's error.
+  /// waits until `deadline` for a release. Errors: kTimeout, or the opener's error, returned at
+  /// once: kBusy when the HSM refuses another session (CKR_SESSION_COUNT) is back-pressure for
+  /// the caller, and the next Acquire tries to open one again (so serving resumes by itself).
   HsmResult<Lease> Acquire(Deadline deadline);
 
   /// Sessions open right now (idle + leased). For tests and metrics.

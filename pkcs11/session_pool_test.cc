@@ -147,5 +147,32 @@ TEST_F(SessionPoolTest, OpenerFailureFreesTheSlot) {
   EXPECT_EQ(pool->open_sessions(), 0u);
 }
 
+// The HSM's session cap met while one of ours is leased: the next caller is told kBusy at once
+// (with the CK_RV, for the log), without waiting for our lease, and once the HSM has a session
+// again the pool opens one without any reset.
+TEST_F(SessionPoolTest, SessionCountFromTheHsmIsBusyAtOnceAndTheNextAcquireOpensAgain) {
+  std::atomic<bool> hsm_full{false};
+  auto pool = std::make_unique<SessionPool>(module_, 3, [&]() -> HsmResult<PooledSession> {
+    if (hsm_full.load()) {
+      return Fail(HsmError{KindForCkRv(CKR_SESSION_COUNT), "no session", CKR_SESSION_COUNT,
+                           "C_OpenSession"});
+    }
+    return OpenLoggedInSession(*module_, slot_, pin_);
+  });
+  auto held = pool->Acquire(FarDeadline());
+  ASSERT_TRUE(held.ok());
+  hsm_full = true;
+  auto refused = pool->Acquire(FarDeadline());  // a far deadline: it must not be waited out
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, HsmErrorKind::kBusy);
+  EXPECT_EQ(refused.error().ck_rv, CKR_SESSION_COUNT);
+  EXPECT_EQ(pool->open_sessions(), 1u);
+  hsm_full = false;
+  auto second = pool->Acquire(FarDeadline());
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->handle(), held->handle());
+  EXPECT_EQ(pool->open_sessions(), 2u);
+}
+
 }  // namespace
 }  // namespace xks::pkcs11

@@ -132,6 +132,8 @@ ErrorName ErrorNameForHsmKind(pkcs11::HsmErrorKind kind) {
       return ErrorName::kInvalidKeyUsage;
     case HsmErrorKind::kTimeout:
       return ErrorName::kDependencyTimeout;
+    case HsmErrorKind::kBusy:
+      return ErrorName::kThrottling;  // out of HSM sessions: the client backs off and retries
     case HsmErrorKind::kInvalidArgument:
       return ErrorName::kValidation;
     case HsmErrorKind::kUnavailable:

@@ -20,6 +20,7 @@ TEST(MapHsmErrorTest, EveryKindHasOneErrorNameAndKeepsDetailsOutOfTheMessage) {
       {HsmErrorKind::kKeyUsageNotPermitted, ErrorName::kInvalidKeyUsage},
       {HsmErrorKind::kUnavailable, ErrorName::kInternal},
       {HsmErrorKind::kTimeout, ErrorName::kDependencyTimeout},
+      {HsmErrorKind::kBusy, ErrorName::kThrottling},
       {HsmErrorKind::kInvalidArgument, ErrorName::kValidation},
       {HsmErrorKind::kInternal, ErrorName::kInternal},
   };
@@ -34,7 +35,7 @@ TEST(MapHsmErrorTest, EveryKindHasOneErrorNameAndKeepsDetailsOutOfTheMessage) {
     EXPECT_NE(mapped.log_detail.find("C_Encrypt"), std::string::npos);
     seen.insert(kind);
   }
-  EXPECT_EQ(seen.size(), 7u) << "a new HsmErrorKind needs a row here and in MapHsmError";
+  EXPECT_EQ(seen.size(), 8u) << "a new HsmErrorKind needs a row here and in MapHsmError";
 }
 
 // End to end over the one table: what the client finally sees for every HsmErrorKind in every
@@ -56,6 +57,8 @@ TEST(MapHsmErrorTest, EveryKindReachesTheClientAsOneNameMessageAndStatus) {
       {HsmErrorKind::kUnavailable, ErrorName::kInternal, kFailed, 500},
       {HsmErrorKind::kTimeout, ErrorName::kDependencyTimeout,
        "The HSM did not answer within the time budget.", 503},
+      // Out of HSM sessions (CKR_SESSION_COUNT): back-pressure, like a full queue.
+      {HsmErrorKind::kBusy, ErrorName::kThrottling, "The HSM is busy; retry later.", 429},
       {HsmErrorKind::kInvalidArgument, ErrorName::kInternal, kFailed, 500},
       {HsmErrorKind::kInternal, ErrorName::kInternal, kFailed, 500},
   };
@@ -81,7 +84,7 @@ TEST(MapHsmErrorTest, EveryKindReachesTheClientAsOneNameMessageAndStatus) {
     }
     seen.insert(row.kind);
   }
-  EXPECT_EQ(seen.size(), 7u) << "a new HsmErrorKind needs a row here and in ErrorNameForHsmKind";
+  EXPECT_EQ(seen.size(), 8u) << "a new HsmErrorKind needs a row here and in ErrorNameForHsmKind";
 }
 
 }  // namespace

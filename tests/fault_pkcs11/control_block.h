@@ -97,7 +97,7 @@ struct SharedRule {
 };
 
 inline constexpr std::uint32_t kControlMagic = 0x58464b31;  // "XFK1"
-inline constexpr std::uint32_t kControlVersion = 1;
+inline constexpr std::uint32_t kControlVersion = 2;         // 2: generate_gcm_iv
 inline constexpr std::size_t kMaxRules = 16;
 
 /// The whole control file. Created zeroed by the test side, which writes `magic` last.
@@ -117,6 +117,10 @@ struct ControlBlock {
   /// 1: each session must log in itself (the module reports other sessions as public and refuses
   /// their object and crypto calls with CKR_USER_NOT_LOGGED_IN), like HSMs with per-session login.
   std::atomic<std::uint32_t> login_per_session{0};
+  /// 1: the module makes up the GCM IV itself, like HSMs that generate it (in FIPS mode or
+  /// always): C_EncryptInit with CKM_AES_GCM ignores the caller's 12-byte IV and writes a random
+  /// one into CK_GCM_PARAMS.pIv, which the real module then encrypts under.
+  std::atomic<std::uint32_t> generate_gcm_iv{0};
 
   // Counters (module). Every process that loads the module adds to them.
   std::array<std::atomic<std::uint64_t>, kFunctionCount> calls{};  ///< per function, all calls
@@ -125,6 +129,7 @@ struct ControlBlock {
   std::atomic<std::uint64_t> sessions_open{0};         ///< sessions open through the module
   std::atomic<std::uint64_t> sessions_dropped{0};      ///< sessions closed by DropSessions
   std::atomic<std::uint64_t> finalised_underneath{0};  ///< times the real module was finalised
+  std::atomic<std::uint64_t> gcm_ivs_generated{0};     ///< IVs written by generate_gcm_iv
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);

@@ -3,6 +3,8 @@
 // Dispatch: count it, carry out pending commands, resolve its token (slot or virtual session),
 // inject faults, then forward to the real module with the real session handle.
 
+#include <sys/random.h>
+
 #include <string>
 
 #include "tests/fault_pkcs11/fault_module.h"
@@ -143,6 +145,35 @@ CK_RV GetSessionInfo(CK_SESSION_HANDLE session, CK_SESSION_INFO* info) {
   return rv;
 }
 
+// With generate_gcm_iv: a random IV into the caller's CK_GCM_PARAMS before the real module sees
+// them, as HSMs that generate the IV do. Only 12-byte IVs are emulated; other lengths are refused.
+CK_RV OverwriteGcmIv(CK_MECHANISM* mechanism) {
+  if (mechanism == nullptr || mechanism->mechanism != CKM_AES_GCM ||
+      mechanism->pParameter == nullptr || mechanism->ulParameterLen != sizeof(CK_GCM_PARAMS)) {
+    return CKR_OK;
+  }
+  auto* params = static_cast<CK_GCM_PARAMS*>(mechanism->pParameter);
+  constexpr CK_ULONG kIvBytes = 12;
+  if (params->pIv == nullptr || params->ulIvLen != kIvBytes) return CKR_MECHANISM_PARAM_INVALID;
+  if (getrandom(params->pIv, kIvBytes, 0) != static_cast<ssize_t>(kIvBytes)) {
+    return CKR_FUNCTION_FAILED;
+  }
+  params->ulIvBits = kIvBytes * 8;
+  FaultModule::Get().block().gcm_ivs_generated.fetch_add(1);
+  return CKR_OK;
+}
+
+CK_RV EncryptInit(CK_SESSION_HANDLE session, CK_MECHANISM* mechanism, CK_OBJECT_HANDLE key) {
+  return Dispatch(FaultFunction::C_EncryptInit, Target::kSession, session,
+                  [&](CK_SESSION_HANDLE real, const std::string&) {
+                    FaultModule& m = FaultModule::Get();
+                    if (m.block().generate_gcm_iv.load() != 0) {
+                      if (CK_RV rv = OverwriteGcmIv(mechanism); rv != CKR_OK) return rv;
+                    }
+                    return m.real().C_EncryptInit(real, mechanism, key);
+                  });
+}
+
 // The functions whose first parameter is a session and that need nothing but forwarding.
 void SetSessionEntries(CK_FUNCTION_LIST& l) {
   l.C_InitPIN = XKS_FAULT_ENTRY(C_InitPIN, kSession);
@@ -158,7 +189,6 @@ void SetSessionEntries(CK_FUNCTION_LIST& l) {
   l.C_FindObjectsInit = XKS_FAULT_ENTRY(C_FindObjectsInit, kSession);
   l.C_FindObjects = XKS_FAULT_ENTRY(C_FindObjects, kSession);
   l.C_FindObjectsFinal = XKS_FAULT_ENTRY(C_FindObjectsFinal, kSession);
-  l.C_EncryptInit = XKS_FAULT_ENTRY(C_EncryptInit, kSession);
   l.C_Encrypt = XKS_FAULT_ENTRY(C_Encrypt, kSession);
   l.C_EncryptUpdate = XKS_FAULT_ENTRY(C_EncryptUpdate, kSession);
   l.C_EncryptFinal = XKS_FAULT_ENTRY(C_EncryptFinal, kSession);
@@ -218,6 +248,7 @@ CK_FUNCTION_LIST MakeFunctionList() {
   l.C_GetSessionInfo = &GetSessionInfo;
   l.C_Login = &Login;
   l.C_Logout = &Logout;
+  l.C_EncryptInit = &EncryptInit;
   SetSessionEntries(l);
   return l;
 }

@@ -28,6 +28,7 @@ constexpr const char* kUsage =
     "  create | clear | release | finalise | counters | remove RULE\n"
     "  fail FN RV | latency FN MICROS | hang FN | refuse-login RV | device-removed [LABEL]\n"
     "  drop-sessions [LABEL] | limit-sessions N [LABEL] | login-per-session on|off\n"
+    "  hsm-generated-iv on|off\n"
     "  wait-hung N [TIMEOUT_MS]\n"
     "FN: C_Encrypt ... | all | crypto.  RV: CKR_DEVICE_ERROR ... or a number.\n";
 
@@ -68,12 +69,15 @@ Trigger ParseTrigger(std::vector<std::string>& args) {
 }
 
 void PrintCounters(const FaultControl& control) {
-  std::printf("hung=%llu faults=%llu sessions_open=%llu sessions_dropped=%llu finalised=%llu\n",
-              static_cast<unsigned long long>(control.HungCalls()),
-              static_cast<unsigned long long>(control.FaultsInjected()),
-              static_cast<unsigned long long>(control.SessionsOpen()),
-              static_cast<unsigned long long>(control.SessionsDropped()),
-              static_cast<unsigned long long>(control.TimesFinalisedUnderneath()));
+  std::printf(
+      "hung=%llu faults=%llu sessions_open=%llu sessions_dropped=%llu finalised=%llu "
+      "gcm_ivs_generated=%llu\n",
+      static_cast<unsigned long long>(control.HungCalls()),
+      static_cast<unsigned long long>(control.FaultsInjected()),
+      static_cast<unsigned long long>(control.SessionsOpen()),
+      static_cast<unsigned long long>(control.SessionsDropped()),
+      static_cast<unsigned long long>(control.TimesFinalisedUnderneath()),
+      static_cast<unsigned long long>(control.GcmIvsGenerated()));
   for (std::size_t i = 0; i < xks::fault_pkcs11::kFunctionCount; ++i) {
     const auto f = static_cast<FaultFunction>(i);
     if (control.Calls(f) == 0) continue;
@@ -114,6 +118,7 @@ int Run(FaultControl& c, const std::string& command, std::vector<std::string> ar
       {"finalise", [&] { c.FinaliseUnderneath(); }},
       {"drop-sessions", [&] { c.DropSessions(label); }},
       {"login-per-session", [&] { c.RequireLoginPerSession(arg(0) == "on"); }},
+      {"hsm-generated-iv", [&] { c.GenerateGcmIvInHsm(arg(0) == "on"); }},
       {"counters", [&] { PrintCounters(c); }},
   };
   if (auto it = commands.find(command); it != commands.end()) {

@@ -129,7 +129,7 @@ TEST_F(FaultModuleTest, SessionCapAnswersSessionCount) {
   auto client = TokenClient::Open(module_, sandbox_->token_config("beta"));
   ASSERT_FALSE(client.ok());
   EXPECT_EQ(client.error().ck_rv, Rv("CKR_SESSION_COUNT"));
-  EXPECT_EQ(client.error().kind, HsmErrorKind::kUnavailable);
+  EXPECT_EQ(client.error().kind, HsmErrorKind::kBusy);
   EXPECT_GE(faults_->Fired(rule), 1u);
   EXPECT_TRUE(RoundTrip(*alpha_).ok());  // alpha is not capped
   faults_->Remove(rule);

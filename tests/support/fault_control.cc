@@ -228,9 +228,14 @@ void FaultControl::RequireLoginPerSession(bool required) {
   block_->login_per_session.store(required ? 1 : 0);
 }
 
+void FaultControl::GenerateGcmIvInHsm(bool generate) {
+  block_->generate_gcm_iv.store(generate ? 1 : 0);
+}
+
 void FaultControl::Clear() {
   for (std::size_t i = 0; i < block_->rules.size(); ++i) Remove(static_cast<RuleId>(i));
   RequireLoginPerSession(false);
+  GenerateGcmIvInHsm(false);
   block_->release_epoch.fetch_add(1, std::memory_order_release);
 }
 
@@ -247,6 +252,7 @@ std::uint64_t FaultControl::SessionsDropped() const { return block_->sessions_dr
 std::uint64_t FaultControl::TimesFinalisedUnderneath() const {
   return block_->finalised_underneath.load();
 }
+std::uint64_t FaultControl::GcmIvsGenerated() const { return block_->gcm_ivs_generated.load(); }
 
 bool FaultControl::WaitForHungCalls(std::uint64_t n, std::chrono::milliseconds timeout) const {
   return PollUntil([&] { return HungCalls() >= n; }, timeout);

@@ -115,7 +115,12 @@ class FaultControl {
   /// Each session must C_Login itself (as on HSMs whose login is per session): others report a
   /// public session state and get CKR_USER_NOT_LOGGED_IN for object and crypto calls.
   void RequireLoginPerSession(bool required = true);
-  /// Removes every rule, releases hung calls, turns RequireLoginPerSession off.
+  /// The module generates the GCM IV (as some HSMs do): C_EncryptInit with CKM_AES_GCM and a
+  /// 12-byte IV gets a random IV written into CK_GCM_PARAMS.pIv, over the caller's, and encrypts
+  /// under it; other IV lengths get CKR_MECHANISM_PARAM_INVALID. Counted by GcmIvsGenerated().
+  void GenerateGcmIvInHsm(bool generate = true);
+  /// Removes every rule, releases hung calls, turns RequireLoginPerSession and GenerateGcmIvInHsm
+  /// off.
   void Clear();
 
   // ---- Counters (from every process using this control file) ----
@@ -126,6 +131,7 @@ class FaultControl {
   std::uint64_t SessionsOpen() const;
   std::uint64_t SessionsDropped() const;
   std::uint64_t TimesFinalisedUnderneath() const;
+  std::uint64_t GcmIvsGenerated() const;  ///< IVs the module made up (GenerateGcmIvInHsm)
   /// Polls (1 ms) until HungCalls() >= n; false after `timeout`.
   bool WaitForHungCalls(std::uint64_t n,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
