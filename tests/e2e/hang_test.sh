@@ -66,21 +66,33 @@ trap hang_cleanup EXIT
 now_ms() { date +%s%3N; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$PROXY_PID/status"; }
 
-# loadgen_start NAME TENANT ARGS...: xks-loadgen against TENANT (alpha|beta) in the background,
-# JSON to $E2E_DIR/NAME.json; its pid goes to LOADGEN_PIDS and to ${NAME}_PID.
+# loadgen_start NAME TENANT SECONDS ARGS...: xks-loadgen against TENANT (alpha|beta) for SECONDS
+# (after 1.5 s of warm-up) in the background, JSON to $E2E_DIR/NAME.json; its pid goes to
+# LOADGEN_PIDS and ${NAME}_PID, the time by which it must have exited to ${NAME}_DEADLINE.
+# The warm-up is not a whole number of seconds on purpose: xks-loadgen's once-a-second stats timer
+# can re-arm itself after the run has finished when it fires in the same instant (its worker then
+# never returns), and a window that ends half-way between two ticks keeps clear of that instant.
 loadgen_start() {
-  local name="$1" tenant="$2" akid_var="${2^^}_AKID"; shift 2
+  local name="$1" tenant="$2" seconds="$3" akid_var="${2^^}_AKID"; shift 3
   "$XKS_LOADGEN_BIN" --url "$ENDPOINT/$tenant" --key-id hk --access-key-id "${!akid_var}" \
     --secret-file "$E2E_DIR/secrets/$tenant.loadgen.secret" --ca-file "$E2E_DIR/tls-cert.pem" \
-    --connections 8 --warmup 1s --json "$E2E_DIR/$name.json" "$@" \
+    --connections 8 --warmup 1500ms --duration "${seconds}s" --json "$E2E_DIR/$name.json" "$@" \
     >"$E2E_DIR/$name.out" 2>"$E2E_DIR/$name.err" &
   LOADGEN_PIDS+=("$!")
   printf -v "${name}_PID" '%s' "$!"
+  # Warm-up, the window, the drain of its last requests (--timeout, 10 s) and 20 s to spare.
+  printf -v "${name}_DEADLINE" '%s' "$(($(now_ms) + (seconds + 32) * 1000))"
 }
 
-# loadgen_wait NAME: waits for it; sets rc to its exit status.
+# loadgen_wait NAME: waits for it (fails if it outlives its deadline); sets rc to its exit status.
 loadgen_wait() {
-  local pid_var="${1}_PID"
+  local pid_var="${1}_PID" deadline_var="${1}_DEADLINE"
+  while kill -0 "${!pid_var}" 2>/dev/null; do
+    (($(now_ms) < ${!deadline_var})) \
+      || fail "$1: xks-loadgen has not exited 30 s after its run should have ended (a worker" \
+        "that never returns); stopped it"
+    sleep 0.2
+  done
   rc=0
   wait "${!pid_var}" || rc=$?
   local kept=() pid
@@ -155,8 +167,8 @@ e2e_secret_file beta.loadgen "$BETA_SECRET"
 pass "two tenants on the fault module, both ACTIVE (alpha's token: $ALPHA_LABEL)"
 
 # ---- before: both tenants under load ----
-loadgen_start before_alpha alpha --duration 5s
-loadgen_start before_beta beta --duration 5s
+loadgen_start before_alpha alpha 5
+loadgen_start before_beta beta 5
 loadgen_wait before_alpha && expect_clean before_alpha
 loadgen_wait before_beta && expect_clean before_beta
 rss_before="$(rss_kib)"
@@ -166,12 +178,12 @@ fault_ctl counters | grep -q '^C_Encrypt=[1-9]' \
 pass "before the hang: both tenants serve without errors (VmRSS ${rss_before} KiB)"
 
 # ---- the hang: every call to alpha's token blocks until released ----
-window=$((HANG_SECONDS - 3))  # each loadgen window (after 1 s of warm-up) ends inside the hang
+window=$((HANG_SECONDS - 3))  # each loadgen window (after 1.5 s of warm-up) ends inside the hang
 t_arm="$(now_ms)"
 log_mark="$(wc -l < "$E2E_DIR/proxy.log")"
 fault_ctl hang all "token=$ALPHA_LABEL" >/dev/null
-loadgen_start hang_alpha alpha --mix encrypt=100 --duration "${window}s"
-loadgen_start hang_beta beta --duration "${window}s"
+loadgen_start hang_alpha alpha "$window" --mix encrypt=100
+loadgen_start hang_beta beta "$window"
 fault_ctl wait-hung 1 10000 || fail "no call hung on alpha's token within 10 s"
 if wait_health alpha UNAVAILABLE "$HANG_DETECT_BOUND_S"; then
   detect_ms=$(($(now_ms) - t_arm))
@@ -274,8 +286,8 @@ wait_health alpha ACTIVE "$HANG_RECOVER_BOUND_S" \
 active_ms=$(($(now_ms) - t_release))
 pass "after the release alpha encrypts after ${serve_ms} ms and reads ACTIVE after ${active_ms} ms"
 
-loadgen_start after_alpha alpha --duration 3s
-loadgen_start after_beta beta --duration 3s
+loadgen_start after_alpha alpha 3
+loadgen_start after_beta beta 3
 loadgen_wait after_alpha && expect_clean after_alpha
 loadgen_wait after_beta && expect_clean after_beta
 pass "after the hang both tenants serve a load without errors"
