@@ -333,7 +333,8 @@ if ((logged > 0 && bad == 0)); then
     "(slowest ${alpha_max_ms} ms), ${refused} of them 503/429"
 else
   problem "alpha: ${bad} of ${logged} requests begun during the hang answered later than" \
-    "${bound}, or not 503/429 before the release; slowest ${alpha_max_ms} ms; e.g.
+    "${bound}, or not 503/429 before the release; slowest ${alpha_max_ms} ms
+  for example:
 $(head -n 8 "$E2E_DIR/hang_alpha_bad.log" | sed 's/^/    /')"
 fi
 
