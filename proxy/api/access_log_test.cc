@@ -14,8 +14,10 @@ namespace {
 
 using namespace std::string_literals;
 
-RequestContext Finished(std::string detail) {
-  RequestContext ctx;
+// On the heap: a RequestContext is neither copied nor moved (it holds its answer's claim).
+std::unique_ptr<RequestContext> Finished(std::string detail) {
+  auto owned = std::make_unique<RequestContext>();
+  RequestContext& ctx = *owned;
   ctx.event.tenant = "acme";
   ctx.event.operation = "Encrypt";
   ctx.event.external_key_id = "k1";
@@ -24,7 +26,7 @@ RequestContext Finished(std::string detail) {
   ctx.event.hsm_latency = std::chrono::microseconds(640);
   ctx.kms_request_id = "4112f4d6";
   ctx.log_detail = std::move(detail);
-  return ctx;
+  return owned;
 }
 
 std::size_t Count(const std::string& text, const std::string& what) {
@@ -34,7 +36,7 @@ std::size_t Count(const std::string& text, const std::string& what) {
 }
 
 TEST(AccessLogTest, LineHasEveryFieldInOrder) {
-  EXPECT_EQ(AccessLogLine(Finished("sigv4 bad_signature: mismatch"), 401, false),
+  EXPECT_EQ(AccessLogLine(*Finished("sigv4 bad_signature: mismatch"), 401, false),
             "xks request tenant=acme op=Encrypt key=k1 kmsRequestId=4112f4d6 status=401 "
             "result=AuthenticationFailedException latency_us=812 hsm_us=640 "
             "detail=sigv4 bad_signature: mismatch");
@@ -47,14 +49,15 @@ TEST(AccessLogTest, LineHasEveryFieldInOrder) {
 }
 
 TEST(AccessLogTest, DetailOnlyFor401AndServerErrors) {
-  const RequestContext ctx = Finished("why");
+  const std::unique_ptr<RequestContext> owned = Finished("why");
+  const RequestContext& ctx = *owned;
   EXPECT_NE(AccessLogLine(ctx, 401, false).find(" detail=why"), std::string::npos);
   EXPECT_NE(AccessLogLine(ctx, 500, false).find(" detail=why"), std::string::npos);
   EXPECT_NE(AccessLogLine(ctx, 503, false).find(" detail=why"), std::string::npos);
   EXPECT_NE(AccessLogLine(ctx, 200, true).find(" audit=FAILED detail=why"), std::string::npos);
   EXPECT_EQ(AccessLogLine(ctx, 400, false).find("detail="), std::string::npos);
   EXPECT_EQ(AccessLogLine(ctx, 404, false).find("detail="), std::string::npos);
-  EXPECT_EQ(AccessLogLine(Finished(""), 500, false).find("detail="), std::string::npos);
+  EXPECT_EQ(AccessLogLine(*Finished(""), 500, false).find("detail="), std::string::npos);
   EXPECT_EQ(AccessLogLevel(500, false), LogLevel::kWarning);
   EXPECT_EQ(AccessLogLevel(200, true), LogLevel::kWarning);
   EXPECT_EQ(AccessLogLevel(401, false), LogLevel::kInfo);
@@ -66,7 +69,7 @@ TEST(AccessLogTest, ClientBytesInTheDetailCannotForgeALineOrAField) {
   const std::string hostile =
       "sigv4 unknown_access_key_id: AKIA\r\n2026-12-02T00:00:00Z INFO api xks request "
       "tenant=acme status=200 \"quoted\" \\x0a caf\xc3\xa9 \x7f\0end"s;
-  const std::string line = AccessLogLine(Finished(hostile), 401, false);
+  const std::string line = AccessLogLine(*Finished(hostile), 401, false);
   for (const char c : line) {
     const auto byte = static_cast<unsigned char>(c);
     EXPECT_TRUE(byte >= 0x20 && byte < 0x7f) << "byte " << int{byte} << " in " << line;
@@ -84,7 +87,7 @@ TEST(AccessLogTest, ClientBytesInTheDetailCannotForgeALineOrAField) {
 }
 
 TEST(AccessLogTest, LongDetailsAreCutAndMarked) {
-  const std::string line = AccessLogLine(Finished(std::string(100000, 'd')), 500, false);
+  const std::string line = AccessLogLine(*Finished(std::string(100000, 'd')), 500, false);
   EXPECT_NE(line.find(" detail=" + std::string(512, 'd') + "~"), std::string::npos);
   EXPECT_LT(line.size(), 1000u);
 }

@@ -3,7 +3,9 @@
 // audit, access log), and what the four operations share to do their work. Internal to
 // proxy/api: XksService builds both; the operation units (operations.h) read and fill them.
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,11 +20,15 @@
 #include "proxy/api/wire.h"
 #include "proxy/audit/audit_event.h"
 #include "proxy/audit/audit_sink.h"
+#include "proxy/common/http_message.h"
 #include "proxy/tenant/tenant_registry.h"
 
 namespace xks::api {
 
-/// The state of one request. Owned by the thread that handles the request; never shared.
+/// The state of one request. Owned by the thread that handles the request; never shared, except
+/// that the DeadlineWatch may answer a scheduled key operation: it then reads only what is set
+/// before scheduling (registry, tenant, route, start, deadline, kms_request_id, authenticated,
+/// key_operation, event_when_scheduled) and takes `respond` after winning `answered`.
 struct RequestContext {
   std::shared_ptr<const tenant::TenantRegistry> registry;  ///< one snapshot for the whole request
   const tenant::Tenant* tenant = nullptr;                  ///< set once the path routed
@@ -43,6 +49,15 @@ struct RequestContext {
   MemberLease member;
   std::string failed_member;  ///< the member a first attempt failed on ("" until then)
   std::string retry_detail;   ///< that failure, for the operator's log line
+  /// A scheduled key operation is answered once: by its own path, or by the DeadlineWatch when
+  /// the deadline passed first (the HSM hangs). Whoever sets this first answers; the other drops
+  /// its answer.
+  std::atomic<bool> answered{false};
+  /// The answer's callback while a key operation is scheduled (moved out by whoever answers).
+  std::function<void(HttpResponse)> respond;
+  /// The audit event as it stood when the key operation was scheduled: what the DeadlineWatch
+  /// records, since the operation may still be filling `event` on another thread.
+  std::optional<audit::AuditEvent> event_when_scheduled;
 };
 
 /// What the operations use besides the request: the HSM, the attribute cache, health, the clock.

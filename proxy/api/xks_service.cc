@@ -8,6 +8,7 @@
 
 #include "proxy/api/access_log.h"
 #include "proxy/api/audit_metadata.h"
+#include "proxy/api/backend_errors.h"
 #include "proxy/api/http_responses.h"
 #include "proxy/api/operations.h"
 #include "proxy/api/request_body.h"
@@ -74,7 +75,13 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       options_(std::move(options)),
       logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()),
       auth_failures_(options_.auth_failures, options_.clock),
-      fleet_router_(health) {}
+      fleet_router_(health),
+      deadline_watch_(
+          options_.clock,
+          [this](std::shared_ptr<void> ctx) {
+            AnswerPastDeadline(std::static_pointer_cast<RequestContext>(std::move(ctx)));
+          },
+          DeadlineWatch::Options{.start_thread = options_.watch_deadlines_in_background}) {}
 
 HttpResponse XksService::Handle(const HttpRequest& request) {
   std::promise<HttpResponse> answered;
@@ -107,22 +114,47 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   auto prepared = Prepare(request, ctx);
   if (!prepared.ok() || !ctx.key_operation) {
     // Refused before the operation, or GetHealthStatus (which never waits on the HSM).
-    return RunAndFinish(std::move(shared), std::move(prepared), std::move(respond));
+    HttpResponse response =
+        Conclude(ctx, prepared.ok() ? RunOperation(ctx) : Fail(std::move(prepared).error()));
+    return Finish(std::move(shared), std::move(response), std::move(respond));
   }
   // From here on only `ctx` is used: the request may be gone once this returns.
-  ScheduleOnMember(std::move(shared), std::move(respond));
+  ctx.respond = std::move(respond);
+  ctx.event_when_scheduled = ctx.event;
+  deadline_watch_.Add(ctx.deadline + options_.deadline_grace, shared);
+  ScheduleOnMember(std::move(shared));
 }
 
-void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared, Respond respond) {
+void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared) {
   RequestContext& ctx = *shared;
   ctx.member = fleet_router_.Pick(ctx.tenant->token_ids, ctx.failed_member);
   const std::string& token_id = ctx.member.token_id();
   const Deadline deadline = ctx.deadline;
   backend_.Schedule(token_id, deadline,
-                    [this, shared = std::move(shared),
-                     respond = std::move(respond)](ProxyResult<void> admitted) mutable {
-                      RunAndFinish(std::move(shared), std::move(admitted), std::move(respond));
+                    [this, shared = std::move(shared)](ProxyResult<void> admitted) mutable {
+                      RunAndFinish(std::move(shared), std::move(admitted));
                     });
+}
+
+void XksService::AnswerPastDeadline(std::shared_ptr<RequestContext> shared) {
+  RequestContext& ctx = *shared;
+  if (ctx.answered.exchange(true)) return;  // answered in time after all
+  // A context of its own: the operation may still be writing `ctx` on a token thread.
+  auto late = std::make_shared<RequestContext>();
+  late->registry = ctx.registry;
+  late->tenant = ctx.tenant;
+  late->route = ctx.route;
+  late->key_operation = ctx.key_operation;
+  late->start = ctx.start;
+  late->deadline = ctx.deadline;
+  late->kms_request_id = ctx.kms_request_id;
+  late->authenticated = ctx.authenticated;
+  late->event = std::move(*ctx.event_when_scheduled);
+  HttpResponse response =
+      Conclude(*late, Fail(HsmFailure(ErrorName::kDependencyTimeout,
+                                      "no answer from the HSM by the deadline: the work is "
+                                      "still queued for the token or inside a PKCS#11 call")));
+  Finish(std::move(late), std::move(response), std::move(ctx.respond));
 }
 
 bool XksService::ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const {
@@ -136,8 +168,7 @@ bool XksService::ShouldTryAnotherMember(const RequestContext& ctx, const Error& 
          ctx.tenant->token_ids.size() > 1 && options_.clock() < ctx.deadline;
 }
 
-void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResult<void> admitted,
-                              Respond respond) {
+void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResult<void> admitted) {
   RequestContext& ctx = *shared;
   ProxyResult<HttpResponse> result =
       admitted.ok() ? RunOperation(ctx) : Fail(std::move(admitted).error());
@@ -146,12 +177,22 @@ void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResul
     ctx.retry_detail = ctx.failed_member + ": " +
                        std::string(ErrorNameString(result.error().name)) + " (" +
                        result.error().log_detail + ")";
-    ScheduleOnMember(std::move(shared), std::move(respond));
+    ScheduleOnMember(std::move(shared));
     return;
   }
   ctx.member = {};  // the attempt is over: it no longer counts in flight
+  if (ctx.answered.exchange(true)) {
+    // The DeadlineWatch answered 503 (and audited it) while this waited for the HSM.
+    logger_.Log(
+        LogLevel::kWarning,
+        "api late HSM result dropped kmsRequestId=" + ctx.kms_request_id.value_or("-") +
+            " result=" + std::string(result.ok() ? "OK" : ErrorNameString(result.error().name)) +
+            ": the request was answered DependencyTimeoutException at "
+            "its deadline");
+    return;
+  }
   HttpResponse response = Conclude(ctx, std::move(result));
-  Finish(std::move(shared), std::move(response), std::move(respond));
+  Finish(std::move(shared), std::move(response), std::move(ctx.respond));
 }
 
 bool XksService::LikelyAuthentic(const HttpRequest& request) const {

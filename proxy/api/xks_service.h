@@ -28,6 +28,7 @@
 #include <string>
 
 #include "proxy/api/auth_failure_tracker.h"
+#include "proxy/api/deadline_watch.h"
 #include "proxy/api/fleet_router.h"
 #include "proxy/api/health_monitor.h"
 #include "proxy/api/key_attribute_cache.h"
@@ -55,6 +56,13 @@ struct XksServiceOptions {
   audit::RefusalAggregator* refusals = nullptr;
   /// How long an address that failed SigV4 with a valid access key id loses LikelyAuthentic.
   AuthFailureTrackerOptions auth_failures;
+  /// How long past its deadline a key operation still in the HSM (or queued for it) is answered
+  /// 503 DependencyTimeoutException without it: enough for the HSM layer's own timeout answer
+  /// to come first, and with the watch's tick still well inside KMS's 250 ms.
+  std::chrono::milliseconds deadline_grace{15};
+  /// Watch deadlines on a thread of the service's own; false: only AnswerRequestsPastDeadline
+  /// (tests that drive the clock by hand).
+  bool watch_deadlines_in_background = true;
 };
 
 class XksService {
@@ -85,19 +93,25 @@ class XksService {
   /// no disk, no waiting beyond two short mutexes: safe on I/O threads. Thread-safe.
   bool LikelyAuthentic(const HttpRequest& request) const;
 
+  /// Answers now every key operation past its deadline plus the grace that has no answer yet
+  /// (the background watch does this every 10 ms). Returns how many it answered or found
+  /// answered. For tests with a hand-driven clock.
+  std::size_t AnswerRequestsPastDeadline() { return deadline_watch_.ExpireDue(); }
+
  private:
   // Route, method, authentication and body: everything before the operation, on the caller.
   ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
   // Picks the fleet member for the next attempt and schedules it there (KeyBackend::Schedule).
-  void ScheduleOnMember(std::shared_ptr<RequestContext> ctx, Respond respond);
+  void ScheduleOnMember(std::shared_ptr<RequestContext> ctx);
+  // The DeadlineWatch's handler: 503 for a key operation still without an answer.
+  void AnswerPastDeadline(std::shared_ptr<RequestContext> ctx);
   // Whether a failed attempt is retried once on another member of the tenant's fleet.
   bool ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const;
-  // Runs the operation if `admitted` (else answers its error); then either one more attempt on
-  // another member, or Finish.
-  void RunAndFinish(std::shared_ptr<RequestContext> ctx, ProxyResult<void> admitted,
-                    Respond respond);
+  // Runs the scheduled operation if `admitted` (else answers its error); then either one more
+  // attempt on another member, or Finish (unless the DeadlineWatch answered first).
+  void RunAndFinish(std::shared_ptr<RequestContext> ctx, ProxyResult<void> admitted);
   // The response for `result`, with the audit event's result and status filled in.
   HttpResponse Conclude(RequestContext& ctx, ProxyResult<HttpResponse> result);
   // Records the outcome (audit, access log) and responds, at once or once the record is durable.
@@ -116,6 +130,8 @@ class XksService {
   AuthFailureTracker auth_failures_;
   KeyAttributeCache attribute_cache_;
   FleetRouter fleet_router_;
+  // Last: its thread calls into the members above, so it stops first.
+  DeadlineWatch deadline_watch_;
 };
 
 }  // namespace xks::api

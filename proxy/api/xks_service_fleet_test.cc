@@ -51,6 +51,32 @@ class FleetBackend : public FakeKeyBackend {
   }
   std::function<void()> on_failure;  ///< runs after each injected failure (e.g. a clock step)
 
+  /// While holding, scheduled work waits here instead of running (a hung or backed-up token).
+  void Schedule(std::string_view token_id, Deadline deadline, HsmWork work) override {
+    {
+      std::lock_guard l(fleet_mu_);
+      if (holding_) {
+        held_.push_back(std::move(work));
+        return;
+      }
+    }
+    FakeKeyBackend::Schedule(token_id, deadline, std::move(work));
+  }
+  void Hold() {
+    std::lock_guard l(fleet_mu_);
+    holding_ = true;
+  }
+  /// Runs the held work now (the HSM answers at last).
+  void Release() {
+    std::vector<HsmWork> held;
+    {
+      std::lock_guard l(fleet_mu_);
+      holding_ = false;
+      held.swap(held_);
+    }
+    for (HsmWork& work : held) work(ProxyResult<void>{});
+  }
+
  private:
   std::optional<Error> Attempt(const KeyLocation& key) {
     std::optional<ErrorName> name;
@@ -66,6 +92,8 @@ class FleetBackend : public FakeKeyBackend {
   std::mutex fleet_mu_;
   std::map<std::string, ErrorName> failing_;
   std::vector<std::string> reached_;
+  bool holding_ = false;
+  std::vector<HsmWork> held_;
 };
 
 class XksServiceFleetTest : public ::testing::Test {
@@ -90,6 +118,7 @@ class XksServiceFleetTest : public ::testing::Test {
     XksServiceOptions options;
     options.clock = clock_.AsFunction();
     options.logger = &logger_;
+    options.watch_deadlines_in_background = false;  // AnswerRequestsPastDeadline, by hand
     service_ = std::make_unique<XksService>([this] { return registry_; }, backend_, auth_, audit_,
                                             *health_, options);
   }
@@ -113,11 +142,13 @@ class XksServiceFleetTest : public ::testing::Test {
             {"kmsOperation", op},
             {"kmsRequestId", "4112f4d6-db54-4af4-ae30-c55a22a8dfae"}};
   }
+  static json EncryptBody() {
+    return {{"requestMetadata", Metadata("Encrypt")},
+            {"plaintext", Base64Encode(std::vector<std::uint8_t>{1, 2, 3})},
+            {"encryptionAlgorithm", "AES_GCM"}};
+  }
   HttpResponse Encrypt(const std::string& tenant = "acme") {
-    return Call(tenant, "keys/k1/encrypt",
-                {{"requestMetadata", Metadata("Encrypt")},
-                 {"plaintext", Base64Encode(std::vector<std::uint8_t>{1, 2, 3})},
-                 {"encryptionAlgorithm", "AES_GCM"}});
+    return Call(tenant, "keys/k1/encrypt", EncryptBody());
   }
   HttpResponse Decrypt(const json& sealed) {
     return Call("acme", "keys/k1/decrypt",
@@ -233,6 +264,61 @@ TEST_F(XksServiceFleetTest, HealthListsEveryMemberWithItsOwnStatus) {
   // Another tenant's health lists only its own token.
   HttpResponse other = Call("globex", "health", {{"requestMetadata", Metadata("KmsHealthCheck")}});
   EXPECT_EQ(json::parse(other.body)["ekmFleetDetails"].size(), 1u);
+}
+
+// ---- Answers on time while the HSM does not (a hung token) ----
+
+TEST_F(XksServiceFleetTest, WorkStillWithTheHsmAtItsDeadlineIsAnswered503AndItsLateResultDropped) {
+  backend_.Hold();
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/acme/kms/xks/v1/keys/k1/encrypt";
+  r.body = EncryptBody().dump();
+  r.headers = {{"Host", "xks.example.com"},
+               {"Content-Type", "application/json"},
+               {"X-Test-Tenant", "acme"},
+               {"X-Test-Access-Key", kAcmeAccessKey}};
+  std::vector<HttpResponse> answers;
+  std::mutex answers_mu;
+  service_->HandleAsync(r, [&](HttpResponse response) {
+    std::lock_guard l(answers_mu);
+    answers.push_back(std::move(response));
+  });
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 0u);  // not yet due
+  clock_.Advance(std::chrono::milliseconds(214));         // budget 200 ms + grace 15 ms, less 1
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 0u);
+  EXPECT_TRUE(answers.empty());
+  clock_.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 1u);
+  {
+    std::lock_guard l(answers_mu);
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].status, 503) << answers[0].body;
+    EXPECT_EQ(ErrorNameOf(answers[0]), "DependencyTimeoutException");
+  }
+  const audit::AuditEvent timed_out = audit_.events().back();
+  EXPECT_EQ(timed_out.result, "DependencyTimeoutException");
+  EXPECT_EQ(timed_out.tenant, "acme");
+  EXPECT_EQ(timed_out.external_key_id, "k1");
+  const std::size_t records = audit_.events().size();
+
+  backend_.Release();  // the HSM answers at last: nobody waits for it any more
+  EXPECT_EQ(answers.size(), 1u);
+  EXPECT_EQ(audit_.events().size(), records);  // one request, one record
+  bool logged = false;
+  for (const std::string& line : logger_.lines()) {
+    logged = logged || line.find("late HSM result dropped") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 0u);
+}
+
+TEST_F(XksServiceFleetTest, AnAnswerInTimeLeavesNothingForTheDeadline) {
+  ASSERT_EQ(Encrypt().status, 200);
+  const std::size_t records = audit_.events().size();
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 0u);
+  EXPECT_EQ(audit_.events().size(), records);
 }
 
 }  // namespace
