@@ -758,4 +758,99 @@ TEST_F(XksctlTest, KeyImportOnSoftHsmIsRefusedCleanly) {
   EXPECT_EQ(key.error().kind, xks::pkcs11::HsmErrorKind::kNotFound);
 }
 
+// ---- fleet add|check|remove (issue 14) ----
+
+// Three tokens made by the sandbox: "first" serves acme, "second" holds the same key value,
+// "third" another value under the same label.
+class XksctlFleetTest : public XksctlTest {
+ protected:
+  void SetUp() override {
+    std::string error;
+    sandbox_ = xks::testing::SoftHsmSandbox::Create({"first", "second", "third"}, &error);
+    ASSERT_NE(sandbox_, nullptr) << error;
+    dir_ = sandbox_->dir();
+    config_ = dir_ + "/xks.json";
+    module_ = xks::testing::SoftHsmSandbox::ModulePath();
+    auto module = xks::pkcs11::OpenModule(sandbox_->module_config());
+    ASSERT_TRUE(module.ok());
+    const xks::SecretBytes same(std::vector<std::uint8_t>(32, 0x5a));
+    const xks::SecretBytes other(std::vector<std::uint8_t>(32, 0xa5));
+    for (const char* label : {"first", "second", "third"}) {
+      auto client = xks::pkcs11::TokenClient::Open(module.value(), sandbox_->token_config(label));
+      ASSERT_TRUE(client.ok()) << client.error().ToLogString();
+      xks::pkcs11::AesKeySpec spec;
+      spec.label = "acme-k1";
+      ASSERT_TRUE(client.value()
+                      ->ImportAesKeyForTesting(spec,
+                                               std::string_view(label) == "third" ? other : same,
+                                               xks::testing::FarDeadline())
+                      .ok());
+    }
+    InitConfig();
+    RunResult r = Run({"tenant", "add", "acme", "--prefix", "/acme", "--module", module_,
+                       "--token-label", "first", "--pin-file", Pin("first")});
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    json cfg = Config();
+    cfg["tenants"][0]["keys"]["k1"] = {{"label", "acme-k1"}};
+    std::ofstream(config_) << cfg.dump(2);
+  }
+  std::string Pin(const std::string& label) { return sandbox_->token(label).user_pin_file; }
+};
+
+TEST_F(XksctlFleetTest, AMemberJoinsOnlyWhenItHoldsTheSameKeys) {
+  const std::string before = ReadFile(config_);
+  RunResult r = Run({"fleet", "add", "acme", "--token-label", "third", "--pin-file", Pin("third")});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("MISMATCH"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("does not hold the same keys"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(config_), before);  // the fleet is unchanged
+
+  r = Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
+           "--token-id", "acme-b", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.Json()["check"]["keys"][0]["same_key"], true);
+  json cfg = Config();
+  EXPECT_EQ(cfg["tenants"][0]["tokens"], json::array({"acme", "acme-b"}));
+  EXPECT_FALSE(cfg["tenants"][0].contains("token"));
+  bool entry = false;
+  for (const auto& t : cfg["hsm"]["tokens"]) {
+    entry = entry || (t["id"] == "acme-b" && t["token"] == "second" &&
+                      t["health_check_key"] == "xks-acme-b-health");
+  }
+  EXPECT_TRUE(entry) << cfg["hsm"].dump();
+  EXPECT_EQ(Run({"config", "validate"}).code, 0);
+  r = Run({"fleet", "check", "acme", "--json"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.Json()["ok"], true);
+  r = Run({"tenant", "show", "acme", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.Json()["tenant"]["fleet_detail"].size(), 2u);
+  EXPECT_EQ(r.Json()["tenant"]["token"], "acme");
+}
+
+TEST_F(XksctlFleetTest, ShredRefusesAFleetAndTheLastMemberStays) {
+  ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
+                 "--token-id", "acme-b"})
+                .code,
+            0);
+  RunResult r = Run({"tenant", "shred", "acme", "--yes-destroy", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("fleet of 2 tokens"), std::string::npos) << r.err;
+  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(Config()["tenants"][0]["keys"].contains("k1"));
+
+  r = Run({"fleet", "remove", "acme", "--token-id", "acme-b", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cfg = Config();
+  EXPECT_EQ(cfg["tenants"][0]["tokens"], json::array({"acme"}));
+  for (const auto& t : cfg["hsm"]["tokens"]) EXPECT_NE(t["id"], "acme-b");
+  r = Run({"fleet", "remove", "acme", "--token-id", "acme"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("only token"), std::string::npos) << r.err;
+  r = Run({"fleet", "remove", "acme", "--token-id", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not a member"), std::string::npos) << r.err;
+}
+
 }  // namespace
