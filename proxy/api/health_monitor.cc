@@ -35,6 +35,8 @@ struct HealthMonitor::Shared : std::enable_shared_from_this<HealthMonitor::Share
     bool checked = false;      // a deep check has ended (or was refused)
     bool ok = false;           // the latest verdict (deep check, live success or live failure run)
     bool ever_passed = false;  // a deep check has succeeded
+    bool deep_ok = false;      // the latest deep check's verdict
+    std::optional<TimePoint> failure_logged;  // when a failed check was last logged
     TimePoint checked_at{};
     std::chrono::steady_clock::duration latency{};
     std::uint64_t check_id = 0;              // of the check in flight (0: none)
@@ -62,6 +64,9 @@ struct HealthMonitor::Shared : std::enable_shared_from_this<HealthMonitor::Share
   Ticket Begin(const std::string& token, TokenState& state, TimePoint now);
   void Submit(Ticket ticket);
   void Finish(const Ticket& ticket, const ProxyResult<void>& result);
+  // Records an ended check under `mu`; returns the line to log, if any.
+  std::optional<std::string> Record(TokenState& state, const Ticket& ticket,
+                                    const ProxyResult<void>& result, TimePoint end);
   std::optional<TimePoint> DueAt(const TokenState& state) const;
   std::optional<TimePoint> SubmitDueChecks();
   bool NoteFailure(TokenState& state, TimePoint now);
@@ -94,10 +99,13 @@ HealthMonitor::Shared::Ticket HealthMonitor::Shared::Begin(const std::string& to
 }
 
 void HealthMonitor::Shared::Submit(Ticket ticket) {
+  bool removed = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = states.find(ticket.token);
-    if (it != states.end() && it->second.check_id == ticket.check_id) {
+    if (it == states.end() || it->second.check_id != ticket.check_id) {
+      removed = true;  // by SetTokens since the pass began
+    } else {
       // Published when the backend gets the check (an inline backend runs the checks one after
       // the other), so Status() can tell one that never ends: queued behind stuck calls or inside
       // a hung HSM.
@@ -105,6 +113,8 @@ void HealthMonitor::Shared::Submit(Ticket ticket) {
       it->second.check_started = ticket.submitted;
     }
   }
+  // Nothing to check; the pass still counts the check as ended.
+  if (removed) return Finish(ticket, ProxyResult<void>{});
   // The backend's deadlines are on the real steady clock; the injected clock only stamps results.
   const Deadline deadline = std::chrono::steady_clock::now() + options.check_timeout;
   const std::string token = ticket.token;
@@ -124,32 +134,52 @@ void HealthMonitor::Shared::Finish(const Ticket& ticket, const ProxyResult<void>
   std::lock_guard<std::mutex> finishing(finish_mu);
   if (closed.load()) return;
   const auto end = clock();
-  if (!result.ok()) {
-    logger->Log(LogLevel::kWarning, "health check failed token=" + ticket.token + " error=" +
-                                        std::string(ErrorNameString(result.error().name)) +
-                                        " detail=" + result.error().log_detail);
-  }
+  std::optional<std::string> log_line;
+  bool failed_line = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = states.find(ticket.token);
     // A token removed by SetTokens while it was being checked must not reappear, nor take the
     // result of a check submitted before it was re-added.
     if (it != states.end() && it->second.check_id == ticket.check_id) {
-      TokenState& state = it->second;
-      state.check_id = 0;
-      state.check_started.reset();
-      state.checked = true;
-      state.ok = result.ok();
-      state.ever_passed = state.ever_passed || result.ok();
-      state.checked_at = end;
-      state.latency = end - ticket.submitted;
-      if (result.ok()) state.failure_run = 0;
-      ++state.checks_ended;
+      log_line = Record(it->second, ticket, result, end);
+      failed_line = !result.ok();
     }
     if (ticket.pass && --ticket.pass->pending == 0) ++rounds;
     wake = true;
   }
+  if (log_line) logger->Log(failed_line ? LogLevel::kWarning : LogLevel::kInfo, *log_line);
   cv.notify_all();
+}
+
+std::optional<std::string> HealthMonitor::Shared::Record(TokenState& state, const Ticket& ticket,
+                                                         const ProxyResult<void>& result,
+                                                         TimePoint end) {
+  std::optional<std::string> line;
+  if (!result.ok()) {
+    // A failing token is probed every probe_interval: its first failure is logged, then one line
+    // per interval, not one a second.
+    if (!state.checked || state.deep_ok || !state.failure_logged ||
+        end - *state.failure_logged >= options.interval) {
+      state.failure_logged = end;
+      line = "health check failed token=" + ticket.token +
+             " error=" + std::string(ErrorNameString(result.error().name)) +
+             " detail=" + result.error().log_detail;
+    }
+  } else if (state.checked && !state.deep_ok) {
+    line = "health check passed again token=" + ticket.token;
+  }
+  state.check_id = 0;
+  state.check_started.reset();
+  state.checked = true;
+  state.ok = result.ok();
+  state.deep_ok = result.ok();
+  state.ever_passed = state.ever_passed || result.ok();
+  state.checked_at = end;
+  state.latency = end - ticket.submitted;
+  if (result.ok()) state.failure_run = 0;
+  ++state.checks_ended;
+  return line;
 }
 
 std::optional<HealthMonitor::Shared::TimePoint> HealthMonitor::Shared::DueAt(

@@ -67,6 +67,25 @@ TEST_F(HealthMonitorTest, FailedCheckIsUnavailableForThatTokenOnly) {
   EXPECT_EQ(monitor_.Status("b"), HealthStatus::kActive);
 }
 
+TEST_F(HealthMonitorTest, AFailingTokenIsLoggedOncePerIntervalAndItsRecoveryOnce) {
+  auto lines_about_a = [this] {
+    int n = 0;
+    for (const auto& line : logger_.lines()) n += line.find("token=a") != std::string::npos;
+    return n;
+  };
+  backend_.SetHealth("a", false);
+  for (int i = 0; i < 3; ++i) monitor_.CheckNow();  // probes, a second apart in production
+  EXPECT_EQ(lines_about_a(), 1);
+  clock_.Advance(std::chrono::seconds(20));
+  monitor_.CheckNow();
+  EXPECT_EQ(lines_about_a(), 2) << "still failing, an interval later";
+  backend_.SetHealth("a", true);
+  monitor_.CheckNow();
+  monitor_.CheckNow();
+  ASSERT_EQ(lines_about_a(), 3);
+  EXPECT_NE(logger_.lines().back().find("passed again token=a"), std::string::npos);
+}
+
 TEST_F(HealthMonitorTest, ResultOlderThanMaxAgeIsUnavailable) {
   monitor_.CheckNow();
   clock_.Advance(std::chrono::seconds(60));
@@ -355,6 +374,11 @@ class PerTokenCheckTest : public ::testing::Test {
     monitor_ = std::make_unique<HealthMonitor>(backend_, options, clock_.AsFunction(), &logger_);
     monitor_->SetTokens({"a", "b"});
   }
+  void BuildWithCheckTimeout(std::chrono::milliseconds timeout) {
+    HealthMonitorOptions options = MonitorTestOptions();
+    options.check_timeout = timeout;
+    Build(options);
+  }
   PerTokenThreadBackend backend_;
   ManualClock clock_;
   RecordingLogger logger_;
@@ -375,9 +399,7 @@ TEST_F(PerTokenCheckTest, AHungCheckDoesNotDelayAnotherTokensResult) {
 }
 
 TEST_F(PerTokenCheckTest, CheckNowWaitsForAHungTokenOnlyUntilItsTimeout) {
-  HealthMonitorOptions options = MonitorTestOptions();
-  options.check_timeout = std::chrono::milliseconds(50);
-  Build(options);
+  BuildWithCheckTimeout(std::chrono::milliseconds(50));
   backend_.Hold("a");
   monitor_->CheckNow();  // returns although a's check hangs
   EXPECT_EQ(monitor_->rounds_completed(), 1u);
@@ -442,9 +464,7 @@ TEST_F(PerTokenCheckTest, StopLeavesChecksInFlightToEndAndCount) {
 }
 
 TEST_F(PerTokenCheckTest, DestroyingTheMonitorWithChecksInFlightIsSafe) {
-  HealthMonitorOptions options = MonitorTestOptions();
-  options.check_timeout = std::chrono::milliseconds(10);
-  Build(options);
+  BuildWithCheckTimeout(std::chrono::milliseconds(10));
   backend_.Hold("a");
   backend_.SetHealth("a", false);  // a result that would be logged
   CheckGate busy;                  // b's thread is busy, so b's check waits in its queue
