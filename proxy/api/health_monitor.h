@@ -93,8 +93,9 @@ class HealthMonitor {
   /// Never waits forever on a hung HSM.
   void CheckNow();
 
-  /// Starts the background thread: checks every token at once, then each as its interval (or
-  /// probe_interval) comes due. Idempotent.
+  /// Starts the background thread: a token is checked when it is due, i.e. at once if it never was
+  /// (so every token right after startup, unless CheckNow just did), then every `interval`, or
+  /// every `probe_interval` while failing. Idempotent.
   void Start();
   /// Stops and joins the thread. Checks in flight are not waited for; their results still count.
   /// Idempotent.
