@@ -86,6 +86,13 @@ struct ApiConfig {
   std::chrono::milliseconds key_attribute_cache_ttl{10000};
   std::chrono::milliseconds health_check_interval{20000};  ///< < 60 s so results stay fresh
   std::chrono::milliseconds health_degraded_latency{100};  ///< slower checks report DEGRADED
+  /// A deep check not ended after this long reads UNAVAILABLE (the HSM hangs).
+  std::chrono::milliseconds health_check_timeout{2000};
+  /// Between checks of a token whose latest verdict is a failure: how fast a recovery shows.
+  std::chrono::milliseconds health_probe_interval{1000};
+  /// Consecutive HSM-side failures of live requests that make a token UNAVAILABLE (0: ignored).
+  std::uint32_t health_live_failure_run = 3;
+  std::chrono::milliseconds health_live_failure_window{10000};  ///< the run must fit in this
   std::uint32_t fleet_size = 1;
   std::string ekm_vendor = "PKCS#11";
   bool operator==(const ApiConfig&) const = default;

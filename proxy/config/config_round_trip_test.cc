@@ -73,6 +73,10 @@ json EveryFieldDocument(TempDir& dir) {
                 {"key_attribute_cache_ttl_ms", 0},
                 {"health_check_interval_ms", 1000},
                 {"health_degraded_latency_ms", 50},
+                {"health_check_timeout_ms", 1500},
+                {"health_probe_interval_ms", 500},
+                {"health_live_failure_run", 5},
+                {"health_live_failure_window_ms", 20000},
                 {"fleet_size", 3},
                 {"ekm_vendor", "Example HSM"}};
   doc["hsm"]["modules"][0]["generate_iv_in_hsm"] = true;
@@ -114,6 +118,22 @@ TEST(ConfigRoundTripTest, EveryFieldSet) {
   ::setenv("XKS_TEST_AUDIT_PIN", "1234", 1);
   ExpectRoundTrip(EveryFieldDocument(dir), dir.path());
   ::unsetenv("XKS_TEST_AUDIT_PIN");
+}
+
+TEST(ConfigRoundTripTest, HealthThresholdsAtTheirBounds) {
+  TempDir dir;
+  json doc = StandardConfigJson(dir);
+  doc["api"] = {{"health_check_timeout_ms", 10},
+                {"health_probe_interval_ms", 60000},
+                {"health_live_failure_run", 0},
+                {"health_live_failure_window_ms", 600000}};
+  auto parsed = ParseConfig(doc, dir.path());
+  ASSERT_TRUE(parsed.ok()) << FormatProblems(parsed.error());
+  EXPECT_EQ(parsed->api.health_check_timeout, std::chrono::milliseconds(10));
+  EXPECT_EQ(parsed->api.health_probe_interval, std::chrono::milliseconds(60000));
+  EXPECT_EQ(parsed->api.health_live_failure_run, 0u) << "0 turns live outcomes off";
+  EXPECT_EQ(parsed->api.health_live_failure_window, std::chrono::milliseconds(600000));
+  ExpectRoundTrip(doc, dir.path());
 }
 
 TEST(ConfigRoundTripTest, FileSignerAndInsecureServer) {

@@ -69,6 +69,13 @@ json SerializeApi(const ApiConfig& a, const SerializeOptions& options) {
                 d.health_check_interval.count())
       .Optional("health_degraded_latency_ms", a.health_degraded_latency.count(),
                 d.health_degraded_latency.count())
+      .Optional("health_check_timeout_ms", a.health_check_timeout.count(),
+                d.health_check_timeout.count())
+      .Optional("health_probe_interval_ms", a.health_probe_interval.count(),
+                d.health_probe_interval.count())
+      .Optional("health_live_failure_run", a.health_live_failure_run, d.health_live_failure_run)
+      .Optional("health_live_failure_window_ms", a.health_live_failure_window.count(),
+                d.health_live_failure_window.count())
       .Optional("fleet_size", a.fleet_size, d.fleet_size)
       .Optional("ekm_vendor", a.ekm_vendor, d.ekm_vendor)
       .Take();

@@ -59,6 +59,10 @@ TEST_F(ConfigTest, StandardConfigIsValid) {
   EXPECT_EQ(c.server.hsm_time_budget, std::chrono::milliseconds(200));
   EXPECT_EQ(c.server.ping_path, "/ping");
   EXPECT_EQ(c.api.max_plaintext_bytes, 4300u);
+  EXPECT_EQ(c.api.health_check_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.api.health_probe_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(c.api.health_live_failure_run, 3u);
+  EXPECT_EQ(c.api.health_live_failure_window, std::chrono::milliseconds(10000));
   EXPECT_EQ(c.audit.directory, dir_.path() + "/audit")
       << "audit paths resolve against the config directory too (docs/configuration.md)";
   EXPECT_EQ(c.audit.signer.key_file, dir_.path() + "/audit-signer.pem");
@@ -201,6 +205,14 @@ TEST_F(ConfigTest, ApiRules) {
   ExpectProblem([](json& d) { d["api"]["verify_encrypt"] = "sometimes"; }, "api.verify_encrypt");
   ExpectProblem([](json& d) { d["api"]["health_check_interval_ms"] = 60000; },
                 "api.health_check_interval_ms");
+  ExpectProblem([](json& d) { d["api"]["health_check_timeout_ms"] = 9; },
+                "api.health_check_timeout_ms", "between 10 and 60000");
+  ExpectProblem([](json& d) { d["api"]["health_probe_interval_ms"] = 60001; },
+                "api.health_probe_interval_ms", "between 100 and 60000");
+  ExpectProblem([](json& d) { d["api"]["health_live_failure_run"] = -1; },
+                "api.health_live_failure_run", "between 0 and 1000");
+  ExpectProblem([](json& d) { d["api"]["health_live_failure_window_ms"] = 99; },
+                "api.health_live_failure_window_ms", "between 100 and 600000");
   ExpectProblem([](json& d) { d["api"]["fleet_size"] = 0; }, "api.fleet_size");
 }
 

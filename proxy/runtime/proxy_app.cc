@@ -61,6 +61,10 @@ api::HealthMonitorOptions ToHealthOptions(const config::ApiConfig& config) {
   api::HealthMonitorOptions options;
   options.interval = config.health_check_interval;
   options.degraded_latency = config.health_degraded_latency;
+  options.check_timeout = config.health_check_timeout;
+  options.probe_interval = config.health_probe_interval;
+  options.live_failure_run = static_cast<int>(config.health_live_failure_run);
+  options.live_failure_window = config.health_live_failure_window;
   return options;
 }
 
