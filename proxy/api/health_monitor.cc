@@ -156,6 +156,20 @@ std::optional<std::string> HealthMonitor::Shared::Record(TokenState& state, cons
                                                          const ProxyResult<void>& result,
                                                          TimePoint end) {
   std::optional<std::string> line;
+  if (!result.ok() && result.error().name == ErrorName::kThrottling) {
+    // Refused for load (the token's queue is full, the wait would outlast the check's deadline,
+    // or the HSM has no session free): the token is busy serving, which says nothing against
+    // the HSM. Reading it as failed would report UNAVAILABLE exactly when a saturated token
+    // serves at capacity (and take it out of its fleet). The verdict stands; the check reads as
+    // slow, so an ACTIVE token reads DEGRADED ("unhealthy but can still serve traffic").
+    state.check_id = 0;
+    state.check_started.reset();
+    if (state.checked) state.checked_at = end;
+    state.latency = std::max<std::chrono::steady_clock::duration>(
+        end - ticket.submitted, options.degraded_latency + std::chrono::milliseconds(1));
+    ++state.checks_ended;
+    return line;
+  }
   if (!result.ok()) {
     // A failing token is probed every probe_interval: its first failure is logged, then one line
     // per interval, not one a second.

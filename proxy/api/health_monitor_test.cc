@@ -414,7 +414,7 @@ TEST_F(PerTokenCheckTest, CheckNowWaitsForAHungTokenOnlyUntilItsTimeout) {
 
 TEST_F(PerTokenCheckTest, ARefusedScheduleReadsAsAFailedCheck) {
   for (bool on_token_thread : {false, true}) {
-    backend_.Refuse("a", on_token_thread ? ErrorName::kDependencyTimeout : ErrorName::kThrottling,
+    backend_.Refuse("a", on_token_thread ? ErrorName::kDependencyTimeout : ErrorName::kInternal,
                     on_token_thread);
     monitor_->CheckNow();
     EXPECT_EQ(monitor_->Status("a"), HealthStatus::kUnavailable) << on_token_thread;
@@ -426,8 +426,28 @@ TEST_F(PerTokenCheckTest, ARefusedScheduleReadsAsAFailedCheck) {
   EXPECT_EQ(backend_.calls("CheckTokenHealth"), 6) << "refused checks never reach the HSM";
   const auto lines = logger_.lines();
   ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.front().find("token=a error=ThrottlingException"), std::string::npos)
+  EXPECT_NE(lines.front().find("token=a error=InternalException"), std::string::npos)
       << lines.front();
+}
+
+// A token too busy to take its check (queue full, no session free) is serving at capacity: it
+// reads DEGRADED, never UNAVAILABLE, and a failed verdict is not turned into a good one.
+TEST_F(PerTokenCheckTest, ACheckRefusedForLoadReadsDegradedNotUnavailable) {
+  monitor_->CheckNow();
+  ASSERT_EQ(monitor_->Status("a"), HealthStatus::kActive);
+  for (bool on_token_thread : {false, true}) {
+    backend_.Refuse("a", ErrorName::kThrottling, on_token_thread);
+    monitor_->CheckNow();
+    EXPECT_EQ(monitor_->Status("a"), HealthStatus::kDegraded) << on_token_thread;
+    backend_.StopRefusing();
+    monitor_->CheckNow();
+    EXPECT_EQ(monitor_->Status("a"), HealthStatus::kActive);
+  }
+  backend_.SetHealth("a", false);
+  monitor_->CheckNow();
+  backend_.Refuse("a", ErrorName::kThrottling, false);
+  monitor_->CheckNow();
+  EXPECT_EQ(monitor_->Status("a"), HealthStatus::kUnavailable);
 }
 
 TEST_F(PerTokenCheckTest, AFailedTokenIsProbedAtProbeIntervalAndTurnsActive) {
