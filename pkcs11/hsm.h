@@ -80,8 +80,12 @@ struct SlotDescription {
   std::string manufacturer;
 };
 
-/// Lists slots that have a token. Thread-safe. Errors: kUnavailable, kInternal.
-HsmResult<std::vector<SlotDescription>> ListSlots(Module& module);
+/// Lists slots that have a token. A slot whose token cannot be read (C_GetTokenInfo fails: the
+/// device was removed, has failed, ...) is left out, so one broken device does not hide the
+/// others (the members of a fleet often share one module); its error is appended to
+/// `unreadable` when given. Thread-safe. Errors (C_GetSlotList): kUnavailable, kInternal.
+HsmResult<std::vector<SlotDescription>> ListSlots(Module& module,
+                                                  std::vector<HsmError>* unreadable = nullptr);
 
 /// Initializes a token in the first slot whose token is present but not initialized (C_InitToken
 /// with the SO PIN, then C_InitPIN for the user PIN). Returns the new token's serial number.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pkcs11/log.h"
+
 namespace xks::pkcs11 {
 namespace {
 
@@ -17,7 +19,8 @@ CK_UTF8CHAR_PTR PinPtr(const SecretBytes& pin) { return const_cast<CK_UTF8CHAR_P
 
 }  // namespace
 
-HsmResult<std::vector<SlotDescription>> ListSlots(Module& module) {
+HsmResult<std::vector<SlotDescription>> ListSlots(Module& module,
+                                                  std::vector<HsmError>* unreadable) {
   CK_ULONG count = 0;
   if (auto r = XKS_CK(module, C_GetSlotList, CK_TRUE, nullptr, &count); !r.ok()) {
     return Fail(std::move(r).error());
@@ -32,8 +35,12 @@ HsmResult<std::vector<SlotDescription>> ListSlots(Module& module) {
     CK_TOKEN_INFO info{};
     auto r = XKS_CK(module, C_GetTokenInfo, id, &info);
     if (!r.ok()) {
-      if (r.error().ck_rv == CKR_TOKEN_NOT_PRESENT) continue;  // removed since C_GetSlotList
-      return Fail(std::move(r).error());
+      // Removed since C_GetSlotList, or broken: the other slots are still usable.
+      if (r.error().ck_rv != CKR_TOKEN_NOT_PRESENT) {
+        LogLine("pkcs11: slot " + std::to_string(id) + " skipped: " + r.error().ToLogString());
+      }
+      if (unreadable != nullptr) unreadable->push_back(std::move(r).error());
+      continue;
     }
     SlotDescription slot;
     slot.slot_id = id;
@@ -49,7 +56,8 @@ HsmResult<std::vector<SlotDescription>> ListSlots(Module& module) {
 }
 
 HsmResult<SlotDescription> FindToken(Module& module, const TokenSelector& selector) {
-  auto slots = ListSlots(module);
+  std::vector<HsmError> unreadable;
+  auto slots = ListSlots(module, &unreadable);
   if (!slots.ok()) return Fail(std::move(slots).error());
   const SlotDescription* found = nullptr;
   for (const SlotDescription& slot : slots.value()) {
@@ -60,7 +68,13 @@ HsmResult<SlotDescription> FindToken(Module& module, const TokenSelector& select
     }
     found = &slot;
   }
-  if (found == nullptr) return Fail(MakeHsmError(HsmErrorKind::kNotFound, "no matching token"));
+  if (found == nullptr) {
+    // The token may be in a slot that could not be read: say so rather than "no such token".
+    for (HsmError& error : unreadable) {
+      if (error.ck_rv != CKR_TOKEN_NOT_PRESENT) return Fail(std::move(error));
+    }
+    return Fail(MakeHsmError(HsmErrorKind::kNotFound, "no matching token"));
+  }
   return *found;
 }
 

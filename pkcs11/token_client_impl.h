@@ -3,8 +3,8 @@
 // the key-use operations; token_client_key_admin.cc: creating, importing and destroying keys).
 // Every operation runs through Impl::Run, which leases a session, sets the generation guard, and
 // handles recovery: a session-level CK_RV retries once on a fresh session, a fatal one
-// re-initializes the module and retries once, a stale key handle clears the cache and retries once.
-// Internal to pkcs11/.
+// re-initializes the module (at most as often as ReinitBackoff allows) and retries once, a stale
+// key handle clears the cache and retries once. Internal to pkcs11/.
 
 #include <algorithm>
 #include <array>
@@ -24,6 +24,7 @@
 #include "pkcs11/log.h"
 #include "pkcs11/module.h"
 #include "pkcs11/objects.h"
+#include "pkcs11/reinit_backoff.h"
 #include "pkcs11/session_pool.h"
 #include "pkcs11/token.h"
 
@@ -68,7 +69,10 @@ class TokenClient::Impl {
         if (!r.ok() && IsSessionCkRv(r.error().ck_rv)) lease->MarkBroken();
         return r;
       }();  // the lease is back in the pool before any re-initialization below
-      if (result.ok()) return result;
+      if (result.ok()) {
+        reinit_backoff_.NoteSuccess();
+        return result;
+      }
       const unsigned long rv = result.error().ck_rv;
       if (IsSessionCkRv(rv) && !session_retried) {
         session_retried = true;
@@ -76,6 +80,8 @@ class TokenClient::Impl {
       }
       if ((IsFatalCkRv(rv) || IsSessionCkRv(rv)) && !reinitialized) {
         reinitialized = true;
+        // Module-wide: not again and again for a fault of this token that outlived the last one.
+        if (!reinit_backoff_.MayReinitialize()) return result;
         if (auto re = module_->Reinitialize(generation); !re.ok())
           return Fail(std::move(re).error());
         continue;
@@ -287,6 +293,7 @@ class TokenClient::Impl {
   std::uint64_t slot_generation_;
   KeyCache cache_;
   std::unique_ptr<SessionPool> pool_;
+  ReinitBackoff reinit_backoff_;
   std::mutex holder_mu_;
   // The anchor session: keeps the login and object handles alive, owns session-object key copies
   // (they die with the session that created them). Lock order: holder_mu_, then slot_mu_.
