@@ -380,7 +380,9 @@ with open(log) as f:
                 bad.append("2 " + line)
         elif t2_release <= begin < t2_end:
             s2_after[0] += 1
-            s2_after[1] += status != 200
+            if status != 200:
+                s2_after[1] += 1
+                bad.append("2r " + line)
         elif t2_end <= begin < t3_end:
             s3[0] += 1
             if status != 200:

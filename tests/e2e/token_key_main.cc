@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   p11::ModuleConfig module_config;
   module_config.module = module_path;
   auto module = p11::OpenModule(module_config);
-  if (!module.ok()) return TokenKeyFailure("cannot load " + module_path + ": " +
-                                           module.error().ToLogString());
+  if (!module.ok())
+    return TokenKeyFailure("cannot load " + module_path + ": " + module.error().ToLogString());
   p11::TokenConfig token_config;
   token_config.token = token;
   token_config.pin = p11::PinSource::File(pin_file);
