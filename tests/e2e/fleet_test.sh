@@ -243,13 +243,19 @@ sleep 1.5
 load_alive
 calls_a="$(member_calls "$A_LABEL" 1000)"
 calls_b="$(member_calls "$B_LABEL" 1000)"
-((calls_a > 20 && calls_b > 20)) \
-  || problem "before the faults: crypto calls in 1 s on $A_LABEL $calls_a, on $B_LABEL $calls_b" \
+if ((calls_a > 20 && calls_b > 20)); then
+  pass "under load both members take traffic: crypto calls in 1 s $A_LABEL $calls_a," \
+    "$B_LABEL $calls_b"
+else
+  problem "before the faults: crypto calls in 1 s on $A_LABEL $calls_a, on $B_LABEL $calls_b" \
     "(expected both members to take traffic)"
-pass "under load both members take traffic: crypto calls in 1 s $A_LABEL $calls_a," \
-  "$B_LABEL $calls_b"
+fi
 
 # ---- 1. one member hangs ----
+# KNOWN FAILURE, left asserted on purpose (a proxy issue, not the test's): in about one run in
+# six a request begun ~200 ms after the hang, before A reads UNAVAILABLE, is still routed to A
+# (first or as the retry after a failure on B), waits behind its stuck calls and is answered 503
+# at its own deadline: "hang of one member: ... 1 begun later than 100 ms ... failed".
 t1_arm="$(now_ms)"
 fault_ctl hang all "token=$A_LABEL" >/dev/null
 t1_armed="$(now_ms)"
@@ -276,11 +282,13 @@ else
 fi
 s1_calls_a="$(member_calls "$A_LABEL" 1000)"
 s1_calls_b="$(member_calls "$B_LABEL" 1000)"
-((s1_calls_a > 20 && s1_calls_a * 10 >= s1_calls_b)) \
-  || problem "after the hang $A_LABEL takes little traffic: crypto calls in 1 s $s1_calls_a" \
-    "(and $B_LABEL $s1_calls_b)"
-pass "after the hang $A_LABEL takes traffic again: crypto calls in 1 s $s1_calls_a" \
-  "($B_LABEL $s1_calls_b)"
+if ((s1_calls_a > 20 && s1_calls_a * 10 >= s1_calls_b)); then
+  pass "after the hang $A_LABEL takes traffic again: crypto calls in 1 s $s1_calls_a" \
+    "($B_LABEL $s1_calls_b)"
+else
+  problem "after the hang $A_LABEL takes little traffic: crypto calls in 1 s $s1_calls_a" \
+    "(and $B_LABEL $s1_calls_b; expected more than 20 and at least a tenth of B's)"
+fi
 t1_end="$(now_ms)"
 load_alive
 
