@@ -75,7 +75,7 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       options_(std::move(options)),
       logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()),
       auth_failures_(options_.auth_failures, options_.clock),
-      fleet_router_(health),
+      fleet_router_(health, options_.clock, options_.member_stall_after),
       deadline_watch_(
           options_.clock,
           [this](std::shared_ptr<void> ctx) {
@@ -122,12 +122,12 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   ctx.respond = std::move(respond);
   ctx.event_when_scheduled = ctx.event;
   deadline_watch_.Add(ctx.deadline + options_.deadline_grace, shared);
+  ctx.member = fleet_router_.Pick(ctx.tenant->token_ids);
   ScheduleOnMember(std::move(shared));
 }
 
 void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared) {
   RequestContext& ctx = *shared;
-  ctx.member = fleet_router_.Pick(ctx.tenant->token_ids, ctx.failed_member);
   const std::string& token_id = ctx.member.token_id();
   const Deadline deadline = ctx.deadline;
   backend_.Schedule(token_id, deadline,
@@ -157,14 +157,20 @@ void XksService::AnswerPastDeadline(std::shared_ptr<RequestContext> shared) {
   Finish(std::move(late), std::move(response), std::move(ctx.respond));
 }
 
+namespace {
+
+// A failure that was the member's (an HSM-side error, a stuck or full token), not the request's:
+// KeyNotFound, InvalidCiphertext, ... would fail on every member alike.
+bool IsMembersFailure(const Error& error) {
+  return error.name == ErrorName::kDependencyTimeout || error.name == ErrorName::kInternal ||
+         error.name == ErrorName::kThrottling;
+}
+
+}  // namespace
+
 bool XksService::ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const {
-  // Once, on a fleet, after a failure that was the member's (an HSM-side error, a stuck or full
-  // token), while the budget lasts. The request's own errors (KeyNotFound, InvalidCiphertext,
-  // ...) would fail on every member alike.
-  const bool members_side = error.name == ErrorName::kDependencyTimeout ||
-                            error.name == ErrorName::kInternal ||
-                            error.name == ErrorName::kThrottling;
-  return members_side && !ctx.member.token_id().empty() && ctx.failed_member.empty() &&
+  // Once, on a fleet, after a member's failure, while the budget lasts.
+  return IsMembersFailure(error) && !ctx.member.token_id().empty() && ctx.failed_member.empty() &&
          ctx.tenant->token_ids.size() > 1 && options_.clock() < ctx.deadline;
 }
 
@@ -172,13 +178,19 @@ void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResul
   RequestContext& ctx = *shared;
   ProxyResult<HttpResponse> result =
       admitted.ok() ? RunOperation(ctx) : Fail(std::move(admitted).error());
+  if (result.ok() || !IsMembersFailure(result.error())) ctx.member.NoteAnswered();
   if (!result.ok() && ShouldTryAnotherMember(ctx, result.error())) {
-    ctx.failed_member = ctx.member.token_id();
-    ctx.retry_detail = ctx.failed_member + ": " +
-                       std::string(ErrorNameString(result.error().name)) + " (" +
-                       result.error().log_detail + ")";
-    ScheduleOnMember(std::move(shared));
-    return;
+    // Only to a member that can serve: a retry queued behind a hung member's stuck calls would
+    // turn an immediate answer into a 503 at the deadline.
+    if (auto other = fleet_router_.PickUsable(ctx.tenant->token_ids, ctx.member.token_id())) {
+      ctx.failed_member = ctx.member.token_id();
+      ctx.retry_detail = ctx.failed_member + ": " +
+                         std::string(ErrorNameString(result.error().name)) + " (" +
+                         result.error().log_detail + ")";
+      ctx.member = std::move(*other);
+      ScheduleOnMember(std::move(shared));
+      return;
+    }
   }
   ctx.member = {};  // the attempt is over: it no longer counts in flight
   if (ctx.answered.exchange(true)) {

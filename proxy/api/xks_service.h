@@ -60,6 +60,10 @@ struct XksServiceOptions {
   /// 503 DependencyTimeoutException without it: enough for the HSM layer's own timeout answer
   /// to come first, and with the watch's tick still well inside KMS's 250 ms.
   std::chrono::milliseconds deadline_grace{15};
+  /// A fleet member with attempts in flight and none ended for this long is passed over (a hung
+  /// HSM), until one ends (FleetRouter): a quarter of the default 200 ms budget, far above the
+  /// milliseconds an HSM takes per call, far below the three deadlines health needs to notice.
+  std::chrono::milliseconds member_stall_after{50};
   /// Watch deadlines on a thread of the service's own; false: only AnswerRequestsPastDeadline
   /// (tests that drive the clock by hand).
   bool watch_deadlines_in_background = true;
@@ -103,7 +107,7 @@ class XksService {
   ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
-  // Picks the fleet member for the next attempt and schedules it there (KeyBackend::Schedule).
+  // Schedules the attempt on ctx.member (KeyBackend::Schedule).
   void ScheduleOnMember(std::shared_ptr<RequestContext> ctx);
   // The DeadlineWatch's handler: 503 for a key operation still without an answer.
   void AnswerPastDeadline(std::shared_ptr<RequestContext> ctx);

@@ -225,6 +225,14 @@ TEST_F(XksServiceFleetTest, OnlyOneRetryWhenBothMembersFail) {
   EXPECT_TRUE(logged);
 }
 
+TEST_F(XksServiceFleetTest, NoRetryOnAMemberThatCannotServe) {
+  SetHealthy("tok-acme-b", false);
+  backend_.SetFailing("tok-acme", ErrorName::kInternal);
+  HttpResponse r = Encrypt();
+  EXPECT_EQ(r.status, 500) << r.body;  // at once, not after waiting on the broken member
+  EXPECT_EQ(backend_.TakeReached(), std::vector<std::string>{"tok-acme"});
+}
+
 TEST_F(XksServiceFleetTest, TheRequestsOwnErrorsAreNotRetried) {
   HttpResponse sealed = Encrypt();
   ASSERT_EQ(sealed.status, 200);
