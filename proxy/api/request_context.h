@@ -53,6 +53,9 @@ struct RequestContext {
   /// the deadline passed first (the HSM hangs). Whoever sets this first answers; the other drops
   /// its answer.
   std::atomic<bool> answered{false};
+  /// Index in tenant->token_ids of the member the current attempt runs on (-1: none yet): what
+  /// the DeadlineWatch blames (`member` itself may be changing on a token thread).
+  std::atomic<int> member_index{-1};
   /// The answer's callback while a key operation is scheduled (moved out by whoever answers).
   std::function<void(HttpResponse)> respond;
   /// The audit event as it stood when the key operation was scheduled: what the DeadlineWatch

@@ -1,5 +1,6 @@
 #include "proxy/api/xks_service.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
@@ -128,6 +129,9 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
 
 void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared) {
   RequestContext& ctx = *shared;
+  const std::vector<std::string>& members = ctx.tenant->token_ids;
+  const auto at = std::find(members.begin(), members.end(), ctx.member.token_id());
+  ctx.member_index.store(static_cast<int>(at - members.begin()), std::memory_order_release);
   const std::string& token_id = ctx.member.token_id();
   const Deadline deadline = ctx.deadline;
   backend_.Schedule(token_id, deadline,
@@ -139,6 +143,14 @@ void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared) {
 void XksService::AnswerPastDeadline(std::shared_ptr<RequestContext> shared) {
   RequestContext& ctx = *shared;
   if (ctx.answered.exchange(true)) return;  // answered in time after all
+  // What a live request met: the member did not answer in time (a hung or saturated HSM). Its
+  // work still holds the call, so HealthReportingBackend will not see this for as long as the
+  // hang lasts; health must, within the budget.
+  const int index = ctx.member_index.load(std::memory_order_acquire);
+  if (index >= 0 && static_cast<std::size_t>(index) < ctx.tenant->token_ids.size()) {
+    health_.NoteOutcome(ctx.tenant->token_ids[static_cast<std::size_t>(index)],
+                        HsmOutcome::kHsmFailure);
+  }
   // A context of its own: the operation may still be writing `ctx` on a token thread.
   auto late = std::make_shared<RequestContext>();
   late->registry = ctx.registry;

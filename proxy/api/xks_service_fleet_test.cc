@@ -321,6 +321,31 @@ TEST_F(XksServiceFleetTest, WorkStillWithTheHsmAtItsDeadlineIsAnswered503AndItsL
   EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 0u);
 }
 
+TEST_F(XksServiceFleetTest, AnswersAtTheDeadlineCountAgainstTheMembersHealth) {
+  backend_.Hold();  // globex's one token hangs
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/kms/xks/v1/keys/k1/encrypt";
+    r.body = EncryptBody().dump();
+    r.headers = {{"Host", "xks.example.com"},
+                 {"Content-Type", "application/json"},
+                 {"X-Test-Tenant", "globex"},
+                 {"X-Test-Access-Key", kGlobexAccessKey}};
+    service_->HandleAsync(r, [&](HttpResponse) { ++answered; });
+  }
+  ASSERT_EQ(health_->Status("tok-globex"), HealthStatus::kActive);
+  clock_.Advance(std::chrono::milliseconds(215));
+  EXPECT_EQ(service_->AnswerRequestsPastDeadline(), 3u);
+  EXPECT_EQ(answered.load(), 3);
+  // Three HSM-side failures in a row: the hang shows in health within the budget, although the
+  // calls themselves have not returned.
+  EXPECT_EQ(health_->Status("tok-globex"), HealthStatus::kUnavailable);
+  EXPECT_EQ(health_->Status("tok-acme"), HealthStatus::kActive);
+  backend_.Release();
+}
+
 TEST_F(XksServiceFleetTest, AnAnswerInTimeLeavesNothingForTheDeadline) {
   ASSERT_EQ(Encrypt().status, 200);
   const std::size_t records = audit_.events().size();
