@@ -252,10 +252,10 @@ else
 fi
 
 # ---- 1. one member hangs ----
-# KNOWN FAILURE, left asserted on purpose (a proxy issue, not the test's): in about one run in
-# six a request begun ~200 ms after the hang, before A reads UNAVAILABLE, is still routed to A
-# (first or as the retry after a failure on B), waits behind its stuck calls and is answered 503
-# at its own deadline: "hang of one member: ... 1 begun later than 100 ms ... failed".
+# Only the requests in flight on A when it hangs may fail. (This once failed in about one run in
+# six: a request begun ~200 ms into the hang was still routed to A, or retried there after B
+# refused it, and answered 503 at its deadline. FleetRouter now passes over a member that has
+# answered nothing for 50 ms, and retries only on a usable member.)
 t1_arm="$(now_ms)"
 fault_ctl hang all "token=$A_LABEL" >/dev/null
 t1_armed="$(now_ms)"
