@@ -18,7 +18,9 @@ std::string AccessLogLine(const RequestContext& ctx, int status, bool audit_fail
       " hsm_us=" + std::to_string(ev.hsm_latency.count()) + (audit_failed ? " audit=FAILED" : "");
   // The verifier's detail never holds a secret, signature or string to sign, but it may quote
   // what the client sent (an unknown access key id, a header value): escaped, and last.
-  const bool wants_detail = IsServerErrorLine(status, audit_failed) || status == 401;
+  // A 429 says which limit refused (e.g. "tenant acme requests_per_second 500").
+  const bool wants_detail =
+      IsServerErrorLine(status, audit_failed) || status == 401 || status == 429;
   if (wants_detail && !ctx.log_detail.empty()) {
     line += " detail=" + EscapeLogDetail(ctx.log_detail);
   }

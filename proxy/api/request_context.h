@@ -17,6 +17,7 @@
 #include "proxy/api/key_attribute_cache.h"
 #include "proxy/api/key_backend.h"
 #include "proxy/api/router.h"
+#include "proxy/api/tenant_quotas.h"
 #include "proxy/api/wire.h"
 #include "proxy/audit/audit_event.h"
 #include "proxy/audit/audit_sink.h"
@@ -47,6 +48,10 @@ struct RequestContext {
   /// The fleet member (hsm.tokens[].id) the current attempt of a key operation runs on; the
   /// operations address every backend call to it.
   MemberLease member;
+  /// The key operation's place under the tenant's and the server's HSM caps: held from
+  /// scheduling until its last attempt's HSM work has finished, also when the DeadlineWatch
+  /// answered first (the HSM is still busy then).
+  HsmSlot hsm_slot;
   std::string failed_member;  ///< the member a first attempt failed on ("" until then)
   std::string retry_detail;   ///< that failure, for the operator's log line
   /// A scheduled key operation is answered once: by its own path, or by the DeadlineWatch when

@@ -77,6 +77,7 @@ XksService::XksService(RegistryProvider registry, KeyBackend& backend,
       logger_(options_.logger != nullptr ? *options_.logger : DefaultLogger()),
       auth_failures_(options_.auth_failures, options_.clock),
       fleet_router_(health, options_.clock, options_.member_stall_after),
+      quotas_(options_.clock),
       deadline_watch_(
           options_.clock,
           [this](std::shared_ptr<void> ctx) {
@@ -113,6 +114,10 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   DescribeRequestForAudit(request, authenticator_.PresentedAccessKeyId(request), ev);
 
   auto prepared = Prepare(request, ctx);
+  // Quotas apply to key operations only: GetHealthStatus never reaches the HSM (it reads the
+  // monitor's cache), and KMS polls it, so a tenant's own encrypt burst must never make its key
+  // store look unhealthy.
+  if (prepared.ok() && ctx.key_operation) prepared = AdmitUnderQuota(ctx);
   if (!prepared.ok() || !ctx.key_operation) {
     // Refused before the operation, or GetHealthStatus (which never waits on the HSM).
     HttpResponse response =
@@ -125,6 +130,19 @@ void XksService::HandleAsync(const HttpRequest& request, Respond respond) {
   deadline_watch_.Add(ctx.deadline + options_.deadline_grace, shared);
   ctx.member = fleet_router_.Pick(ctx.tenant->token_ids);
   ScheduleOnMember(std::move(shared));
+}
+
+ProxyResult<void> XksService::AdmitUnderQuota(RequestContext& ctx) {
+  auto slot = quotas_.Admit(ctx.tenant->name, ctx.tenant->quota,
+                            ctx.registry->config().server.max_concurrent_hsm);
+  if (!slot.ok()) {
+    // At once, never queued: waiting would only hold the HSM capacity the limit protects.
+    return Fail(MakeError(ErrorName::kThrottling,
+                          "Too many requests: a quota of the proxy is exhausted; retry later.",
+                          std::move(slot).error()));
+  }
+  ctx.hsm_slot = std::move(slot).value();
+  return {};
 }
 
 void XksService::ScheduleOnMember(std::shared_ptr<RequestContext> shared) {
@@ -205,6 +223,9 @@ void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResul
     }
   }
   ctx.member = {};  // the attempt is over: it no longer counts in flight
+  // The HSM work is really over (also when the DeadlineWatch answered it long ago): only now
+  // may another operation take its place under the caps.
+  ctx.hsm_slot.Release();
   if (ctx.answered.exchange(true)) {
     // The DeadlineWatch answered 503 (and audited it) while this waited for the HSM.
     logger_.Log(

@@ -35,6 +35,7 @@
 #include "proxy/api/key_backend.h"
 #include "proxy/api/log.h"
 #include "proxy/api/request_authenticator.h"
+#include "proxy/api/tenant_quotas.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/http_message.h"
@@ -102,11 +103,16 @@ class XksService {
   /// answered. For tests with a hand-driven clock.
   std::size_t AnswerRequestsPastDeadline() { return deadline_watch_.ExpireDue(); }
 
+  /// The quotas' state (in-flight counts), for tests and diagnostics.
+  const TenantQuotas& quotas() const { return quotas_; }
+
  private:
   // Route, method, authentication and body: everything before the operation, on the caller.
   ProxyResult<void> Prepare(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<void> Authenticate(const HttpRequest& request, RequestContext& ctx);
   ProxyResult<HttpResponse> RunOperation(RequestContext& ctx);
+  // The tenant's quota and the server's HSM cap: a slot in ctx.hsm_slot, or ThrottlingException.
+  ProxyResult<void> AdmitUnderQuota(RequestContext& ctx);
   // Schedules the attempt on ctx.member (KeyBackend::Schedule).
   void ScheduleOnMember(std::shared_ptr<RequestContext> ctx);
   // The DeadlineWatch's handler: 503 for a key operation still without an answer.
@@ -134,6 +140,7 @@ class XksService {
   AuthFailureTracker auth_failures_;
   KeyAttributeCache attribute_cache_;
   FleetRouter fleet_router_;
+  TenantQuotas quotas_;
   // Last: its thread calls into the members above, so it stops first.
   DeadlineWatch deadline_watch_;
 };

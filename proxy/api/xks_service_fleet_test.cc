@@ -8,6 +8,7 @@
 
 #include "base/base64.h"
 #include "proxy/api/testing/fakes.h"
+#include "proxy/api/testing/fleet_service_fixture.h"
 #include "proxy/api/xks_service.h"
 
 namespace xks::api {
@@ -16,140 +17,8 @@ namespace {
 using nlohmann::json;
 using namespace testing;  // NOLINT: test fakes
 
-constexpr Key32 kFleetKey = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
-                             2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5};
-
-// The fake HSM, with members that fail every Encrypt/Decrypt while listed in `failing`, and a
-// record of which member each call reached.
-class FleetBackend : public FakeKeyBackend {
- public:
-  ProxyResult<SealedData> Encrypt(const KeyLocation& key, std::span<const std::uint8_t> plaintext,
-                                  std::span<const std::uint8_t> hsm_aad,
-                                  Deadline deadline) override {
-    if (auto failure = Attempt(key)) return Fail(std::move(*failure));
-    return FakeKeyBackend::Encrypt(key, plaintext, hsm_aad, deadline);
-  }
-  ProxyResult<SecretBytes> Decrypt(const KeyLocation& key, std::span<const std::uint8_t> iv,
-                                   std::span<const std::uint8_t> ciphertext,
-                                   std::span<const std::uint8_t> tag,
-                                   std::span<const std::uint8_t> hsm_aad,
-                                   Deadline deadline) override {
-    if (auto failure = Attempt(key)) return Fail(std::move(*failure));
-    return FakeKeyBackend::Decrypt(key, iv, ciphertext, tag, hsm_aad, deadline);
-  }
-  void SetFailing(const std::string& token, ErrorName name) {
-    std::lock_guard l(fleet_mu_);
-    failing_[token] = name;
-  }
-  void ClearFailing() {
-    std::lock_guard l(fleet_mu_);
-    failing_.clear();
-  }
-  std::vector<std::string> TakeReached() {
-    std::lock_guard l(fleet_mu_);
-    return std::exchange(reached_, {});
-  }
-  std::function<void()> on_failure;  ///< runs after each injected failure (e.g. a clock step)
-
-  /// While holding, scheduled work waits here instead of running (a hung or backed-up token).
-  void Schedule(std::string_view token_id, Deadline deadline, HsmWork work) override {
-    {
-      std::lock_guard l(fleet_mu_);
-      if (holding_) {
-        held_.push_back(std::move(work));
-        return;
-      }
-    }
-    FakeKeyBackend::Schedule(token_id, deadline, std::move(work));
-  }
-  void Hold() {
-    std::lock_guard l(fleet_mu_);
-    holding_ = true;
-  }
-  /// Runs the held work now (the HSM answers at last).
-  void Release() {
-    std::vector<HsmWork> held;
-    {
-      std::lock_guard l(fleet_mu_);
-      holding_ = false;
-      held.swap(held_);
-    }
-    for (HsmWork& work : held) work(ProxyResult<void>{});
-  }
-
- private:
-  std::optional<Error> Attempt(const KeyLocation& key) {
-    std::optional<ErrorName> name;
-    {
-      std::lock_guard l(fleet_mu_);
-      reached_.push_back(key.token_id);
-      if (auto it = failing_.find(key.token_id); it != failing_.end()) name = it->second;
-    }
-    if (!name) return std::nullopt;
-    if (on_failure) on_failure();
-    return MakeError(*name, "injected", "injected failure on " + key.token_id);
-  }
-  std::mutex fleet_mu_;
-  std::map<std::string, ErrorName> failing_;
-  std::vector<std::string> reached_;
-  bool holding_ = false;
-  std::vector<HsmWork> held_;
-};
-
-class XksServiceFleetTest : public ::testing::Test {
+class XksServiceFleetTest : public FleetServiceFixture {
  protected:
-  void SetUp() override {
-    json doc = StandardConfigJson(dir_);
-    doc["hsm"]["tokens"].push_back({{"id", "tok-acme-b"},
-                                    {"module", "soft"},
-                                    {"token", "acme-b"},
-                                    {"pin", {{"file", "acme.pin"}}},
-                                    {"health_check_key", "hc"}});
-    doc["tenants"][0].erase("token");
-    doc["tenants"][0]["tokens"] = {"tok-acme", "tok-acme-b"};
-    registry_ = BuildRegistry(doc, dir_.path());
-    for (const char* token : {"tok-acme", "tok-acme-b"})
-      backend_.AddKey(token, "acme-k1", kFleetKey);
-    backend_.AddKey("tok-globex", "globex-k1", kFleetKey);
-    health_ =
-        std::make_unique<HealthMonitor>(backend_, HealthMonitorOptions{}, clock_.AsFunction());
-    health_->SetTokens(registry_->TenantTokenIds());
-    health_->CheckNow();
-    XksServiceOptions options;
-    options.clock = clock_.AsFunction();
-    options.logger = &logger_;
-    options.watch_deadlines_in_background = false;  // AnswerRequestsPastDeadline, by hand
-    service_ = std::make_unique<XksService>([this] { return registry_; }, backend_, auth_, audit_,
-                                            *health_, options);
-  }
-
-  HttpResponse Call(const std::string& tenant, const std::string& path, const json& body) {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = (tenant == "acme" ? "/acme" : "") + std::string("/kms/xks/v1/") + path;
-    r.body = body.dump();
-    r.headers = {{"Host", "xks.example.com"},
-                 {"Content-Type", "application/json"},
-                 {"X-Test-Tenant", tenant},
-                 {"X-Test-Access-Key", tenant == "acme" ? kAcmeAccessKey : kGlobexAccessKey}};
-    r.connection.peer_address = "192.0.2.7:5555";
-    r.connection.tls = true;
-    return service_->Handle(r);
-  }
-  static json Metadata(const char* op) {
-    return {{"awsPrincipalArn", "arn:aws:iam::123456789012:user/Alice"},
-            {"kmsKeyArn", "arn:aws:kms:us-east-2:123456789012:/key/1234abcd"},
-            {"kmsOperation", op},
-            {"kmsRequestId", "4112f4d6-db54-4af4-ae30-c55a22a8dfae"}};
-  }
-  static json EncryptBody() {
-    return {{"requestMetadata", Metadata("Encrypt")},
-            {"plaintext", Base64Encode(std::vector<std::uint8_t>{1, 2, 3})},
-            {"encryptionAlgorithm", "AES_GCM"}};
-  }
-  HttpResponse Encrypt(const std::string& tenant = "acme") {
-    return Call(tenant, "keys/k1/encrypt", EncryptBody());
-  }
   HttpResponse Decrypt(const json& sealed) {
     return Call("acme", "keys/k1/decrypt",
                 {{"requestMetadata", Metadata("Decrypt")},
@@ -163,19 +32,6 @@ class XksServiceFleetTest : public ::testing::Test {
     backend_.SetHealth(token, healthy);
     health_->CheckNow();
   }
-  static std::string ErrorNameOf(const HttpResponse& r) {
-    return json::parse(r.body, nullptr, false).value("errorName", "");
-  }
-
-  TempDir dir_;
-  std::shared_ptr<const tenant::TenantRegistry> registry_;
-  FleetBackend backend_;
-  FakeAuthenticator auth_;
-  RecordingAuditSink audit_;
-  RecordingLogger logger_;
-  ManualClock clock_;
-  std::unique_ptr<HealthMonitor> health_;
-  std::unique_ptr<XksService> service_;
 };
 
 TEST_F(XksServiceFleetTest, RequestsGoToAHealthyMember) {

@@ -71,6 +71,9 @@ struct ServerConfig {
   std::size_t max_handshakes_in_progress = 64;    ///< 0: no cap
   std::size_t max_body_bytes = 65536;
   std::string ping_path = "/ping";  ///< unauthenticated load-balancer health check (GET)
+  /// Key operations of all tenants together with the HSMs at once (queued for a token or
+  /// running); beyond it ThrottlingException. Generous: 1800 requests/s at 250 ms each is 450.
+  std::size_t max_concurrent_hsm = 1024;
   bool operator==(const ServerConfig&) const = default;
 };
 
@@ -162,6 +165,14 @@ struct CredentialConfig {
   bool operator==(const CredentialConfig& other) const;
 };
 
+/// `tenants[].quota`: one tenant's limits (docs/configuration.md); 0: that limit is off.
+struct QuotaConfig {
+  std::uint32_t requests_per_second = 0;  ///< token bucket refill rate
+  std::uint32_t burst = 0;                ///< bucket size; requests_per_second unless given
+  std::uint32_t max_concurrent_hsm = 0;   ///< key operations with the HSM at once
+  bool operator==(const QuotaConfig&) const = default;
+};
+
 /// `tenants[]`.
 struct TenantConfig {
   std::string name;
@@ -173,6 +184,7 @@ struct TenantConfig {
   bool disabled = false;  ///< every request answers InvalidStateException
   std::vector<CredentialConfig> credentials;
   std::vector<KeyConfig> keys;  ///< sorted by external_key_id
+  QuotaConfig quota;            ///< absent: no limit of the tenant's own
   /// The first member: where xksctl creates keys (a vendor's replication copies them on).
   const std::string& primary_token() const { return tokens.front(); }
   bool operator==(const TenantConfig&) const = default;

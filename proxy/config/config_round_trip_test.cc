@@ -64,7 +64,8 @@ json EveryFieldDocument(TempDir& dir) {
                    {"max_connections_per_address", 10},
                    {"max_handshakes_in_progress", 8},
                    {"max_body_bytes", 32768},
-                   {"ping_path", "/lb/ping"}};
+                   {"ping_path", "/lb/ping"},
+                   {"max_concurrent_hsm", 64}};
   doc["api"] = {{"max_plaintext_bytes", 5000},
                 {"max_ciphertext_bytes", 5001},
                 {"max_aad_bytes", 9000},
@@ -105,6 +106,8 @@ json EveryFieldDocument(TempDir& dir) {
                   {"refusal_aggregation_interval_ms", 0},
                   {"refusal_aggregation_max_sources", 16}};
   doc["tenants"][1]["disabled"] = true;
+  doc["tenants"][0]["quota"] = {
+      {"requests_per_second", 500}, {"burst", 1000}, {"max_concurrent_hsm", 32}};
   return doc;
 }
 

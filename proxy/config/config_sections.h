@@ -6,6 +6,7 @@
 
 #include "proxy/config/config.h"
 #include "proxy/config/config_checker.h"
+#include "proxy/config/serialize_options.h"
 
 namespace xks::config::parsing {
 
@@ -17,5 +18,8 @@ void ParseApi(const json& a, Config& cfg, Checker& c);
 void ParseHsm(const json& h, std::string_view base_dir, Config& cfg, Checker& c);
 // config_tenants.cc; runs after ParseHsm because tenants name hsm.tokens entries.
 void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checker& c);
+// config_quota.cc: tenants[i].quota, and its serialised form.
+void ParseTenantQuota(const json& t, const std::string& tp, TenantConfig& tc, Checker& c);
+json SerializeTenantQuota(const QuotaConfig& quota, const SerializeOptions& options);
 
 }  // namespace xks::config::parsing

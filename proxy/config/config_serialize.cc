@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/config/config.h"
+#include "proxy/config/config_sections.h"
 #include "proxy/config/config_writer.h"
 
 namespace xks::config {
@@ -50,7 +51,8 @@ json SerializeServer(const ServerConfig& s, const SerializeOptions& options) {
       .Optional("max_handshakes_in_progress", s.max_handshakes_in_progress,
                 d.max_handshakes_in_progress)
       .Optional("max_body_bytes", s.max_body_bytes, d.max_body_bytes)
-      .Optional("ping_path", s.ping_path, d.ping_path);
+      .Optional("ping_path", s.ping_path, d.ping_path)
+      .Optional("max_concurrent_hsm", s.max_concurrent_hsm, d.max_concurrent_hsm);
   if (s.tls) out.Json("tls", SerializeTls(*s.tls));
   return out.Take();
 }
@@ -148,6 +150,7 @@ json SerializeTenant(const TenantConfig& t, const SerializeOptions& options) {
   } else {
     out.Json("tokens", t.tokens);
   }
+  if (t.quota != QuotaConfig{}) out.Json("quota", parsing::SerializeTenantQuota(t.quota, options));
   return out.Optional("disabled", t.disabled, false)
       .Json("credentials", std::move(credentials))
       .Json("keys", std::move(keys))

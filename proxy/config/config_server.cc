@@ -56,12 +56,12 @@ TlsConfig ParseTls(const json& t, const std::string& tp, std::string_view base_d
 
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c) {
   const std::string p = "server";
-  c.CheckKnown(
-      s, p,
-      {"listen_address", "port", "insecure", "tls", "io_threads", "worker_threads", "queue_limit",
-       "low_priority_queue_limit", "hsm_time_budget_ms", "read_timeout_ms", "write_timeout_ms",
-       "idle_timeout_ms", "unauthenticated_idle_timeout_ms", "max_connections",
-       "max_connections_per_address", "max_handshakes_in_progress", "max_body_bytes", "ping_path"});
+  c.CheckKnown(s, p,
+               {"listen_address", "port", "insecure", "tls", "io_threads", "worker_threads",
+                "queue_limit", "low_priority_queue_limit", "hsm_time_budget_ms", "read_timeout_ms",
+                "write_timeout_ms", "idle_timeout_ms", "unauthenticated_idle_timeout_ms",
+                "max_connections", "max_connections_per_address", "max_handshakes_in_progress",
+                "max_body_bytes", "ping_path", "max_concurrent_hsm"});
   ServerConfig& out = cfg.server;
   if (auto v = c.String(s, "listen_address", p, false)) {
     if (v->empty()) c.Add(Join(p, "listen_address"), "empty — give an IP address, e.g. 0.0.0.0");
@@ -102,6 +102,7 @@ void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker&
     out.max_handshakes_in_progress = *v;
   }
   if (auto v = c.Uint(s, "max_body_bytes", p, kMinBodyBytes, 16u << 20)) out.max_body_bytes = *v;
+  if (auto v = c.Uint(s, "max_concurrent_hsm", p, 1, 1000000)) out.max_concurrent_hsm = *v;
   if (auto v = c.String(s, "ping_path", p, false)) {
     if (v->empty() || (*v)[0] != '/' || v->find(kXksApiPath) != std::string::npos) {
       c.Add(Join(p, "ping_path"),

@@ -289,8 +289,9 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
       c.Add(tp, "must be a JSON object");
       continue;
     }
-    c.CheckKnown(t, tp,
-                 {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys"});
+    c.CheckKnown(
+        t, tp,
+        {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys", "quota"});
     TenantConfig tc;
     ParseTenantIdentity(t, tp, cfg, claims, tc, c);
     if (auto v = c.Bool(t, "disabled", tp)) tc.disabled = *v;
@@ -302,6 +303,7 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
         }
       }
     }
+    ParseTenantQuota(t, tp, tc, c);
     cfg.tenants.push_back(std::move(tc));
   }
   CheckHealthCheckKeysUnmapped(cfg, p, c);

@@ -73,6 +73,8 @@ api::HealthMonitorOptions ToHealthOptions(const config::ApiConfig& config) {
 bool SameStartupSettings(config::ServerConfig a, config::ServerConfig b) {
   a.tls.reset();
   b.tls.reset();
+  // Read from each request's snapshot: applies live.
+  a.max_concurrent_hsm = b.max_concurrent_hsm;
   return a == b;
 }
 

@@ -38,6 +38,7 @@ std::shared_ptr<const TenantRegistry> TenantRegistry::Build(config::Config confi
     t.path_prefix = tc.path_prefix;
     t.token_ids = tc.tokens;
     t.disabled = tc.disabled;
+    t.quota = tc.quota;
     for (config::CredentialConfig& cc : tc.credentials) {
       t.credentials.push_back({cc.access_key_id, std::move(cc.secret)});
     }

@@ -51,6 +51,7 @@ struct Tenant {
   bool disabled = false;
   std::vector<TenantCredential> credentials;
   std::map<std::string, TenantKey, std::less<>> keys;
+  config::QuotaConfig quota;  ///< tenants[].quota (all 0: none)
 
   const TenantKey* FindKey(std::string_view external_key_id) const;
   bool HasAccessKeyId(std::string_view access_key_id) const;
