@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/config/config.h"
+#include "proxy/config/config_policy.h"
 #include "proxy/config/config_writer.h"
 
 namespace xks::config {
@@ -141,10 +142,11 @@ json SerializeTenant(const TenantConfig& t, const SerializeOptions& options) {
   } else {
     out.Json("tokens", t.tokens);
   }
-  return out.Optional("disabled", t.disabled, false)
+  out.Optional("disabled", t.disabled, false)
       .Json("credentials", std::move(credentials))
-      .Json("keys", std::move(keys))
-      .Take();
+      .Json("keys", std::move(keys));
+  if (t.policy) out.Json("policy", SerializePolicy(*t.policy, options));
+  return out.Take();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <map>
 #include <set>
 
+#include "proxy/config/config_policy.h"
 #include "proxy/config/config_secret_refs.h"
 #include "proxy/config/config_sections.h"
 
@@ -289,8 +290,9 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
       c.Add(tp, "must be a JSON object");
       continue;
     }
-    c.CheckKnown(t, tp,
-                 {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys"});
+    c.CheckKnown(
+        t, tp,
+        {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys", "policy"});
     TenantConfig tc;
     ParseTenantIdentity(t, tp, cfg, claims, tc, c);
     if (auto v = c.Bool(t, "disabled", tp)) tc.disabled = *v;
@@ -302,6 +304,7 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
         }
       }
     }
+    tc.policy = ParseTenantPolicy(t, tp, c);
     cfg.tenants.push_back(std::move(tc));
   }
   CheckHealthCheckKeysUnmapped(cfg, p, c);
