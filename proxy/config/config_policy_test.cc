@@ -13,19 +13,9 @@ namespace xks::config {
 namespace {
 
 using nlohmann::json;
+using testing::IssuePolicyJson;
 using testing::StandardConfigJson;
 using testing::TempDir;
-
-json IssuePolicyJson() {
-  return json::parse(R"({
-    "mode": "enforce",
-    "statements": [
-      {"id": "deny-s3-decrypt", "effect": "deny", "operations": ["decrypt"],
-       "conditions": {"kmsViaService": ["s3"]}},
-      {"id": "acct-ebs", "effect": "allow", "keys": ["k1", "prod-*"],
-       "conditions": {"kmsKeyArn": ["arn:aws:kms:*:111122223333:key/*"]}}
-    ]})");
-}
 
 class ConfigPolicyTest : public ::testing::Test {
  protected:
