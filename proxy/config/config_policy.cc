@@ -78,6 +78,7 @@ void ParsePolicyConditions(const json& s, const std::string& sp, PolicyStatement
   const std::string cp = Join(sp, "conditions");
   if (conditions->empty()) c.Add(cp, "empty — name a requestMetadata field, or remove conditions");
   for (const auto& [field, values] : conditions->items()) {
+    if (!field.empty() && field[0] == '_') continue;  // a comment, as everywhere in the file
     const std::string fp = Join(cp, field);
     if (!PolicyNameIn(kPolicyConditionFields, field)) {
       c.Add(fp, "unknown condition field — use a requestMetadata field: " +

@@ -101,5 +101,19 @@ TEST_F(XksctlPolicyTest, EvalRefusesBadArguments) {
       kExitUsage);
 }
 
+// Another command rewriting the file keeps the policy as written, comment keys included.
+TEST_F(XksctlPolicyTest, EditsOfTheFileKeepThePolicyAndItsComments) {
+  std::ifstream in(std::string(XKS_SOURCE_DIR) + "/config/examples/confused-deputy-policy.json");
+  json doc = json::parse(std::ifstream(path_));
+  doc["tenants"][0]["policy"] = json::parse(in);
+  doc["tenants"][0]["policy"]["statements"][1]["conditions"]["_why"] = "comments are kept";
+  std::ofstream(path_) << doc.dump(2);
+  Outcome disabled = Run({"tenant", "disable", "acme"});
+  ASSERT_EQ(disabled.code, 0) << disabled.err;
+  const json written = json::parse(std::ifstream(path_));
+  EXPECT_TRUE(written["tenants"][0]["disabled"].get<bool>());
+  EXPECT_EQ(written["tenants"][0]["policy"], doc["tenants"][0]["policy"]);
+}
+
 }  // namespace
 }  // namespace xks::xksctl
