@@ -43,10 +43,13 @@ std::optional<Glob> Glob::Compile(std::string_view pattern, std::string* problem
       return refuse("contains a control character — remove it");
     }
     if (ch == '[' || ch == ']' || ch == '{' || ch == '}' || ch == '\\') {
-      refuse(
-          "' — only * (any characters) and ? (one character) are wildcards; character classes, "
-          "alternatives and escapes are not supported");
-      if (problem != nullptr) problem->insert(0, std::string("contains '") + ch);
+      if (problem != nullptr) {
+        problem->assign("contains '");
+        problem->push_back(ch);
+        problem->append(
+            "' — only * (any characters) and ? (one character) are wildcards; character "
+            "classes, alternatives and escapes are not supported");
+      }
       return std::nullopt;
     }
     if (ch == '*') {
