@@ -14,7 +14,9 @@ std::string AccessLogLine(const RequestContext& ctx, int status, bool audit_fail
       "xks request tenant=" + (ev.tenant.empty() ? "-" : ev.tenant) + " op=" + ev.operation +
       " key=" + std::string(ev.external_key_id.empty() ? "-" : ev.external_key_id) +
       " kmsRequestId=" + ctx.kms_request_id.value_or("-") + " status=" + std::to_string(status) +
-      " result=" + ev.result + " latency_us=" + std::to_string(ev.total_latency.count()) +
+      " result=" + ev.result +
+      (ev.policy_statement.empty() ? "" : " policy=" + EscapeLogValue(ev.policy_statement)) +
+      " latency_us=" + std::to_string(ev.total_latency.count()) +
       " hsm_us=" + std::to_string(ev.hsm_latency.count()) + (audit_failed ? " audit=FAILED" : "");
   // The verifier's detail never holds a secret, signature or string to sign, but it may quote
   // what the client sent (an unknown access key id, a header value): escaped, and last.

@@ -1,7 +1,7 @@
 #pragma once
 // The one access-log line per request (not for pings):
 //   xks request tenant=acme op=Encrypt key=k1 kmsRequestId=<id> status=200 result=OK
-//       latency_us=812 hsm_us=640 [audit=FAILED] [detail=<why>]
+//       [policy=<deciding statement>] latency_us=812 hsm_us=640 [audit=FAILED] [detail=<why>]
 // Client-supplied values are escaped (kmsRequestId with EscapeLogValue when parsed, detail with
 // EscapeLogDetail here), so no request can end a field or start another line. Pure; thread-safe.
 

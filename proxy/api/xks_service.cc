@@ -12,6 +12,7 @@
 #include "proxy/api/backend_errors.h"
 #include "proxy/api/http_responses.h"
 #include "proxy/api/operations.h"
+#include "proxy/api/policy_check.h"
 #include "proxy/api/request_body.h"
 #include "proxy/api/request_context.h"
 #include "proxy/api/router.h"
@@ -289,7 +290,7 @@ ProxyResult<void> XksService::Prepare(const HttpRequest& request, RequestContext
   if (auto body = ReadRequestBody(request, ctx); !body.ok()) {
     return Fail(std::move(body).error());
   }
-  return {};
+  return CheckTenantPolicy(ctx);  // the customer's own authorization; never for health
 }
 
 ProxyResult<void> XksService::Authenticate(const HttpRequest& request, RequestContext& ctx) {

@@ -41,7 +41,7 @@ struct AuditEvent {
 
   std::string result = "OK";  ///< "OK" or the spec errorName
   int http_status = 200;
-  std::string policy_statement;  ///< the policy statement that decided a denial, if any
+  std::string policy_statement;  ///< the deciding tenants[].policy statement ("" without a policy)
 
   std::chrono::microseconds total_latency{0};
   std::chrono::microseconds hsm_latency{0};

@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "base/secret_bytes.h"
 #include "proxy/config/audit_config.h"
+#include "proxy/config/policy_config.h"
 #include "proxy/config/serialize_options.h"
 
 namespace xks::config {
@@ -185,6 +186,8 @@ struct TenantConfig {
   std::vector<CredentialConfig> credentials;
   std::vector<KeyConfig> keys;  ///< sorted by external_key_id
   QuotaConfig quota;            ///< absent: no limit of the tenant's own
+  /// Absent: every authenticated request is allowed.
+  std::optional<PolicyConfig> policy;
   /// The first member: where xksctl creates keys (a vendor's replication copies them on).
   const std::string& primary_token() const { return tokens.front(); }
   bool operator==(const TenantConfig&) const = default;

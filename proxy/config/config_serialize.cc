@@ -7,6 +7,7 @@
 
 #include "proxy/config/config.h"
 #include "proxy/config/config_sections.h"
+#include "proxy/config/config_policy.h"
 #include "proxy/config/config_writer.h"
 
 namespace xks::config {
@@ -151,10 +152,11 @@ json SerializeTenant(const TenantConfig& t, const SerializeOptions& options) {
     out.Json("tokens", t.tokens);
   }
   if (t.quota != QuotaConfig{}) out.Json("quota", parsing::SerializeTenantQuota(t.quota, options));
-  return out.Optional("disabled", t.disabled, false)
+  out.Optional("disabled", t.disabled, false)
       .Json("credentials", std::move(credentials))
-      .Json("keys", std::move(keys))
-      .Take();
+      .Json("keys", std::move(keys));
+  if (t.policy) out.Json("policy", SerializePolicy(*t.policy, options));
+  return out.Take();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <map>
 #include <set>
 
+#include "proxy/config/config_policy.h"
 #include "proxy/config/config_secret_refs.h"
 #include "proxy/config/config_sections.h"
 
@@ -291,7 +292,8 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
     }
     c.CheckKnown(
         t, tp,
-        {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys", "quota"});
+        {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys", "quota",
+         "policy"});
     TenantConfig tc;
     ParseTenantIdentity(t, tp, cfg, claims, tc, c);
     if (auto v = c.Bool(t, "disabled", tp)) tc.disabled = *v;
@@ -304,6 +306,7 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
       }
     }
     ParseTenantQuota(t, tp, tc, c);
+    tc.policy = ParseTenantPolicy(t, tp, c);
     cfg.tenants.push_back(std::move(tc));
   }
   CheckHealthCheckKeysUnmapped(cfg, p, c);

@@ -50,6 +50,7 @@ std::shared_ptr<const TenantRegistry> TenantRegistry::Build(config::Config confi
       for (const auto& v : kc.versions) k.versions.push_back({v.version, v.label, v.retired});
       t.keys.emplace(k.external_key_id, std::move(k));
     }
+    if (tc.policy) t.policy = std::make_shared<const Policy>(Policy::Compile(*tc.policy));
     const std::size_t index = reg->tenants_.size();
     reg->by_prefix_.emplace(t.path_prefix, index);
     reg->by_name_.emplace(t.name, index);

@@ -14,6 +14,7 @@
 
 #include "base/secret_bytes.h"
 #include "proxy/config/config.h"
+#include "proxy/tenant/policy.h"
 
 namespace xks::tenant {
 
@@ -52,6 +53,8 @@ struct Tenant {
   std::vector<TenantCredential> credentials;
   std::map<std::string, TenantKey, std::less<>> keys;
   config::QuotaConfig quota;  ///< tenants[].quota (all 0: none)
+  /// tenants[].policy, compiled; null: every authenticated request is allowed.
+  std::shared_ptr<const Policy> policy;
 
   const TenantKey* FindKey(std::string_view external_key_id) const;
   bool HasAccessKeyId(std::string_view access_key_id) const;

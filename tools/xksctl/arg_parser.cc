@@ -21,6 +21,11 @@ std::string ParsedArgs::Require(const std::string& name) const {
   return *v;
 }
 
+std::vector<std::string> ParsedArgs::GetAll(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>{} : it->second;
+}
+
 ParsedArgs ParseArgs(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
                      std::size_t min_positional, std::size_t max_positional) {
   ParsedArgs out;
@@ -56,6 +61,7 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args, const std::vector<Opt
     } else {
       throw UsageError("--" + name + " needs a value " + spec->value_name);
     }
+    out.all_values_[name].push_back(out.options_[name]);
   }
   // --help must work even when the positionals are incomplete.
   if (out.Has("help")) return out;

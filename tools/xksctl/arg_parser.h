@@ -39,9 +39,12 @@ class ParsedArgs {
   std::string GetOr(const std::string& name, const std::string& fallback) const;
   /// The option's value; throws UsageError "--name is required" when absent.
   std::string Require(const std::string& name) const;
+  /// Every value the option was given, in order (for repeatable options such as --field).
+  std::vector<std::string> GetAll(const std::string& name) const;
 
   std::vector<std::string> positionals_;
   std::map<std::string, std::string> options_;
+  std::map<std::string, std::vector<std::string>> all_values_;
 };
 
 /// Parses `args` (without the program and command words) against `specs`. "--" ends options.

@@ -20,6 +20,7 @@ std::vector<Command> CredentialCommands();  ///< credential new|list|revoke
 std::vector<Command> AuditCommands();       ///< audit verify|public-key|export
 std::vector<Command> HealthCommands();      ///< health
 std::vector<Command> FleetCommands();       ///< fleet add|remove|check
+std::vector<Command> PolicyCommands();      ///< policy show|eval
 
 /// Runs xksctl with `args` (without the program name), writing to `out`/`err`. Returns the exit
 /// code (kExitOk, kExitFailed, kExitUsage). Never throws. main() is a thin wrapper around this.

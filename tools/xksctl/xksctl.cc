@@ -10,7 +10,7 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {ConfigCommands, TokenCommands, TenantCommands, KeyCommands, CredentialCommands,
-                     FleetCommands, AuditCommands, HealthCommands}) {
+                     FleetCommands, PolicyCommands, AuditCommands, HealthCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;

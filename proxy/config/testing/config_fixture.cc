@@ -81,4 +81,15 @@ nlohmann::json StandardConfigJson(TempDir& dir) {
   })");
 }
 
+nlohmann::json IssuePolicyJson() {
+  return nlohmann::json::parse(R"({
+    "mode": "enforce",
+    "statements": [
+      {"id": "deny-s3-decrypt", "effect": "deny", "operations": ["decrypt"],
+       "conditions": {"kmsViaService": ["s3"]}},
+      {"id": "acct-ebs", "effect": "allow", "keys": ["k1", "prod-*"],
+       "conditions": {"kmsKeyArn": ["arn:aws:kms:*:111122223333:key/*"]}}
+    ]})");
+}
+
 }  // namespace xks::config::testing

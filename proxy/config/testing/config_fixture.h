@@ -35,4 +35,8 @@ inline constexpr const char* kGlobexSecret = "c2VjcmV0LWdsb2JleC0wMTIzNDU2Nzg5YW
 /// Secret files are written into `dir`.
 nlohmann::json StandardConfigJson(TempDir& dir);
 
+/// Issue 15's tenants[].policy: deny-s3-decrypt (deny decrypt when kmsViaService is s3) and
+/// acct-ebs (allow k1 and prod-* for KMS keys of account 111122223333), mode enforce.
+nlohmann::json IssuePolicyJson();
+
 }  // namespace xks::config::testing
