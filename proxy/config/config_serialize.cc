@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/config/config.h"
-#include "proxy/config/config_sections.h"
 #include "proxy/config/config_policy.h"
+#include "proxy/config/config_sections.h"
 #include "proxy/config/config_writer.h"
 
 namespace xks::config {

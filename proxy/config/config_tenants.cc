@@ -290,10 +290,9 @@ void ParseTenants(const json& ts, std::string_view base_dir, Config& cfg, Checke
       c.Add(tp, "must be a JSON object");
       continue;
     }
-    c.CheckKnown(
-        t, tp,
-        {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys", "quota",
-         "policy"});
+    c.CheckKnown(t, tp,
+                 {"name", "path_prefix", "token", "tokens", "disabled", "credentials", "keys",
+                  "quota", "policy"});
     TenantConfig tc;
     ParseTenantIdentity(t, tp, cfg, claims, tc, c);
     if (auto v = c.Bool(t, "disabled", tp)) tc.disabled = *v;
