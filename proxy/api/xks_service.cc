@@ -201,8 +201,8 @@ bool IsMembersFailure(const Error& error) {
 
 bool XksService::ShouldTryAnotherMember(const RequestContext& ctx, const Error& error) const {
   // Once, on a fleet, after a member's failure, while the budget lasts.
-  return IsMembersFailure(error) && !ctx.member.token_id().empty() && ctx.failed_member.empty() &&
-         ctx.tenant->token_ids.size() > 1 && options_.clock() < ctx.deadline;
+  return IsMembersFailure(error) && ctx.failed_member.empty() && ctx.tenant->token_ids.size() > 1 &&
+         options_.clock() < ctx.deadline;
 }
 
 void XksService::RunAndFinish(std::shared_ptr<RequestContext> shared, ProxyResult<void> admitted) {

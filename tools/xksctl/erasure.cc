@@ -12,6 +12,7 @@
 #include "tools/xksctl/config_store.h"
 #include "tools/xksctl/hsm_access.h"
 #include "tools/xksctl/secrets.h"
+#include "tools/xksctl/token_entries.h"
 
 namespace xks::xksctl {
 namespace {
@@ -280,12 +281,11 @@ std::string CertificatePath(const ParsedArgs& args, const ConfigStore& store,
 // cannot prove), so a certificate for the first member alone would be false.
 void RefuseFleetErasure(const config::TenantConfig& tenant) {
   if (tenant.tokens.size() < 2) return;
-  std::string members;
-  for (const std::string& id : tenant.tokens) members += (members.empty() ? "" : ", ") + id;
   throw OperationError("tenant " + tenant.name + " is served by a fleet of " +
-                       std::to_string(tenant.tokens.size()) + " tokens (" + members +
+                       std::to_string(tenant.tokens.size()) + " tokens (" +
+                       JoinTokenIds(tenant, ", ") +
                        "); xksctl can prove erasure on one token only — remove the other "
-                       "members first (xksctl tenant member remove), destroy their key material "
+                       "members first (xksctl fleet remove), destroy their key material "
                        "with the HSM vendor's tools, then shred");
 }
 

@@ -131,20 +131,16 @@ std::string PrepareMemberEntry(ConfigStore& store, const ParsedArgs& args,
     throw OperationError("--pin-file " + pin_file +
                          " does not exist (0600 file with the user PIN)");
   }
-  std::string module = args.GetOr("module", DefaultModule(store));
-  if (module.find('/') != std::string::npos) module = std::filesystem::absolute(module).string();
-  std::optional<std::string> parameters;
-  bool module_added = false;
-  const std::string module_id = EnsureModuleEntry(store, module, parameters, module_added);
+  const ModuleChoice module = ChooseModuleEntry(store, args);
   const std::string ref =
       args.Has("token-uri") ? args.Require("token-uri") : args.Require("token-label");
   const auto [health_key, created] =
-      EnsureHealthKey(OpenModuleOrThrow(module, false, parameters.value_or("")), ref, pin_file,
-                      args.GetOr("health-key-label", "xks-" + id + "-health"));
+      EnsureHealthKey(OpenModuleOrThrow(module.name, false, module.parameters.value_or("")), ref,
+                      pin_file, args.GetOr("health-key-label", "xks-" + id + "-health"));
   const config::TokenConfig& primary = *cfg.hsm.FindToken(tenant.primary_token());
   cfg.hsm.tokens.push_back(config::TokenConfig{
       .id = id,
-      .module_id = module_id,
+      .module_id = module.id,
       .token = ref,
       .pin = {.kind = config::SecretRef::Kind::kFile, .where = pin_file},
       // A fleet's members take the same load: sized like the primary until the operator says.
@@ -152,7 +148,7 @@ std::string PrepareMemberEntry(ConfigStore& store, const ParsedArgs& args,
       .queue_limit = primary.queue_limit,
       .health_check_key = health_key});
   out["token_entry_added"] = true;
-  out["module"] = {{"id", module_id}, {"added", module_added}};
+  out["module"] = {{"id", module.id}, {"added", module.added}};
   out["health_check_key"] = {{"label", health_key}, {"created", created}};
   return id;
 }

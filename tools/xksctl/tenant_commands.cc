@@ -79,16 +79,11 @@ struct TenantToken {
 TenantToken PrepareTenantToken(ConfigStore& store, const ParsedArgs& args,
                                const TenantAddRequest& request) {
   TenantToken token;
-  token.module_name = args.GetOr("module", DefaultModule(store));
-  // A file path is kept absolute: the configuration resolves relative paths against its own
-  // directory, not against the directory xksctl ran in.
-  if (token.module_name.find('/') != std::string::npos) {
-    token.module_name = std::filesystem::absolute(token.module_name).string();
-  }
-  std::optional<std::string> module_parameters = args.Get("module-parameters");
-  token.module_id =
-      EnsureModuleEntry(store, token.module_name, module_parameters, token.module_added);
-  token.module = OpenModuleOrThrow(token.module_name, false, module_parameters.value_or(""));
+  ModuleChoice module = ChooseModuleEntry(store, args);
+  token.module_name = module.name;
+  token.module_id = module.id;
+  token.module_added = module.added;
+  token.module = OpenModuleOrThrow(module.name, false, module.parameters.value_or(""));
   token.json = {{"id", request.token_id}};
   if (args.Has("init-token")) {
     std::string label = args.GetOr("token-label", "xks-" + request.name);
@@ -176,12 +171,6 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
   return Emit(ctx, std::move(data), text.str());
 }
 
-std::string JoinTokenIds(const config::TenantConfig& t) {
-  std::string out;
-  for (const std::string& id : t.tokens) out += (out.empty() ? "" : ",") + id;
-  return out;
-}
-
 nlohmann::json TenantSummary(const ConfigStore& store, const config::TenantConfig& t,
                              bool detailed) {
   nlohmann::json out = {{"name", t.name},
@@ -226,9 +215,9 @@ int RunTenantList(Context& ctx, const ParsedArgs&) {
   nlohmann::json list = nlohmann::json::array();
   std::ostringstream text;
   for (const config::TenantConfig& t : store->config().tenants) {
-    text << t.name << "  " << t.path_prefix << config::kXksApiPath << "  token=" << JoinTokenIds(t)
-         << "  keys=" << t.keys.size() << "  credentials=" << t.credentials.size()
-         << (t.disabled ? "  DISABLED" : "") << "\n";
+    text << t.name << "  " << t.path_prefix << config::kXksApiPath
+         << "  token=" << JoinTokenIds(t, ",") << "  keys=" << t.keys.size()
+         << "  credentials=" << t.credentials.size() << (t.disabled ? "  DISABLED" : "") << "\n";
     list.push_back(TenantSummary(*store, t, false));
   }
   return Emit(ctx, {{"tenants", list}}, text.str());

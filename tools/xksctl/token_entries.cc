@@ -43,6 +43,28 @@ std::string DefaultModule(const ConfigStore& store) {
   return modules.size() == 1 ? modules[0].module : "softhsm2";
 }
 
+ModuleChoice ChooseModuleEntry(ConfigStore& store, const ParsedArgs& args) {
+  ModuleChoice choice;
+  choice.name = args.GetOr("module", DefaultModule(store));
+  // A file path is kept absolute: the configuration resolves relative paths against its own
+  // directory, not against the directory xksctl ran in.
+  if (choice.name.find('/') != std::string::npos) {
+    choice.name = std::filesystem::absolute(choice.name).string();
+  }
+  choice.parameters = args.Get("module-parameters");
+  choice.id = EnsureModuleEntry(store, choice.name, choice.parameters, choice.added);
+  return choice;
+}
+
+std::string JoinTokenIds(const config::TenantConfig& tenant, std::string_view separator) {
+  std::string out;
+  for (const std::string& id : tenant.tokens) {
+    if (!out.empty()) out += separator;
+    out += id;
+  }
+  return out;
+}
+
 std::pair<std::string, bool> EnsureHealthKey(const std::shared_ptr<pkcs11::Module>& module,
                                              const std::string& token_ref,
                                              const std::string& pin_file,
