@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace xks::audit {
 
@@ -64,5 +65,18 @@ struct AuditEvent {
   /// Admin events: what changed (e.g. {"keys":["k1","k2"]}). Never secrets.
   nlohmann::json details = nlohmann::json::object();
 };
+
+/// An administrative event (Kind::kAdmin): what the proxy records of its own lifecycle and
+/// reloads, and what xksctl records of its actions, in the same shape.
+inline AuditEvent AdminEvent(std::string operation, std::string tenant, std::string external_key_id,
+                             nlohmann::json details) {
+  AuditEvent event;
+  event.kind = AuditEvent::Kind::kAdmin;
+  event.operation = std::move(operation);
+  event.tenant = std::move(tenant);
+  event.external_key_id = std::move(external_key_id);
+  event.details = std::move(details);
+  return event;
+}
 
 }  // namespace xks::audit

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proxy/audit/directory_lock.h"
+
 namespace xks::audit {
 namespace {
 
@@ -49,7 +51,10 @@ Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& con
                                                           std::unique_ptr<CheckpointSigner> signer,
                                                           AuditLogDeps deps) {
   if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
+  auto lock = LockAuditDirectory(config.directory, config.file_prefix, deps.lock_wait);
+  if (!lock.ok()) return Fail(std::move(lock).error());
   std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
+  log->dir_lock_ = std::move(lock).value();
   auto recovered = log->Recover();
   if (!recovered.ok()) return Fail(std::move(recovered).error());
   if (!log->OpenNewFile()) {
@@ -473,6 +478,7 @@ void AuditLog::Close() {
       ops_->Close(fd_);
       fd_ = -1;
     }
+    dir_lock_.Reset();  // the chain's last record is on disk: the next writer may continue it
     closed_.store(true);
   });
 }

@@ -28,6 +28,7 @@
 #include "base/problem.h"
 #include "base/result.h"
 #include "base/system_error.h"
+#include "base/unique_fd.h"
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/checkpoint_signer.h"
@@ -46,6 +47,10 @@ using config::Mirror;
 struct AuditLogDeps {
   std::shared_ptr<AuditClock> clock;
   std::shared_ptr<FileOps> file_ops;
+  /// How long Open waits for another writer of the chain to release the directory lock
+  /// (directory_lock.h): 0 for the proxy (a second proxy on one directory is a mistake to report
+  /// at once), a few seconds for xksctl (another xksctl may be appending an event).
+  std::chrono::milliseconds lock_wait{0};
 };
 
 /// Counters for metrics and tests. Monotonic over the log's life.
@@ -62,7 +67,8 @@ struct AuditLogStats {
 
 class AuditLog final : public AuditSink {
  public:
-  /// Opens (creating if needed) config.directory, continues the chain from the newest
+  /// Takes the chain's directory lock (directory_lock.h; held until Close), opens (creating if
+  /// needed) config.directory, continues the chain from the newest
   /// <prefix>-*.jsonl file there (truncating a torn, never-acknowledged last line), starts a new
   /// file with a file-start record, writes a "startup" checkpoint, and starts the writer thread.
   /// Errors (a Problem for the operator at startup, at audit.directory or audit.signer):
@@ -125,6 +131,7 @@ class AuditLog final : public AuditSink {
   const std::unique_ptr<CheckpointSigner> signer_;
   const std::shared_ptr<AuditClock> clock_;
   const std::shared_ptr<FileOps> ops_;
+  UniqueFd dir_lock_;  // the one-writer lock of the chain (directory_lock.h), released by Close
 
   // Writer state.
   int fd_ = -1;

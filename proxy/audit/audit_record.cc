@@ -49,9 +49,14 @@ nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& ev
   r["result"] = event.result;
   if (event.kind == AuditEvent::Kind::kAdmin) {
     r["type"] = "admin";
-    // Admin details are an object by contract; anything else is wrapped so the type is stable.
-    r["details"] =
-        event.details.is_object() ? event.details : nlohmann::json{{"value", event.details}};
+    // Admin details are an object by contract; anything else is wrapped so the type is stable
+    // (none at all, e.g. a `{}` that became null on the way, is the empty object).
+    if (event.details.is_null()) {
+      r["details"] = nlohmann::json::object();
+    } else {
+      r["details"] =
+          event.details.is_object() ? event.details : nlohmann::json{{"value", event.details}};
+    }
     return r;
   }
   r["type"] = "request";

@@ -198,13 +198,15 @@ Result<AuditConfig, Problems> ParseAuditConfig(const nlohmann::json& audit,
                                                "mirror",
                                                "signer",
                                                "refusal_aggregation_interval_ms",
-                                               "refusal_aggregation_max_sources"};
+                                               "refusal_aggregation_max_sources",
+                                               "admin_socket"};
   for (const auto& [key, value] : audit.items()) {
     if (!kKnown.contains(key)) p.Problem(key, "unknown key — remove it or check the spelling");
   }
   ParseFilesAndDurability(p, c);
   ParseIntervalsAndLimits(p, c);
   ParseMirror(p, c);
+  if (std::string socket; p.String("admin_socket", socket, false)) c.admin_socket = socket;
   ParseSigner(audit, path, p, c);
   if (!p.problems().empty()) return Fail(std::move(p.problems()));
   return c;
@@ -240,7 +242,13 @@ nlohmann::json SerializeAuditConfig(const AuditConfig& c, const SerializeOptions
                 d.refusal_aggregation_interval.count())
       .Optional("refusal_aggregation_max_sources", c.refusal_aggregation_max_sources,
                 d.refusal_aggregation_max_sources)
+      .IfSet("admin_socket", c.admin_socket)
       .Take();
+}
+
+std::string AdminSocketPath(const AuditConfig& config) {
+  if (config.admin_socket) return *config.admin_socket;
+  return config.directory + "/admin.sock";
 }
 
 }  // namespace xks::config

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,14 +53,26 @@ struct AuditConfig {
   /// of each interval counted into one summary (RefusalAggregator). 0 = record every refusal.
   std::chrono::milliseconds refusal_aggregation_interval{10000};
   std::size_t refusal_aggregation_max_sources = 1024;  ///< addresses tracked per interval
+  /// The local admin socket through which xksctl reaches the proxy that writes this chain
+  /// (reload, admin events into the chain, live status). Absent: "<directory>/admin.sock";
+  /// "": no socket. See AdminSocketPath.
+  std::optional<std::string> admin_socket;
   bool operator==(const AuditConfig&) const = default;
 };
+
+/// Where the admin socket of the chain's writer is (the default when `admin_socket` is absent),
+/// or "" when it is switched off.
+std::string AdminSocketPath(const AuditConfig& config);
+
+/// Longest socket path the kernel takes (sun_path holds 108 bytes with the terminating NUL).
+inline constexpr std::size_t kMaxAdminSocketPath = 107;
 
 /// Parses `audit` (the object found at `json_path`, e.g. "audit"). Required: directory,
 /// instance_id, signer. Optional: file_prefix, durability ("fsync"|"write"),
 /// checkpoint_interval_ms (10..60000), checkpoint_every (1..1000000), rotate_bytes (0 or >= 4096),
 /// rotate_interval_s, signer_grace_ms, retry_interval_ms, mirror ("none"|"stdout"|"syslog"),
-/// refusal_aggregation_interval_ms (0..3600000), refusal_aggregation_max_sources (1..1000000).
+/// refusal_aggregation_interval_ms (0..3600000), refusal_aggregation_max_sources (1..1000000),
+/// admin_socket (a path, or "" for none).
 /// A file signer needs key_file, a pkcs11 signer token and key_label. Unknown keys are errors
 /// (typos must not silently disable integrity features). Paths are kept as written here;
 /// ParseConfig resolves them against the configuration file's directory like every other path.

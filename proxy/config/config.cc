@@ -92,6 +92,16 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
       if (cfg.audit.signer.type == SignerConfig::Type::kFile) {
         cfg.audit.signer.key_file = Resolve(base_dir, cfg.audit.signer.key_file);
       }
+      if (cfg.audit.admin_socket && !cfg.audit.admin_socket->empty()) {
+        cfg.audit.admin_socket = Resolve(base_dir, *cfg.audit.admin_socket);
+      }
+      if (AdminSocketPath(cfg.audit).size() > kMaxAdminSocketPath) {
+        c.Add("audit.admin_socket",
+              "the socket path " + AdminSocketPath(cfg.audit) + " is longer than " +
+                  std::to_string(kMaxAdminSocketPath) +
+                  " bytes, which a Unix socket cannot have — set audit.admin_socket to a shorter "
+                  "path (e.g. /run/xks-proxy/admin.sock), or \"\" for no socket");
+      }
     } else {
       c.Append(std::move(audit).error());
     }

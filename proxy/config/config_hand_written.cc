@@ -18,8 +18,9 @@ bool IsCommentKey(const std::string& key) { return !key.empty() && key[0] == '_'
 // The schema's fields that ParseConfig resolves against the configuration directory.
 bool IsResolvedPathKey(const std::string& key) {
   static const std::set<std::string> kKeys = {
-      "module",    "file",    "certificate_chain_file", "private_key_file", "client_ca_file",
-      "directory", "key_file"};
+      "module",           "file",           "certificate_chain_file",
+      "private_key_file", "client_ca_file", "directory",
+      "key_file",         "admin_socket"};
   return kKeys.contains(key);
 }
 

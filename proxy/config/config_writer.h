@@ -4,6 +4,7 @@
 // proxy/config.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "proxy/config/serialize_options.h"
@@ -23,6 +24,12 @@ class ObjectWriter {
   template <typename T>
   ObjectWriter& Optional(const char* key, const T& value, const T& fallback) {
     if (!options_.omit_defaults || !(value == fallback)) out_[key] = value;
+    return *this;
+  }
+  /// Written when set (a field whose absence means something else than any value).
+  template <typename T>
+  ObjectWriter& IfSet(const char* key, const std::optional<T>& value) {
+    if (value) out_[key] = *value;
     return *this;
   }
   ObjectWriter& Json(const char* key, nlohmann::json value) {

@@ -1,5 +1,7 @@
 #include "proxy/runtime/proxy_app.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -11,10 +13,13 @@
 #include "proxy/audit/file_signer.h"
 #include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/log.h"
+#include "proxy/runtime/admin_requests.h"
+#include "proxy/runtime/admin_socket.h"
 #include "proxy/runtime/hsm_checkpoint_signer.h"
 #include "proxy/runtime/hsm_key_backend.h"
 #include "proxy/runtime/sigv4_authenticator.h"
 #include "proxy/server/server.h"
+#include "proxy/tenant/registry_diff.h"
 #include "proxy/tenant/registry_holder.h"
 
 #ifndef XKS_VERSION
@@ -78,82 +83,6 @@ bool SameStartupSettings(config::ServerConfig a, config::ServerConfig b) {
   return a == b;
 }
 
-/// One administrative change between two configurations, for the audit log.
-struct AdminChange {
-  std::string operation;  ///< e.g. "credential.add", "key.disable"
-  std::string tenant;
-  std::string external_key_id;
-  nlohmann::json details = nlohmann::json::object();
-};
-
-// Credentials are named by access key id only; secrets never enter the audit log.
-std::vector<AdminChange> DiffRegistries(const tenant::TenantRegistry& before,
-                                        const tenant::TenantRegistry& after) {
-  std::vector<AdminChange> changes;
-  for (const auto& old_tenant : before.tenants()) {
-    if (after.FindByName(old_tenant.name) == nullptr) {
-      changes.push_back({"tenant.remove", old_tenant.name, "", {}});
-    }
-  }
-  for (const auto& tenant : after.tenants()) {
-    const tenant::Tenant* old = before.FindByName(tenant.name);
-    if (old == nullptr) {
-      changes.push_back({"tenant.add",
-                         tenant.name,
-                         "",
-                         {{"path_prefix", tenant.path_prefix}, {"tokens", tenant.token_ids}}});
-    } else if (old->disabled != tenant.disabled) {
-      changes.push_back(
-          {tenant.disabled ? "tenant.disable" : "tenant.enable", tenant.name, "", {}});
-    }
-    for (const auto& credential : tenant.credentials) {
-      if (old == nullptr || !old->HasAccessKeyId(credential.access_key_id)) {
-        changes.push_back(
-            {"credential.add", tenant.name, "", {{"access_key_id", credential.access_key_id}}});
-      }
-    }
-    if (old != nullptr) {
-      for (const auto& credential : old->credentials) {
-        if (!tenant.HasAccessKeyId(credential.access_key_id)) {
-          changes.push_back({"credential.revoke",
-                             tenant.name,
-                             "",
-                             {{"access_key_id", credential.access_key_id}}});
-        }
-      }
-      for (const auto& [id, key] : old->keys) {
-        if (tenant.FindKey(id) == nullptr) changes.push_back({"key.remove", tenant.name, id, {}});
-      }
-    }
-    for (const auto& [id, key] : tenant.keys) {
-      const tenant::TenantKey* old_key = old ? old->FindKey(id) : nullptr;
-      if (old_key == nullptr) {
-        changes.push_back(
-            {"key.add", tenant.name, id, {{"label", key.Current() ? key.Current()->label : ""}}});
-        continue;
-      }
-      if (old_key->disabled != key.disabled) {
-        changes.push_back({key.disabled ? "key.disable" : "key.enable", tenant.name, id, {}});
-      }
-      for (const auto& version : key.versions) {
-        const tenant::KeyVersion* old_version = old_key->Find(version.version);
-        if (old_version == nullptr) {
-          changes.push_back({"key.rotate",
-                             tenant.name,
-                             id,
-                             {{"version", version.version}, {"label", version.label}}});
-        } else if (!old_version->retired && version.retired) {
-          changes.push_back({"key.retire-version",
-                             tenant.name,
-                             id,
-                             {{"version", version.version}, {"label", version.label}}});
-        }
-      }
-    }
-  }
-  return changes;
-}
-
 }  // namespace
 
 class ProxyApp::Impl {
@@ -170,6 +99,8 @@ class ProxyApp::Impl {
   void RecordAdmin(std::string operation, nlohmann::json details, std::string tenant = {},
                    std::string external_key_id = {});
   void OnRejected(const HttpRequest& request, const Error& error, int status);
+  AdminActions MakeAdminActions();
+  nlohmann::json LiveStatus();
 
   std::mutex lifecycle_mutex_;
   bool started_ = false;
@@ -186,6 +117,7 @@ class ProxyApp::Impl {
   std::unique_ptr<api::HealthReportingBackend> request_backend_;
   std::unique_ptr<api::XksService> service_;
   std::unique_ptr<server::Server> server_;
+  std::unique_ptr<AdminSocketServer> admin_socket_;
   config::ServerConfig started_server_;
   config::AuditConfig started_audit_;
 };
@@ -282,16 +214,49 @@ void ProxyApp::Impl::OnRejected(const HttpRequest& request, const Error& error, 
 
 void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details, std::string tenant,
                                  std::string external_key_id) {
-  audit::AuditEvent event;
-  event.kind = audit::AuditEvent::Kind::kAdmin;
-  event.operation = std::move(operation);
-  event.details = std::move(details);
-  event.tenant = std::move(tenant);
-  event.external_key_id = std::move(external_key_id);
+  const audit::AuditEvent event = audit::AdminEvent(std::move(operation), std::move(tenant),
+                                                    std::move(external_key_id), std::move(details));
   if (auto appended = audit_->Append(event); !appended.ok()) {
     LogError(kComponent,
              "audit record for " + event.operation + " failed: " + appended.error().log_detail);
   }
+}
+
+AdminActions ProxyApp::Impl::MakeAdminActions() {
+  AdminActions actions;
+  actions.status = [this] { return LiveStatus(); };
+  actions.reload = [this] { return Reload(); };
+  actions.record = [this](AdminEventRequest request) -> Result<nlohmann::json, std::string> {
+    // Durable before the answer (the admin thread waits, never an I/O thread).
+    auto seq = audit_->Append(
+        audit::AdminEvent(std::move(request.operation), std::move(request.tenant),
+                          std::move(request.external_key_id), std::move(request.details)));
+    if (!seq.ok()) return Fail(seq.error().log_detail);
+    return nlohmann::json{{"seq", seq.value()}, {"file", audit_->CurrentFile()}};
+  };
+  return actions;
+}
+
+nlohmann::json ProxyApp::Impl::LiveStatus() {
+  const auto registry = registry_->Current();
+  nlohmann::json tenants = nlohmann::json::array();
+  for (const auto& tenant : registry->tenants()) tenants.push_back(tenant.name);
+  nlohmann::json tokens = nlohmann::json::object();
+  for (const auto& id : registry->TenantTokenIds()) {
+    tokens[id] = std::string(api::HealthStatusString(health_->Status(id)));
+  }
+  const audit::AuditLogStats stats = audit_->Stats();
+  return {{"pid", ::getpid()},
+          {"version", XKS_VERSION},
+          {"instanceId", started_audit_.instance_id},
+          {"port", port()},
+          {"tenants", std::move(tenants)},
+          {"tokens", std::move(tokens)},
+          {"audit",
+           {{"healthy", audit_->Healthy()},
+            {"lastSeq", stats.last_seq},
+            {"recordsWritten", stats.records_written},
+            {"file", audit_->CurrentFile()}}}};
 }
 
 Result<void, Problem> ProxyApp::Impl::Start() {
@@ -305,6 +270,19 @@ Result<void, Problem> ProxyApp::Impl::Start() {
     health_->Stop();
     refusals_->Stop();
     return started;
+  }
+  if (const std::string path = config::AdminSocketPath(started_audit_); !path.empty()) {
+    auto admin = AdminSocketServer::Start(
+        path, [actions = MakeAdminActions()](const nlohmann::json& request) {
+          return HandleAdminRequest(actions, request);
+        });
+    if (!admin.ok()) {
+      server_->Shutdown(std::chrono::milliseconds(0));
+      health_->Stop();
+      refusals_->Stop();
+      return Fail(std::move(admin).error());
+    }
+    admin_socket_ = std::move(admin).value();
   }
   started_ = true;
   const auto registry = registry_->Current();
@@ -348,7 +326,7 @@ Result<void, Problems> ProxyApp::Impl::Reload() {
   authenticator_.Publish(*next);
   health_->SetTokens(next->TenantTokenIds());
   registry_->Replace(next);
-  for (auto& change : DiffRegistries(*previous, *next)) {
+  for (auto& change : tenant::DiffRegistries(*previous, *next)) {
     RecordAdmin(std::move(change.operation), std::move(change.details), change.tenant,
                 change.external_key_id);
   }
@@ -370,6 +348,10 @@ Result<void, Problems> ProxyApp::Impl::Reload() {
 }
 
 void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
+  // First, and outside the lifecycle lock: an admin request being served (a reload) may be
+  // waiting for that lock, and Stop waits for the request. Shutdown calls come one at a time
+  // (the signal thread, then the destructor).
+  if (admin_socket_) admin_socket_->Stop();
   std::lock_guard lock(lifecycle_mutex_);
   if (stopped_) return;
   stopped_ = true;

@@ -10,6 +10,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "tools/xksctl/admin_client.h"
+#include "tools/xksctl/chain_writer.h"
+#include "tools/xksctl/config_store.h"
+
 namespace xks::xksctl {
 
 const std::string& Context::RequireConfigPath() const {
@@ -40,7 +44,9 @@ int Emit(Context& ctx, nlohmann::json data, const std::string& text) {
   return kExitOk;
 }
 
-nlohmann::json SignalReload(const Context& ctx) {
+namespace {
+
+nlohmann::json SignalByPidFile(const Context& ctx) {
   if (ctx.pid_file.empty()) return {{"skipped", true}};
   std::ifstream in(ctx.pid_file);
   long pid = 0;
@@ -54,6 +60,32 @@ nlohmann::json SignalReload(const Context& ctx) {
                          "; reload the proxy by hand (SIGHUP)");
   }
   return {{"signalled", pid}};
+}
+
+std::string ProblemsOf(const nlohmann::json& answer) {
+  std::string text = answer.value("error", "refused");
+  if (const auto it = answer.find("problems"); it != answer.end() && it->is_array()) {
+    for (const auto& p : *it) text += "\n  " + (p.is_string() ? p.get<std::string>() : p.dump());
+  }
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json SignalReload(const Context& ctx, const ConfigStore* store) {
+  if (store == nullptr) return SignalByPidFile(ctx);
+  const config::AuditConfig& audit = store->config().audit;
+  if (auto answer = AskProxy(audit, {{"op", "reload"}})) {
+    if (answer->value("ok", false)) return {{"reloaded", true}, {"via", "admin socket"}};
+    throw OperationError(
+        "the change was saved, but the running proxy refused to apply it and keeps its "
+        "configuration: " +
+        ProblemsOf(*answer));
+  }
+  nlohmann::json recorded = RecordConfigChanges(*store);
+  nlohmann::json result = SignalByPidFile(ctx);
+  result["audit"] = std::move(recorded);
+  return result;
 }
 
 std::string NowUtc() {

@@ -62,10 +62,18 @@ std::vector<OptionSpec> GlobalOptions();
 /// (which should end with a newline). Returns kExitOk.
 int Emit(Context& ctx, nlohmann::json data, const std::string& text);
 
-/// Sends SIGHUP to the process in ctx.pid_file (if set) so the running proxy reloads the
-/// configuration. Returns a JSON description ({"signalled": pid} or {"skipped": true}); throws
-/// OperationError when the pid file is unreadable or the process does not exist.
-nlohmann::json SignalReload(const Context& ctx);
+class ConfigStore;
+
+/// Has the running proxy apply the configuration just saved: through its admin socket
+/// (audit.admin_socket of `store`'s configuration) when it answers there, which records the
+/// change in its audit chain and says whether the reload was applied; else, when no proxy writes
+/// the chain, the change is recorded in the chain here (the events a reload would have recorded),
+/// and SIGHUP goes to the process in ctx.pid_file if one is given. Without `store` only the
+/// SIGHUP. Returns a JSON description ({"reloaded": true, "via": "admin socket"},
+/// {"signalled": pid}, {"skipped": true}; "audit" says what was recorded here); throws
+/// OperationError when the proxy refused the reload, the pid file is unreadable or the process
+/// does not exist.
+nlohmann::json SignalReload(const Context& ctx, const ConfigStore* store = nullptr);
 
 /// RFC 3339 UTC timestamp with second precision, e.g. "2026-11-27T21:16:38Z".
 std::string NowUtc();

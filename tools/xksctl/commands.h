@@ -19,6 +19,7 @@ std::vector<Command> KeyCommands();         ///< key create|list|disable|enable|
 std::vector<Command> CredentialCommands();  ///< credential new|list|revoke
 std::vector<Command> AuditCommands();       ///< audit verify|public-key|export
 std::vector<Command> HealthCommands();      ///< health
+std::vector<Command> StatusCommands();      ///< status (the running proxy, via its admin socket)
 std::vector<Command> FleetCommands();       ///< fleet add|remove|check
 std::vector<Command> PolicyCommands();      ///< policy show|eval
 

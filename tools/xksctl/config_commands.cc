@@ -162,7 +162,7 @@ bool IsValidName(const std::string& name) {
 
 nlohmann::json SaveAndReload(Context& ctx, ConfigStore& store) {
   store.Save();
-  return SignalReload(ctx);
+  return SignalReload(ctx, &store);
 }
 
 std::vector<Command> ConfigCommands() {

@@ -86,6 +86,7 @@ std::unique_ptr<ConfigStore> ConfigStore::Open(const std::string& path) {
   // Lock before reading so a concurrent writer's rename cannot slip between our read and write.
   auto store = std::unique_ptr<ConfigStore>(new ConfigStore(path, path));
   store->document_ = ReadConfigDocument(path);
+  store->original_document_ = store->document_;
   auto parsed = config::ParseConfig(store->document_, store->BaseDir());
   if (!parsed.ok()) {
     throw OperationError(path + " does not validate; nothing was written — fix these first " +

@@ -58,6 +58,8 @@ class ConfigStore {
   config::Config& config() { return config_; }
   const config::Config& config() const { return config_; }
   const std::string& path() const { return path_; }
+  /// The file as Open read it, before any change of this run; null for a new file (Create).
+  const nlohmann::json& original_document() const { return original_document_; }
   /// Directory of the configuration file (relative paths in it are resolved against this).
   std::string BaseDir() const;
 
@@ -90,6 +92,7 @@ class ConfigStore {
     nlohmann::json value;
   };
   nlohmann::json document_ = nlohmann::json::object();  ///< the file as last read or written
+  nlohmann::json original_document_;                    ///< the file as Open read it (null: new)
   config::Config config_;
   std::vector<Annotation> annotations_;  ///< recorded since, for the next Save
 };

@@ -32,7 +32,7 @@ int RunCredentialNew(Context& ctx, const ParsedArgs& args) {
     std::filesystem::remove(cred.console_file);
     throw;
   }
-  nlohmann::json reload = SignalReload(ctx);
+  nlohmann::json reload = SignalReload(ctx, store.get());
   nlohmann::json data = {{"tenant", tenant},
                          {"access_key_id", cred.access_key_id},
                          {"secret_file", cred.secret_file},

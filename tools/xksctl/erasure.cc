@@ -127,7 +127,7 @@ bool DestroyWithProof(TenantHsm& hsm, std::vector<Target>& targets,
 nlohmann::json SaveThenReload(Context& ctx, ConfigStore& store) {
   store.Save();
   try {
-    return SignalReload(ctx);
+    return SignalReload(ctx, &store);
   } catch (const OperationError& e) {
     return {{"error", e.what()}};
   }

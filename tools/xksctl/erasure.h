@@ -1,7 +1,7 @@
 #pragma once
 // Crypto-shredding (`tenant shred`, `key shred`) and the evidence it leaves: canary ciphertexts
 // made before destruction that must no longer decrypt, an erasure certificate signed with the
-// audit signing key, and an admin record in xksctl's own signed audit log.
+// audit signing key, and an admin record in the proxy's own signed audit chain.
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,9 +29,11 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
 /// {"algorithm","key_id","public_key_pem","value"} or {"unsigned": reason}.
 nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document);
 
-/// Appends an admin event to xksctl's own audit chain (files "<audit dir>/xksctl-*.jsonl", signed
-/// with the audit key; the proxy's chain is never written by a second process). Returns
-/// {"recorded": true, "seq": N, "file": ...} or {"recorded": false, "reason": ...}.
+/// Appends an admin event to the proxy's own audit chain: through the running proxy's admin socket
+/// (audit.admin_socket), or, when no proxy runs, directly under the chain's directory lock (the
+/// lock the proxy holds while it runs), so there is one chain whatever runs. Returns
+/// {"recorded": true, "seq": N, "file": ..., "via": "proxy"|"xksctl"} or
+/// {"recorded": false, "reason": ...}.
 nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details);

@@ -1,6 +1,8 @@
-// The audit side of crypto-shredding: the erasure certificate's signature, xksctl's own admin
-// record, and the count of audited encrypts under a key version (erasure.h). Without the audit
+// The audit side of crypto-shredding: the erasure certificate's signature, the admin record in
+// the proxy's own chain (admin_client.h when it runs, else written here under its lock), and the
+// count of audited encrypts under a key version (erasure.h). Without the audit
 // library the first two report why nothing was signed or recorded.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -8,12 +10,15 @@
 #include <string>
 
 #include "base/base64.h"
+#include "tools/xksctl/admin_client.h"
+#include "tools/xksctl/chain_writer.h"
 #include "tools/xksctl/erasure.h"
 
 #ifdef XKSCTL_HAVE_AUDIT
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/checkpoint_signer.h"
+#include "proxy/audit/directory_lock.h"
 #include "proxy/audit/file_signer.h"
 #endif
 
@@ -44,26 +49,44 @@ nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann
 nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details) {
-  config::AuditConfig config = audit;
-  // The proxy owns the "<file_prefix>-*.jsonl" chain; a second writer would fork it. xksctl keeps
-  // its own chain in the same directory, signed with the same key.
-  config.file_prefix = "xksctl";
-  config.mirror = config::Mirror::kNone;
-  auto signer = audit::MakeFileSigner(config.signer);
-  if (!signer.ok()) return {{"recorded", false}, {"reason", signer.error().ToString()}};
-  auto log = audit::AuditLog::Open(config, std::move(signer).value());
-  if (!log.ok()) return {{"recorded", false}, {"reason", log.error().ToString()}};
-  audit::AuditEvent event;
-  event.kind = audit::AuditEvent::Kind::kAdmin;
-  event.operation = operation;
-  event.tenant = tenant;
-  event.external_key_id = key_id;
-  event.details = details;
-  auto seq = log.value()->Append(event);
-  std::string file = log.value()->CurrentFile();
-  log.value()->Close();
-  if (!seq.ok()) return {{"recorded", false}, {"reason", seq.error().log_detail}};
-  return {{"recorded", true}, {"seq", seq.value()}, {"file", file}};
+  // One chain per instance: through the running proxy when one runs, else written here under
+  // the same lock the proxy holds while it runs. A proxy that starts in between holds the lock
+  // before its socket listens, so a busy lock means "ask again".
+  const nlohmann::json request = {{"op", "record"},
+                                  {"operation", operation},
+                                  {"tenant", tenant},
+                                  {"externalKeyId", key_id},
+                                  {"details", details}};
+  const std::vector<audit::AuditEvent> events = {
+      audit::AdminEvent(operation, tenant, key_id, details)};
+  std::string last_problem;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    try {
+      if (auto answer = AskProxy(audit, request)) {
+        if (answer->value("ok", false)) {
+          return {{"recorded", true},
+                  {"seq", answer->value("seq", 0)},
+                  {"file", answer->value("file", "")},
+                  {"via", "proxy"}};
+        }
+        return {{"recorded", false}, {"reason", answer->value("error", "refused by the proxy")}};
+      }
+    } catch (const OperationError& e) {
+      return {{"recorded", false}, {"reason", e.what()}};
+    }
+    auto written = AppendToChainDirectly(audit, events);
+    if (written.ok()) return written.value();
+    last_problem = written.error().ToString();
+    if (last_problem.find(audit::kAuditChainBusy) == std::string::npos) break;
+  }
+  if (last_problem.find(audit::kAuditChainBusy) != std::string::npos) {
+    last_problem +=
+        " — a proxy writes this chain but does not answer on its admin socket (" +
+        (config::AdminSocketPath(audit).empty() ? std::string("audit.admin_socket is \"\"")
+                                                : config::AdminSocketPath(audit)) +
+        ")";
+  }
+  return {{"recorded", false}, {"reason", last_problem}};
 }
 
 #else

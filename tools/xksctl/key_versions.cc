@@ -101,7 +101,7 @@ nlohmann::json SaveOrRollBack(Context& ctx, ConfigStore& store, TenantHsm& hsm,
     (void)hsm.client->DestroyKey(label, AdminDeadline());
     throw;
   }
-  return SignalReload(ctx);
+  return SignalReload(ctx, &store);
 }
 
 }  // namespace xks::xksctl::keys

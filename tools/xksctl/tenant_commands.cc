@@ -146,7 +146,7 @@ int RunTenantAdd(Context& ctx, const ParsedArgs& args) {
     std::filesystem::remove(cred.console_file);
     throw;
   }
-  nlohmann::json reload = SignalReload(ctx);
+  nlohmann::json reload = SignalReload(ctx, store.get());
   nlohmann::json data = {
       {"tenant", name},
       {"path_prefix", prefix},

@@ -9,8 +9,9 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {ConfigCommands, TokenCommands, TenantCommands, KeyCommands, CredentialCommands,
-                     FleetCommands, PolicyCommands, AuditCommands, HealthCommands}) {
+  for (auto group :
+       {ConfigCommands, TokenCommands, TenantCommands, KeyCommands, CredentialCommands,
+        FleetCommands, PolicyCommands, AuditCommands, HealthCommands, StatusCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -1,0 +1,199 @@
+#include "proxy/runtime/admin_socket.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "proxy/common/log.h"
+
+namespace xks::runtime {
+namespace {
+
+constexpr std::string_view kComponent = "admin";
+// An admin request is a command and at most an event's details: far below this.
+constexpr std::size_t kMaxRequestBytes = 1 << 20;
+// A client that connects and says nothing must not block the next one for long.
+constexpr std::chrono::seconds kExchangeTimeout{5};
+
+using Clock = std::chrono::steady_clock;
+
+Problem SocketProblem(const std::string& what, const std::string& fix = "") {
+  return MakeProblem("audit.admin_socket", what, fix);
+}
+
+Result<sockaddr_un, Problem> AddressOf(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Fail(SocketProblem("the path " + path + " does not fit a Unix socket address"));
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
+}
+
+// A socket file left by a proxy that crashed is replaced; anything else at the path is an error.
+Result<void, Problem> ClearStaleSocket(const std::string& path, const sockaddr_un& addr) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return Fail(SocketProblem("cannot inspect " + path + ": " + std::strerror(errno)));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return Fail(SocketProblem(path + " exists and is not a socket",
+                              "remove it or choose another audit.admin_socket"));
+  }
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    return Fail(SocketProblem("another process listens on " + path,
+                              "one proxy per audit directory; stop the other one first"));
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Fail(
+        SocketProblem("cannot remove the stale socket " + path + ": " + std::strerror(errno)));
+  }
+  return {};
+}
+
+// Waits until `fd` is ready for `events` or the deadline passes.
+bool WaitFor(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+// Reads one line (without its "\n"); false on timeout, EOF before a line, error or oversize.
+bool ReadLine(int fd, Clock::time_point deadline, std::string& line) {
+  char buf[4096];
+  for (;;) {
+    if (const auto nl = line.find('\n'); nl != std::string::npos) {
+      line.resize(nl);
+      return true;
+    }
+    if (line.size() > kMaxRequestBytes || !WaitFor(fd, POLLIN, deadline)) return false;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+void WriteAllBefore(int fd, const std::string& text, Clock::time_point deadline) {
+  std::size_t done = 0;
+  while (done < text.size() && WaitFor(fd, POLLOUT, deadline)) {
+    const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+nlohmann::json Refusal(const std::string& error) { return {{"ok", false}, {"error", error}}; }
+
+}  // namespace
+
+AdminSocketServer::AdminSocketServer(std::string path, UniqueFd listener, UniqueFd wakeup,
+                                     Handler handler)
+    : path_(std::move(path)),
+      listener_(std::move(listener)),
+      wakeup_(std::move(wakeup)),
+      handler_(std::move(handler)) {}
+
+Result<std::unique_ptr<AdminSocketServer>, Problem> AdminSocketServer::Start(
+    const std::string& path, Handler handler) {
+  auto addr = AddressOf(path);
+  if (!addr.ok()) return Fail(std::move(addr).error());
+  if (auto cleared = ClearStaleSocket(path, addr.value()); !cleared.ok()) {
+    return Fail(std::move(cleared).error());
+  }
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd wakeup(::eventfd(0, EFD_CLOEXEC));
+  if (!listener || !wakeup)
+    return Fail(SocketProblem(std::string("socket: ") + std::strerror(errno)));
+  if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr.value()),
+             sizeof addr.value()) != 0) {
+    return Fail(SocketProblem("cannot bind " + path + ": " + std::strerror(errno),
+                              "the directory must exist and be writable by the proxy's user"));
+  }
+  // Between bind and chmod the file has the umask's mode: the peer credential check below keeps
+  // that moment harmless (umask is process-wide, so it cannot be narrowed for this file alone).
+  if (::chmod(path.c_str(), 0600) != 0 || ::listen(listener.get(), 8) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(path.c_str());
+    return Fail(SocketProblem("cannot set up " + path + ": " + why));
+  }
+  std::unique_ptr<AdminSocketServer> server(
+      new AdminSocketServer(path, std::move(listener), std::move(wakeup), std::move(handler)));
+  server->thread_ = std::thread([raw = server.get()] { raw->Serve(); });
+  pthread_setname_np(server->thread_.native_handle(), "xks-admin");
+  return server;
+}
+
+AdminSocketServer::~AdminSocketServer() { Stop(); }
+
+void AdminSocketServer::Stop() {
+  if (!thread_.joinable()) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wakeup_.get(), &one, sizeof one);
+  thread_.join();
+  ::unlink(path_.c_str());
+}
+
+void AdminSocketServer::Serve() {
+  for (;;) {
+    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      LogError(kComponent,
+               std::string("poll failed, the admin socket stops: ") + std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if (fds[0].revents == 0) continue;
+    UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (conn) ServeConnection(conn.get());
+  }
+}
+
+void AdminSocketServer::ServeConnection(int fd) {
+  const auto deadline = Clock::now() + kExchangeTimeout;
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  nlohmann::json answer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+    answer = Refusal("cannot read the peer's credentials");
+  } else if (peer.uid != 0 && peer.uid != ::geteuid()) {
+    LogWarning(kComponent, "refused a connection from uid " + std::to_string(peer.uid) + " (pid " +
+                               std::to_string(peer.pid) + ")");
+    answer = Refusal("permission denied: only root and the proxy's own user may use this socket");
+  } else if (std::string line; !ReadLine(fd, deadline, line)) {
+    answer = Refusal("expected one JSON object on one line within 5 s (at most 1 MiB)");
+  } else if (auto request = nlohmann::json::parse(line, nullptr, false); !request.is_object()) {
+    answer = Refusal("the request is not a JSON object");
+  } else {
+    try {
+      answer = handler_(request);
+    } catch (const std::exception& e) {
+      LogError(kComponent, std::string("admin request failed: ") + e.what());
+      answer = Refusal("internal error (see the proxy's log)");
+    }
+  }
+  // replace: a request may carry invalid UTF-8, which an answer echoing it must not choke on.
+  WriteAllBefore(fd, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                 deadline);
+}
+
+}  // namespace xks::runtime
