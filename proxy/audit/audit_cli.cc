@@ -32,6 +32,7 @@ constexpr char kKeygenHelp[] =
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kMainHelp[] =
     "usage: xks-audit COMMAND [ARGS]\n"
+    "       xks-audit --version | --help\n"
     "commands: verify, public-key, export, keygen (each accepts --help)\n";
 
 // Minimal option scanner: flags, options with one value, and positionals.

@@ -2,6 +2,7 @@
 //
 //   xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]
 //   xks-proxy --check-config --config FILE
+//   xks-proxy --version | --help
 //
 // SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the configuration.
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "base/file_io.h"
+#include "base/version.h"
 #include "pkcs11/log.h"
 #include "proxy/common/log.h"
 #include "proxy/config/config.h"
@@ -33,11 +35,14 @@ constexpr auto kDrainGrace = std::chrono::seconds(10);
 constexpr const char* kUsage =
     "usage: xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]\n"
     "       xks-proxy --check-config --config FILE\n"
+    "       xks-proxy --version | --help\n"
     "\n"
     "  --config FILE      the proxy configuration (docs/configuration.md)\n"
     "  --port-file FILE   write the bound TCP port here once listening (useful with port 0)\n"
     "  --pid-file FILE    write the process id here once listening (xksctl uses it to reload)\n"
     "  --check-config     validate the configuration, print every problem, and exit\n"
+    "  --version          print the version and exit\n"
+    "  --help             print this help and exit\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the configuration.\n";
 
@@ -94,6 +99,14 @@ void WriteSmallFile(const char* flag, const std::string& path, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::cout << xks::VersionLine("xks-proxy") << "\n";
+    return 0;
+  }
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
   Arguments args;
   if (!ParseArguments(argc, argv, args)) {
     std::cerr << kUsage;
