@@ -1,8 +1,9 @@
 # Runs at install time (install(CODE) in cmake/XksPackaging.cmake), with the prefix of this
 # install: writes the systemd unit with that prefix's paths, and the environment file template
 # into <sysconfdir>/xks-proxy. Like GNUInstallDirs, the prefix /usr (and /) puts configuration
-# in /etc and state in /var, /opt/<x> in /etc/opt/<x> and /var/opt/<x>, any other prefix P in
-# P/etc and P/var; an absolute CMAKE_INSTALL_SYSCONFDIR or _LOCALSTATEDIR wins.
+# in /etc, /opt/<x> in /etc/opt/<x>, any other prefix P in P/etc; an absolute
+# CMAKE_INSTALL_SYSCONFDIR wins. (State and logs are systemd's StateDirectory= and
+# LogsDirectory=, always below /var: the unit names them itself.)
 
 macro(xks_system_dir out relative)
   if(IS_ABSOLUTE "${relative}")
@@ -25,13 +26,10 @@ macro(xks_prefixed out relative)
 endmacro()
 
 xks_system_dir(xks_sysconfdir "${XKS_SYSCONFDIR}")
-xks_system_dir(xks_localstatedir "${XKS_LOCALSTATEDIR}")
 xks_prefixed(XKS_INSTALL_FULL_BINDIR "${XKS_BINDIR}")
 xks_prefixed(XKS_INSTALL_FULL_DOCDIR "${XKS_DOCDIR}")
 xks_prefixed(xks_unitdir "${XKS_UNITDIR}")
 set(XKS_INSTALL_FULL_CONFDIR "${xks_sysconfdir}/xks-proxy")
-set(XKS_INSTALL_FULL_STATEDIR "${xks_localstatedir}/lib/xks-proxy")
-set(XKS_INSTALL_FULL_LOGDIR "${xks_localstatedir}/log/xks-proxy")
 
 # Written straight into its place (under DESTDIR): no shared temporary file, so two installs of
 # one build tree at once (the packaging tests) cannot mix each other's paths.

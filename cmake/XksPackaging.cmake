@@ -27,16 +27,19 @@ install(TARGETS ${xks_programs} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 file(GLOB xks_docs "${PROJECT_SOURCE_DIR}/docs/*.md" "${PROJECT_SOURCE_DIR}/docs/*.png")
 install(FILES README.md ${xks_docs} DESTINATION "${XKS_INSTALL_DOCDIR}")
 install(FILES packaging/debian/copyright DESTINATION "${XKS_INSTALL_DOCDIR}")
-# config/ as it is in the source tree (example.json, examples/, profiles/, ...), JSON only.
-install(DIRECTORY config/ DESTINATION "${XKS_INSTALL_DOCDIR}/examples"
-        FILES_MATCHING PATTERN "*.json" PATTERN "systemd" EXCLUDE)
+# The example configurations: config/*.json and config/examples/*.json side by side (Debian wants
+# no examples/examples), the vendor profiles in examples/profiles.
+file(GLOB xks_examples "${PROJECT_SOURCE_DIR}/config/*.json"
+     "${PROJECT_SOURCE_DIR}/config/examples/*.json")
+install(FILES ${xks_examples} DESTINATION "${XKS_INSTALL_DOCDIR}/examples")
+install(DIRECTORY config/profiles DESTINATION "${XKS_INSTALL_DOCDIR}/examples"
+        FILES_MATCHING PATTERN "*.json")
 
 install(CODE "
   set(XKS_UNIT_TEMPLATE \"${PROJECT_SOURCE_DIR}/config/systemd/xks-proxy.service.in\")
   set(XKS_ENVIRONMENT_TEMPLATE \"${PROJECT_SOURCE_DIR}/config/systemd/environment\")
   set(XKS_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
   set(XKS_SYSCONFDIR \"${CMAKE_INSTALL_SYSCONFDIR}\")
-  set(XKS_LOCALSTATEDIR \"${CMAKE_INSTALL_LOCALSTATEDIR}\")
   set(XKS_DOCDIR \"${XKS_INSTALL_DOCDIR}\")
   set(XKS_UNITDIR \"${XKS_INSTALL_UNITDIR}\")
   include(\"${PROJECT_SOURCE_DIR}/cmake/XksInstallSystemFiles.cmake\")")
@@ -49,9 +52,11 @@ set(CPACK_PACKAGE_VENDOR "xks-hsm-proxy")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "AWS KMS External Key Store (XKS) proxy for PKCS#11 HSMs")
 set(CPACK_PACKAGE_CONTACT "xks-hsm-proxy maintainers <maintainers@users.noreply.r-seed-1ca8f1b3.example>"
     CACHE STRING "The Maintainer field of the Debian package")
+# Install with DESTDIR and CMAKE_INSTALL_PREFIX=/usr (CPACK_INSTALL_PREFIX, which DESTDIR mode
+# uses), so the install-time paths above (/etc, the unit's ExecStart) are the package's, not
+# the staging directory's nor the build's own prefix.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-# Install with DESTDIR and CMAKE_INSTALL_PREFIX=/usr, so the install-time paths above (/etc, the
-# unit's ExecStart) are the package's, not the staging directory's.
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_INSTALL_CMAKE_PROJECTS
     "${PROJECT_BINARY_DIR};${PROJECT_NAME};ALL;/" "${PROJECT_BINARY_DIR};${PROJECT_NAME};debian;/")
@@ -59,17 +64,17 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# The extended description; CPack indents it and turns the empty line into " .".
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- xks-proxy implements the AWS KMS External Key Store proxy API v1 over
- HTTPS, so that AWS KMS wraps and unwraps data keys with keys that never
- leave a PKCS#11 HSM. It is multi-tenant, writes a hash-chained, signed
- audit log and supports crypto-shredding.
- .
- The package holds the proxy with a hardened systemd unit (not enabled,
- and not started until /etc/xks-proxy/config.json exists), the operator
- CLI xksctl, the audit verifier xks-audit, the conformance runner
- xks-conformance and the load generator xks-loadgen.")
+    "xks-proxy implements the AWS KMS External Key Store proxy API v1 over
+HTTPS, so that AWS KMS wraps and unwraps data keys with keys that never
+leave a PKCS#11 HSM. It is multi-tenant, writes a hash-chained, signed
+audit log and supports crypto-shredding.
+
+The package holds the proxy with a hardened systemd unit (not enabled,
+and not started until /etc/xks-proxy/config.json exists), the operator
+CLI xksctl, the audit verifier xks-audit, the conformance runner
+xks-conformance and the load generator xks-loadgen.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # adduser: postinst makes the system user. The rest is resolved from the programs' libraries.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")

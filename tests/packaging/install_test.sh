@@ -18,6 +18,7 @@ expect_file "$doc/operations.md"
 expect_file "$doc/copyright"
 expect_file "$doc/examples/example.json"
 expect_file "$doc/examples/profiles/softhsm2.json"
+expect_file "$doc/examples/confused-deputy-policy.json"
 [[ ! -e "$doc/changelog.Debian.gz" ]] || fail "the Debian-only changelog is in a plain install"
 [[ ! -e "$doc/examples/systemd" ]] || fail "config/systemd is not an example configuration"
 # A prefix other than /usr keeps configuration and state below it (GNUInstallDirs).
@@ -29,10 +30,11 @@ expect_file "$unit" 644
 ! grep -n '@[A-Z_]*@' "$unit" || fail "unsubstituted placeholders in $unit"
 grep -qx "ExecStart=$prefix/bin/xks-proxy --config $prefix/etc/xks-proxy/config.json --pid-file /run/xks-proxy/xks-proxy.pid" "$unit" ||
   fail "ExecStart does not run $prefix/bin/xks-proxy on $prefix/etc/xks-proxy/config.json"
-grep -qx "ReadWritePaths=$prefix/var/lib/xks-proxy $prefix/var/log/xks-proxy" "$unit" ||
-  fail "ReadWritePaths is not the state and log directories of $prefix"
+grep -qx "ReadWritePaths=/var/lib/xks-proxy /var/log/xks-proxy" "$unit" ||
+  fail "ReadWritePaths is not the state and log directories"
 grep -qx "ConditionPathExists=$prefix/etc/xks-proxy/config.json" "$unit" ||
   fail "the unit would start without a configuration"
+grep -qx "SystemCallFilter=@system-service" "$unit" || fail "the system call filter got lost in $unit"
 pass "unit paths substituted for $prefix"
 
 verify="$(systemd-analyze verify "$unit" 2>&1)" || { echo "$verify" >&2; fail "systemd-analyze verify failed"; }
