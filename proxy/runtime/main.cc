@@ -76,6 +76,21 @@ bool ParseArguments(int argc, char** argv, Arguments& out) {
   return !out.config.empty();
 }
 
+// `--version` or `--help` alone: answered on stdout (exit 0) before anything else happens.
+bool PrintInformation(int argc, char** argv) {
+  if (argc != 2) return false;
+  const std::string_view arg = argv[1];
+  if (arg == "--version") {
+    std::cout << xks::VersionLine("xks-proxy") << "\n";
+    return true;
+  }
+  if (arg == "--help" || arg == "-h") {
+    std::cout << kUsage;
+    return true;
+  }
+  return false;
+}
+
 // Secrets (PINs, SigV4 secrets, plaintext in flight) live in this process's memory: never let it
 // be dumped to a core file or read through ptrace by another unprivileged process.
 void HardenProcess() {
@@ -99,14 +114,7 @@ void WriteSmallFile(const char* flag, const std::string& path, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string_view(argv[1]) == "--version") {
-    std::cout << xks::VersionLine("xks-proxy") << "\n";
-    return 0;
-  }
-  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (PrintInformation(argc, argv)) return 0;
   Arguments args;
   if (!ParseArguments(argc, argv, args)) {
     std::cerr << kUsage;
