@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/packaging/*_test.sh: a scratch directory removed on exit, failures that say what
 # was expected, and the skip exit code CTest knows (SKIP_RETURN_CODE 77 in CMakeLists.txt).
 set -euo pipefail
