@@ -47,6 +47,44 @@ grep -q 'adduser --system' "$control/postinst" || fail "postinst makes no system
 grep -q '"\$1" = purge' "$control/postrm" || fail "postrm does not keep state outside a purge"
 pass "maintainer scripts (postinst, prerm, postrm: 0755, valid sh) and conffiles"
 
+# What the scripts do, with every command they run replaced by a stub that only logs its
+# arguments (nothing on this machine changes). GETENT_STATUS 2: the user does not exist yet.
+stubs="$PKG_DIR/stubs"
+mkdir -p "$stubs"
+for cmd in getent addgroup adduser deluser delgroup dpkg-statoverride install chown chmod \
+  systemctl deb-systemd-invoke rm rmdir; do
+  printf '#!/bin/sh\necho "${0##*/} $*" >>"$STUB_LOG"\n' >"$stubs/$cmd"
+  case "$cmd" in
+    getent) echo 'exit "${GETENT_STATUS:-2}"' >>"$stubs/$cmd" ;;
+    dpkg-statoverride) echo 'exit 1' >>"$stubs/$cmd" ;;
+  esac
+  chmod 755 "$stubs/$cmd"
+done
+# run_script SCRIPT ARGS...: the script's commands, one a line, in $PKG_DIR/script.log.
+run_script() {
+  : >"$PKG_DIR/script.log"
+  env -i PATH="$stubs" STUB_LOG="$PKG_DIR/script.log" GETENT_STATUS="${GETENT_STATUS:-2}" \
+    /bin/sh "$control/$1" "${@:2}" || fail "$1 $* exited $?"
+}
+run_script postinst configure
+for want in "addgroup --system --quiet xks-proxy" \
+  "adduser --system --quiet --ingroup xks-proxy --home /var/lib/xks-proxy --no-create-home --shell /usr/sbin/nologin --gecos XKS proxy xks-proxy" \
+  "install -d -o root -g xks-proxy -m 0750 /etc/xks-proxy" \
+  "install -d -o xks-proxy -g xks-proxy -m 0700 /var/lib/xks-proxy" \
+  "chown root:xks-proxy /etc/xks-proxy/environment" "chmod 0640 /etc/xks-proxy/environment"; do
+  grep -qxF "$want" "$PKG_DIR/script.log" || fail "postinst configure did not run '$want': $(cat "$PKG_DIR/script.log")"
+done
+if grep -E '^(systemctl|deb-systemd-invoke) ' "$PKG_DIR/script.log" | grep -v daemon-reload; then
+  fail "postinst touches the service"
+fi
+GETENT_STATUS=0 run_script postrm remove
+if grep -E '^(rm|deluser|delgroup) ' "$PKG_DIR/script.log"; then fail "postrm remove deletes state or the user"; fi
+GETENT_STATUS=0 run_script postrm purge
+for want in "rm -rf /var/lib/xks-proxy /var/log/xks-proxy" "deluser --system --quiet xks-proxy"; do
+  grep -qxF "$want" "$PKG_DIR/script.log" || fail "postrm purge did not run '$want': $(cat "$PKG_DIR/script.log")"
+done
+pass "postinst makes the user and directories and leaves the service alone; postrm deletes state and user on purge only"
+
 root="$PKG_DIR/root"
 dpkg -x "$deb" "$root"
 expect_programs "$root/usr/bin"
