@@ -34,6 +34,11 @@ file(GLOB xks_examples "${PROJECT_SOURCE_DIR}/config/*.json"
 install(FILES ${xks_examples} DESTINATION "${XKS_INSTALL_DOCDIR}/examples")
 install(DIRECTORY config/profiles DESTINATION "${XKS_INSTALL_DOCDIR}/examples"
         FILES_MATCHING PATTERN "*.json")
+# The load balancer example of docs/scale-out.md, when the tree has it.
+file(GLOB xks_haproxy_examples "${PROJECT_SOURCE_DIR}/config/haproxy/*.cfg")
+if(xks_haproxy_examples)
+  install(FILES ${xks_haproxy_examples} DESTINATION "${XKS_INSTALL_DOCDIR}/examples/haproxy")
+endif()
 
 install(CODE "
   set(XKS_UNIT_TEMPLATE \"${PROJECT_SOURCE_DIR}/config/systemd/xks-proxy.service.in\")
