@@ -186,7 +186,7 @@ struct FlagValue {
 
 // What argv says, before the env file and the flags are applied.
 struct Args {
-  Config config;  // --help, --list, --verbose, --junit and --only set
+  Config config;  // --help, --version, --list, --verbose, --junit and --only set
   std::string env_file;
   std::vector<FlagValue> flags;  // in argv order; applied over the env file
 };
@@ -207,6 +207,9 @@ Result<Args, Problem> ReadArgs(int argc, const char* const* argv) {
     }
     if (arg == "--help" || arg == "-h") {
       c.help = true;
+      return args;
+    } else if (arg == "--version") {
+      c.version = true;
       return args;
     } else if (arg == "--list") {
       c.list = true;
@@ -330,7 +333,9 @@ Output and selection:
   --junit FILE                    also write a JUnit XML report
   --only PATTERN[,PATTERN]        run matching case ids (glob with *, or an id prefix)
   --list                          print the case catalogue and exit
-  --verbose                       print expectation and observation for passing cases too
+  --verbose, -v                   print expectation and observation for passing cases too
+  --version                       print the version and exit
+  --help, -h                      print this help and exit
 Exit status: 0 when every required (MUST) case passes, 1 otherwise, 2 on usage errors.
 )";
 }
@@ -339,7 +344,7 @@ Result<Config, Problems> ParseCommandLine(int argc, const char* const* argv) {
   auto args = ReadArgs(argc, argv);
   if (!args.ok()) return Fail(Problems{std::move(args).error()});
   Config c = std::move(args->config);
-  if (c.help) return c;
+  if (c.help || c.version) return c;
   if (!args->env_file.empty()) {
     if (auto r = ApplyEnvFile(args->env_file, c); !r.ok()) return Fail(std::move(r).error());
   }

@@ -44,7 +44,8 @@ struct Config {
   std::vector<std::string> only;  // patterns; empty means all
   bool list = false;
   bool verbose = false;
-  bool help = false;  // --help: print Usage() and exit 0; nothing else is parsed or checked
+  bool help = false;     // --help: print Usage() and exit 0; nothing else is parsed or checked
+  bool version = false;  // --version: likewise, print the version line
 
   /// True when a second tenant is fully configured.
   bool HasTenant2() const {

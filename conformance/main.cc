@@ -1,6 +1,7 @@
 // xks-conformance: checks any XKS proxy endpoint against the AWS KMS XKS Proxy API v1 spec.
 #include <iostream>
 
+#include "base/version.h"
 #include "conformance/config.h"
 #include "conformance/report.h"
 #include "conformance/runner.h"
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   }
   if (config->help) {
     std::cout << Usage();
+    return 0;
+  }
+  if (config->version) {
+    std::cout << xks::VersionLine("xks-conformance") << "\n";
     return 0;
   }
   if (config->list) {

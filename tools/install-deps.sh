@@ -22,6 +22,9 @@ packages=(
   ccache
   # clang-format (14 on Debian 12): tools/check-format.sh checks the tree against .clang-format.
   clang-format
+  # systemd-analyze (package systemd) verifies and rates the service unit, lintian checks the
+  # .deb, dpkg-dev's dpkg-shlibdeps computes its Depends (tests/packaging).
+  systemd lintian dpkg-dev
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

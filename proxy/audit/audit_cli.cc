@@ -22,16 +22,17 @@ constexpr char kPublicKeyHelp[] =
     "Prints the PEM public key and key id of a checkpoint signing key file.\n"
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kExportHelp[] =
-    "usage: export --tenant TENANT -o OUT [--json] FILE...\n"
+    "usage: export --tenant TENANT -o|--output OUT [--json] FILE...\n"
     "Writes one file with TENANT's records, all checkpoints and file-start records, and only\n"
     "the digest of every other record; `verify` accepts it.\n"
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kKeygenHelp[] =
-    "usage: keygen --type p256|ed25519 -o FILE [--json]\n"
+    "usage: keygen --type p256|ed25519 -o|--output FILE [--json]\n"
     "Generates a checkpoint signing key (PKCS#8 PEM, mode 0600; never overwrites).\n"
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kMainHelp[] =
     "usage: xks-audit COMMAND [ARGS]\n"
+    "       xks-audit --version | --help\n"
     "commands: verify, public-key, export, keygen (each accepts --help)\n";
 
 // Minimal option scanner: flags, options with one value, and positionals.

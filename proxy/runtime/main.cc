@@ -2,6 +2,7 @@
 //
 //   xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]
 //   xks-proxy --check-config --config FILE
+//   xks-proxy --version | --help
 //
 // SIGTERM/SIGINT drain in-flight requests and exit 0; SIGHUP reloads the configuration.
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "base/file_io.h"
+#include "base/version.h"
 #include "pkcs11/log.h"
 #include "proxy/common/log.h"
 #include "proxy/config/config.h"
@@ -33,11 +35,14 @@ constexpr auto kDrainGrace = std::chrono::seconds(10);
 constexpr const char* kUsage =
     "usage: xks-proxy --config FILE [--port-file FILE] [--pid-file FILE]\n"
     "       xks-proxy --check-config --config FILE\n"
+    "       xks-proxy --version | --help\n"
     "\n"
     "  --config FILE      the proxy configuration (docs/configuration.md)\n"
     "  --port-file FILE   write the bound TCP port here once listening (useful with port 0)\n"
     "  --pid-file FILE    write the process id here once listening (xksctl uses it to reload)\n"
     "  --check-config     validate the configuration, print every problem, and exit\n"
+    "  --version          print the version and exit\n"
+    "  --help             print this help and exit\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the configuration.\n";
 
@@ -71,6 +76,21 @@ bool ParseArguments(int argc, char** argv, Arguments& out) {
   return !out.config.empty();
 }
 
+// `--version` or `--help` alone: answered on stdout (exit 0) before anything else happens.
+bool PrintInformation(int argc, char** argv) {
+  if (argc != 2) return false;
+  const std::string_view arg = argv[1];
+  if (arg == "--version") {
+    std::cout << xks::VersionLine("xks-proxy") << "\n";
+    return true;
+  }
+  if (arg == "--help" || arg == "-h") {
+    std::cout << kUsage;
+    return true;
+  }
+  return false;
+}
+
 // Secrets (PINs, SigV4 secrets, plaintext in flight) live in this process's memory: never let it
 // be dumped to a core file or read through ptrace by another unprivileged process.
 void HardenProcess() {
@@ -94,6 +114,7 @@ void WriteSmallFile(const char* flag, const std::string& path, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (PrintInformation(argc, argv)) return 0;
   Arguments args;
   if (!ParseArguments(argc, argv, args)) {
     std::cerr << kUsage;

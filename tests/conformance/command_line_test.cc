@@ -53,6 +53,14 @@ TEST(ConformanceCommandLine, HelpIsAnOutcomeNotAFailure) {
   EXPECT_NE(Usage().find("usage: xks-conformance"), std::string::npos);
 }
 
+TEST(ConformanceCommandLine, VersionNeedsNothingElse) {
+  auto c = Parse({"--version"});
+  ASSERT_TRUE(c.ok()) << FormatProblems(c.error());
+  EXPECT_TRUE(c->version);
+  EXPECT_FALSE(c->help);
+  EXPECT_NE(Usage().find("--version"), std::string::npos);
+}
+
 TEST(ConformanceCommandLine, UnknownOptionIsAProblemAtTheOption) {
   auto c = Parse({"--endpoint", "https://h", "--frobnicate=1"});
   ASSERT_FALSE(c.ok());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/secret_file.h"
+#include "base/version.h"
 #include "tools/loadgen/options.h"
 #include "tools/loadgen/run.h"
 
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
   xks::loadgen::Options options = std::move(*parsed);
   if (options.help) {
     std::cout << xks::loadgen::UsageText();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << xks::VersionLine("xks-loadgen") << "\n";
     return 0;
   }
   if (options.access_key_id.empty()) {

@@ -96,6 +96,7 @@ const std::map<std::string, OptionSpec>& Specs() {
       {"threads", NumberOption(
                       "threads", [](Options& o) -> int& { return o.threads; }, 1, 64)},
       {"help", FlagOption(&Options::help)},
+      {"version", FlagOption(&Options::version)},
   };
   return kSpecs;
 }
@@ -141,7 +142,7 @@ Result<Options, std::string> ParseOptions(const std::vector<std::string>& args) 
     }
     auto set = it->second.set(o, value.value_or(""));
     if (!set) return Fail(set.error());
-    if (o.help) return o;
+    if (o.help || o.version) return o;
   }
   auto checked = CheckRequired(o);
   if (!checked) return Fail(checked.error());

@@ -50,6 +50,7 @@ struct Options {
   bool progress = false;
   int threads = 1;
   bool help = false;
+  bool version = false;  // --version: print the version line and exit
 };
 
 /// The --help text.

@@ -69,6 +69,14 @@ TEST(LoadgenOptionsTest, HelpNeedsNothingElse) {
   EXPECT_NE(UsageText().find("--rate"), std::string::npos);
 }
 
+TEST(LoadgenOptionsTest, VersionNeedsNothingElse) {
+  auto o = ParseOptions({"--version"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_TRUE(o->version);
+  EXPECT_FALSE(ParseOptions({"--version=1"}).ok());
+  EXPECT_NE(UsageText().find("--version"), std::string::npos);
+}
+
 TEST(LoadgenOptionsTest, Urls) {
   auto t = ParseTargetUrl("https://[::1]:9000/tenants/a/");
   ASSERT_TRUE(t.ok()) << t.error();

@@ -38,6 +38,7 @@ load
 output
   --json FILE           where the JSON result goes (default, or "-": stdout)
   --progress            a line per second on stderr: requests/s, p99 so far, errors
+  --version             print the version and exit
   --help                this text
 
 Exit status: 0 the run had no errors, 1 it ran but some requests failed (see "errors" in the

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "base/version.h"
 #include "tools/xksctl/commands.h"
 
 namespace xks::xksctl {
@@ -31,7 +32,7 @@ std::string Overview(const std::vector<Command>& all, const std::string& group) 
     o << "  xksctl " << CommandWords(c) << " " << c.synopsis << "\n";
   }
   o << "\nGlobal options:\n"
-    << FormatOptions(GlobalOptions())
+    << FormatOptions(GlobalOptions()) << "\n`xksctl --version` prints the version.\n"
     << "\nExit codes: 0 success, 1 operation failed, 2 usage error.\n";
   return o.str();
 }
@@ -141,6 +142,10 @@ int RunXksctl(const std::vector<std::string>& raw, std::ostream& out, std::ostre
   ctx.err = &err;
   if (const char* c = std::getenv("XKS_CONFIG")) ctx.config_path = c;
   if (const char* p = std::getenv("XKS_PID_FILE")) ctx.pid_file = p;
+  if (raw.size() == 1 && raw[0] == "--version") {
+    out << VersionLine("xksctl") << "\n";
+    return kExitOk;
+  }
   try {
     bool help = false;
     const std::size_t first_word = ParseLeadingGlobalOptions(raw, ctx, help);
