@@ -64,6 +64,7 @@ ProxyResult<const tenant::KeyVersion*> VersionNamedByMetadata(const tenant::Tena
 ProxyResult<HttpResponse> RunDecrypt(RequestContext& ctx, OperationEnv& env) {
   const tenant::Tenant& tenant = *ctx.tenant;
   auto input = ParseDecryptInput(ctx.body, ctx.limits);
+  WipeSecretFields(ctx.body);  // decoded into SecretBytes, or refused
   if (!input.ok()) return Fail(std::move(input).error());
   DecryptInput& in = input.value();
   ctx.event.ciphertext_length = in.ciphertext.size();
@@ -90,7 +91,7 @@ ProxyResult<HttpResponse> RunDecrypt(RequestContext& ctx, OperationEnv& env) {
                           "backend Decrypt returned wrong plaintext length"));
   }
   ctx.event.plaintext_length = plaintext->size();
-  return JsonResponse(200, nlohmann::json{{"plaintext", Base64Encode(plaintext->span())}});
+  return PlaintextResponse(plaintext->span());
 }
 
 }  // namespace xks::api
