@@ -48,8 +48,7 @@ Result<std::optional<Account>, Problem> PlanPrivileges(const config::ProcessConf
   if (euid != 0) return std::optional<Account>();
   if (process.user.empty()) {
     if (process.allow_root) return std::optional<Account>();
-    return Fail(MakeProblem(kProcessPath,
-                            "refusing to run as root: no process.user to switch to",
+    return Fail(MakeProblem(kProcessPath, "refusing to run as root: no process.user to switch to",
                             "set \"process\": {\"user\": \"xks\"} (an unprivileged account that "
                             "can read the configuration's files), or start xks-proxy as that "
                             "user; \"allow_root\": true runs on as root"));
@@ -66,8 +65,9 @@ Result<std::optional<Account>, Problem> PlanPrivileges(const config::ProcessConf
   if (!process.group.empty()) {
     auto gid = LookUpGroup(process.group);
     if (!gid) {
-      return Fail(MakeProblem("process.group", "no such group: " + process.group,
-                              "create it (groupadd --system " + process.group + ") or name another"));
+      return Fail(
+          MakeProblem("process.group", "no such group: " + process.group,
+                      "create it (groupadd --system " + process.group + ") or name another"));
     }
     account->gid = *gid;
     account->group = process.group;

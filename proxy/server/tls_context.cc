@@ -60,10 +60,10 @@ Problem KeyFileRefused(const SecretFileError& e) {
   const std::string& file = e.path;
   switch (e.kind) {
     case SecretFileErrorKind::kAccessibleByOthers:
-      return MakeProblem(kKeyPath,
-                         "private key " + file + " is accessible by group or others (mode " +
-                             e.OctalMode() + ")",
-                         "run: chmod 600 " + file);
+      return MakeProblem(
+          kKeyPath,
+          "private key " + file + " is accessible by group or others (mode " + e.OctalMode() + ")",
+          "run: chmod 600 " + file);
     case SecretFileErrorKind::kMissing:
     case SecretFileErrorKind::kSymlink:
     case SecretFileErrorKind::kNotRegular:

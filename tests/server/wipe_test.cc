@@ -22,8 +22,8 @@ class WipeLog {
     return [this](std::string_view storage) {
       std::lock_guard lock(mutex_);
       sizes_.push_back(storage.size());
-      all_zero_ = all_zero_ && std::all_of(storage.begin(), storage.end(),
-                                           [](char c) { return c == '\0'; });
+      all_zero_ = all_zero_ &&
+                  std::all_of(storage.begin(), storage.end(), [](char c) { return c == '\0'; });
       cv_.notify_all();
     };
   }

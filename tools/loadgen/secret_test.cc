@@ -58,8 +58,7 @@ TEST_F(LoadgenSecretTest, RefusesASymlink) {
   o.secret_file = link;
   auto secret = LoadSecret(o);
   ASSERT_FALSE(secret.ok());
-  EXPECT_NE(secret.error().find("is a symbolic link, which is not allowed here"),
-            std::string::npos)
+  EXPECT_NE(secret.error().find("is a symbolic link, which is not allowed here"), std::string::npos)
       << secret.error();
 }
 
