@@ -64,7 +64,6 @@ ProxyResult<const tenant::KeyVersion*> VersionNamedByMetadata(const tenant::Tena
 ProxyResult<HttpResponse> RunDecrypt(RequestContext& ctx, OperationEnv& env) {
   const tenant::Tenant& tenant = *ctx.tenant;
   auto input = ParseDecryptInput(ctx.body, ctx.limits);
-  WipeSecretFields(ctx.body);  // decoded into SecretBytes, or refused
   if (!input.ok()) return Fail(std::move(input).error());
   DecryptInput& in = input.value();
   ctx.event.ciphertext_length = in.ciphertext.size();

@@ -54,7 +54,6 @@ ProxyResult<void> VerifyEncrypt(RequestContext& ctx, OperationEnv& env, const Us
 ProxyResult<HttpResponse> RunEncrypt(RequestContext& ctx, OperationEnv& env) {
   const tenant::Tenant& tenant = *ctx.tenant;
   auto input = ParseEncryptInput(ctx.body, ctx.limits);
-  WipeSecretFields(ctx.body);  // decoded into SecretBytes, or refused
   if (!input.ok()) return Fail(std::move(input).error());
   EncryptInput& in = input.value();
   ctx.event.plaintext_length = in.plaintext.size();

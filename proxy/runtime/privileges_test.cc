@@ -8,16 +8,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <string>
+#include <utility>
+
 namespace xks::runtime {
 namespace {
 
 constexpr uid_t kRoot = 0;
 constexpr uid_t kSomeUser = 1000;
 
+config::ProcessConfig Process(std::string user, std::string group = "", bool allow_root = false) {
+  config::ProcessConfig p;
+  p.user = std::move(user);
+  p.group = std::move(group);
+  p.allow_root = allow_root;
+  return p;
+}
+
 TEST(PrivilegesTest, NonRootChangesNothingWhateverTheConfiguration) {
   for (const config::ProcessConfig& p :
-       {config::ProcessConfig{}, config::ProcessConfig{.user = "nobody"},
-        config::ProcessConfig{.user = "no-such-user-xks", .group = "", .allow_root = false}}) {
+       {config::ProcessConfig{}, Process("nobody"), Process("no-such-user-xks")}) {
     auto plan = PlanPrivileges(p, kSomeUser);
     ASSERT_TRUE(plan.ok()) << plan.error().ToString();
     EXPECT_FALSE(plan->has_value());
@@ -30,7 +40,7 @@ TEST(PrivilegesTest, RootWithoutUserIsRefusedUnlessAllowed) {
   EXPECT_EQ(refused.error().path, "process");
   EXPECT_NE(refused.error().ToString().find("refusing to run as root"), std::string::npos);
   EXPECT_NE(refused.error().ToString().find("process"), std::string::npos);
-  auto allowed = PlanPrivileges({.user = "", .group = "", .allow_root = true}, kRoot);
+  auto allowed = PlanPrivileges(Process("", "", true), kRoot);
   ASSERT_TRUE(allowed.ok());
   EXPECT_FALSE(allowed->has_value());
 }
@@ -38,28 +48,28 @@ TEST(PrivilegesTest, RootWithoutUserIsRefusedUnlessAllowed) {
 TEST(PrivilegesTest, RootResolvesTheUserAndGroup) {
   const passwd* nobody = getpwnam("nobody");
   ASSERT_NE(nobody, nullptr) << "Debian always has the nobody account";
-  auto plan = PlanPrivileges({.user = "nobody"}, kRoot);
+  auto plan = PlanPrivileges(Process("nobody"), kRoot);
   ASSERT_TRUE(plan.ok()) << plan.error().ToString();
   ASSERT_TRUE(plan->has_value());
   EXPECT_EQ((*plan)->uid, nobody->pw_uid);
   EXPECT_EQ((*plan)->gid, nobody->pw_gid);
-  auto grouped = PlanPrivileges({.user = "nobody", .group = "nogroup"}, kRoot);
+  auto grouped = PlanPrivileges(Process("nobody", "nogroup"), kRoot);
   ASSERT_TRUE(grouped.ok()) << grouped.error().ToString();
   EXPECT_EQ((*grouped)->group, "nogroup");
 }
 
 TEST(PrivilegesTest, UnknownOrRootAccountsAreRefused) {
-  auto unknown = PlanPrivileges({.user = "no-such-user-xks"}, kRoot);
+  auto unknown = PlanPrivileges(Process("no-such-user-xks"), kRoot);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().path, "process.user");
   EXPECT_NE(unknown.error().ToString().find("no such user: no-such-user-xks"), std::string::npos);
-  auto root = PlanPrivileges({.user = "root", .group = "", .allow_root = false}, kRoot);
+  auto root = PlanPrivileges(Process("root"), kRoot);
   ASSERT_FALSE(root.ok());
   EXPECT_NE(root.error().ToString().find("uid 0"), std::string::npos);
-  auto group = PlanPrivileges({.user = "nobody", .group = "no-such-group-xks"}, kRoot);
+  auto group = PlanPrivileges(Process("nobody", "no-such-group-xks"), kRoot);
   ASSERT_FALSE(group.ok());
   EXPECT_EQ(group.error().path, "process.group");
-  auto root_group = PlanPrivileges({.user = "nobody", .group = "root"}, kRoot);
+  auto root_group = PlanPrivileges(Process("nobody", "root"), kRoot);
   ASSERT_FALSE(root_group.ok());
   EXPECT_NE(root_group.error().ToString().find("gid 0"), std::string::npos);
 }
@@ -76,7 +86,7 @@ int DropInChild(const Account& account) {
 
 TEST(PrivilegesTest, DropLeavesNoWayBackToRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (CI runs as root)";
-  auto plan = PlanPrivileges({.user = "nobody", .group = "nogroup"}, geteuid());
+  auto plan = PlanPrivileges(Process("nobody", "nogroup"), geteuid());
   ASSERT_TRUE(plan.ok() && plan->has_value());
   const pid_t child = fork();
   ASSERT_GE(child, 0);

@@ -27,7 +27,9 @@ bool AllZero(std::string_view bytes) {
 
 TEST(BufferWipeTest, ConsumedBytesAreZeroedAndPendingOnesKept) {
   ReadBuffer buffer;
-  Append(buffer, "POST /encrypt HTTP/1.1\r\n\r\n{\"plaintext\":\"c2VjcmV0\"}GET /next");
+  const std::string_view received =
+      "POST /encrypt HTTP/1.1\r\n\r\n{\"plaintext\":\"c2VjcmV0\"}GET /next";
+  Append(buffer, received);
   buffer.consume(buffer.size() - 9);  // the parser took the first request
   std::size_t observed = 0;
   bool observed_zero = false;
@@ -35,7 +37,7 @@ TEST(BufferWipeTest, ConsumedBytesAreZeroedAndPendingOnesKept) {
     observed = storage.size();
     observed_zero = AllZero(storage);
   });
-  EXPECT_GE(observed, 60u);
+  EXPECT_GE(observed, received.size()) << "the whole storage";
   EXPECT_TRUE(observed_zero);
   EXPECT_EQ(boost::beast::buffers_to_string(buffer.data()), "GET /next") << "still to parse";
   // Nothing of the first request is left anywhere in the storage.
