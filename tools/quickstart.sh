@@ -83,11 +83,34 @@ else
   mv "$XKS_CONFIG.new" "$XKS_CONFIG"
 fi
 
+# Started as root, xks-proxy gives up root for an unprivileged user once it listens and has its
+# files open (configuration "process", docs/configuration.md). The demo creates the system user
+# xks-proxy and hands it the state it reads and writes (config, secrets, tokens, TLS key, audit
+# log); a state directory that user cannot reach (a private parent such as /root) runs the demo
+# proxy as root instead, and says so.
+if ((EUID == 0)); then
+  if ! id -u xks-proxy >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin xks-proxy
+  fi
+  process='{"user": "xks-proxy"}'
+  chown -R xks-proxy: "$state"
+  if ! runuser -u xks-proxy -- test -r "$XKS_CONFIG"; then
+    echo "quickstart: user xks-proxy cannot reach $state (a parent directory is private);" \
+      "the demo proxy runs as root" >&2
+    process='{"allow_root": true}'
+  fi
+  jq --argjson p "$process" '.process = $p' "$XKS_CONFIG" > "$XKS_CONFIG.new"
+  chmod 600 "$XKS_CONFIG.new"
+  chown xks-proxy: "$XKS_CONFIG.new"
+  mv "$XKS_CONFIG.new" "$XKS_CONFIG"
+fi
+
 rm -f "$state/proxy.port"
 # The log is the operator's (mode 0600, like the audit files the proxy writes under its umask 077):
 # it names tenants, keys and client addresses, never secrets.
 (umask 077 && touch "$state/proxy.log")
 chmod 600 "$state/proxy.log"
+if ((EUID == 0)); then chown xks-proxy: "$state/proxy.log"; fi
 "$proxy" --config "$XKS_CONFIG" --port-file "$state/proxy.port" --pid-file "$state/proxy.pid" \
   >>"$state/proxy.log" 2>&1 &
 proxy_pid=$!

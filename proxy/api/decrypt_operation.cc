@@ -90,7 +90,7 @@ ProxyResult<HttpResponse> RunDecrypt(RequestContext& ctx, OperationEnv& env) {
                           "backend Decrypt returned wrong plaintext length"));
   }
   ctx.event.plaintext_length = plaintext->size();
-  return JsonResponse(200, nlohmann::json{{"plaintext", Base64Encode(plaintext->span())}});
+  return PlaintextResponse(plaintext->span());
 }
 
 }  // namespace xks::api

@@ -1,7 +1,9 @@
 #pragma once
 // The two response shapes of the XKS API: a JSON body (200) and the spec's error body.
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "proxy/common/error.h"
 #include "proxy/common/http_message.h"
@@ -10,6 +12,10 @@ namespace xks::api {
 
 /// `status`, Content-Type application/json and `body` compact (invalid UTF-8 replaced).
 HttpResponse JsonResponse(int status, const nlohmann::json& body);
+
+/// Decrypt's 200 answer {"plaintext": "<Base64>"}, built without intermediate copies and marked
+/// sensitive_body so the server wipes it once written (docs/operations.md, "Security").
+HttpResponse PlaintextResponse(std::span<const std::uint8_t> plaintext);
 
 /// The spec's error answer for `error`: HttpStatus(error.name) and the common error body.
 HttpResponse ErrorResponse(const Error& error);

@@ -66,6 +66,10 @@ struct RequestContext {
   /// The audit event as it stood when the key operation was scheduled: what the DeadlineWatch
   /// records, since the operation may still be filling `event` on another thread.
   std::optional<audit::AuditEvent> event_when_scheduled;
+
+  /// The parsed body's plaintext and AAD strings are wiped with the request (a fleet retry
+  /// parses them again, so not before).
+  ~RequestContext() { WipeSecretFields(body); }
 };
 
 /// What the operations use besides the request: the HSM, the attribute cache, health, the clock.

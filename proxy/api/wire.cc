@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/base64.h"
+#include "proxy/common/http_message.h"
 
 namespace xks::api {
 namespace {
@@ -251,6 +252,14 @@ ProxyResult<DecryptInput> ParseDecryptInput(const json& body, const RequestLimit
     in.aad = std::move(a).value();
   }
   return in;
+}
+
+void WipeSecretFields(nlohmann::json& body) {
+  if (!body.is_object()) return;
+  for (const char* name : {"plaintext", "additionalAuthenticatedData"}) {
+    auto it = body.find(name);
+    if (it != body.end() && it->is_string()) WipeString(it->get_ref<std::string&>());
+  }
 }
 
 }  // namespace xks::api

@@ -64,4 +64,9 @@ struct DecryptInput {
 ProxyResult<DecryptInput> ParseDecryptInput(const nlohmann::json& body,
                                             const RequestLimits& limits);
 
+/// Zeroes, in place, the top-level "plaintext" and "additionalAuthenticatedData" strings of a
+/// parsed request body, once the request is done with them (docs/operations.md, "Security").
+/// Other fields and non-string values are left alone.
+void WipeSecretFields(nlohmann::json& body);
+
 }  // namespace xks::api

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
+
+#include "proxy/api/http_responses.h"
 
 namespace xks::api {
 namespace {
@@ -81,6 +85,41 @@ TEST(ParseJsonBodyTest, ErrorsNeverEchoTheBody) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().message.find("c2VjcmV0"), std::string::npos);
   EXPECT_EQ(parsed.error().message.find("plaintext"), std::string::npos);
+}
+
+// Issue 16: the parsed body's plaintext and AAD are zeroed in place (the storage they occupied
+// holds nothing of them afterwards); other fields stay.
+TEST(WipeSecretFieldsTest, ZeroesPlaintextAndAadInPlace) {
+  const std::string long_b64(400, 'Q');
+  auto parsed =
+      ParseJsonBody(R"({"plaintext":")" + long_b64 + R"(","additionalAuthenticatedData":")" +
+                    long_b64 + R"(","encryptionAlgorithm":"AES_GCM"})");
+  ASSERT_TRUE(parsed.ok());
+  nlohmann::json body = std::move(parsed).value();
+  std::string& plaintext = body["plaintext"].get_ref<std::string&>();
+  const char* storage = plaintext.data();
+  const std::size_t capacity = plaintext.capacity();
+  WipeSecretFields(body);
+  EXPECT_EQ(body["plaintext"], "");
+  EXPECT_EQ(body["additionalAuthenticatedData"], "");
+  EXPECT_EQ(body["encryptionAlgorithm"], "AES_GCM");
+  EXPECT_EQ(body["plaintext"].get_ref<std::string&>().data(), storage) << "wiped in place";
+  EXPECT_TRUE(std::all_of(storage, storage + capacity, [](char c) { return c == '\0'; }));
+  nlohmann::json odd = {{"plaintext", 7}};
+  WipeSecretFields(odd);  // not a string: left alone
+  EXPECT_EQ(odd["plaintext"], 7);
+}
+
+TEST(PlaintextResponseTest, IsTheDecryptAnswerMarkedSensitive) {
+  const std::uint8_t plaintext[] = {'h', 'e', 'l', 'l', 'o'};
+  HttpResponse r = PlaintextResponse(plaintext);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.sensitive_body);
+  EXPECT_EQ(r.body, R"({"plaintext":"aGVsbG8="})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["plaintext"], "aGVsbG8=");
+  const std::vector<std::uint8_t> longer(100, 'p');
+  HttpResponse big = PlaintextResponse(longer);
+  EXPECT_EQ(big.body.capacity(), big.body.size()) << "one allocation of the final size";
 }
 
 }  // namespace

@@ -1,6 +1,21 @@
 #include "proxy/common/http_message.h"
 
+#include <string.h>
+
 namespace xks {
+
+void WipeString(std::string& text) noexcept {
+  // resize() within the capacity never reallocates; it makes the whole buffer addressable.
+  text.resize(text.capacity());
+  explicit_bzero(text.data(), text.size());
+  text.clear();
+}
+
+HttpRequest::~HttpRequest() { WipeString(body); }
+
+HttpResponse::~HttpResponse() {
+  if (sensitive_body) WipeString(body);
+}
 
 bool HeaderNameEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

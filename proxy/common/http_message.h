@@ -31,7 +31,16 @@ struct ConnectionInfo {
   bool authenticated = false;
 };
 
+/// A request. Its body (an Encrypt's plaintext, any AAD) is wiped when the request is destroyed:
+/// the server keeps it only until the handler is done with it (docs/operations.md, "Security").
 struct HttpRequest {
+  HttpRequest() = default;
+  HttpRequest(const HttpRequest&) = default;
+  HttpRequest(HttpRequest&&) noexcept = default;
+  HttpRequest& operator=(const HttpRequest&) = default;
+  HttpRequest& operator=(HttpRequest&&) noexcept = default;
+  ~HttpRequest();
+
   std::string method;  ///< "POST", "GET", ...
   std::string target;  ///< the raw request-target: path and optional "?query", undecoded
   int version = 11;    ///< 10 or 11
@@ -48,6 +57,14 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(const HttpResponse&) = default;
+  HttpResponse(HttpResponse&&) noexcept = default;
+  HttpResponse& operator=(const HttpResponse&) = default;
+  HttpResponse& operator=(HttpResponse&&) noexcept = default;
+  /// Wipes the body when sensitive_body is set.
+  ~HttpResponse();
+
   int status = 200;
   std::vector<HttpHeader> headers;  ///< Content-Length/Connection are set by the server
   std::string body;
@@ -58,7 +75,14 @@ struct HttpResponse {
   /// connection: it gets the full idle timeout, is never evicted to make room for a newcomer, and
   /// its requests are classified with ConnectionInfo::authenticated set.
   bool authenticated = false;
+  /// The body carries plaintext (a Decrypt's answer): it is wiped wherever it ends up, here on
+  /// destruction and in the server once the write completed.
+  bool sensitive_body = false;
 };
+
+/// Overwrites every byte `text` holds (up to its capacity, so bytes of a longer earlier value
+/// go too) with zeros the compiler cannot elide, then empties it.
+void WipeString(std::string& text) noexcept;
 
 /// ASCII case-insensitive equality, as HTTP header names require.
 bool HeaderNameEquals(std::string_view a, std::string_view b);

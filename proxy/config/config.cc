@@ -79,7 +79,8 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
     c.Add("$", "the configuration must be a JSON object");
     return Fail(c.Take());
   }
-  c.CheckKnown(document, "", {"server", "api", "hsm", "audit", "tenants"});
+  c.CheckKnown(document, "", {"process", "server", "api", "hsm", "audit", "tenants"});
+  if (const json* p = c.Object(document, "process", "", false)) ParseProcess(*p, cfg, c);
   if (const json* s = c.Object(document, "server", "", true)) ParseServer(*s, base_dir, cfg, c);
   if (const json* a = c.Object(document, "api", "", false)) ParseApi(*a, cfg, c);
   if (const json* h = c.Object(document, "hsm", "", true)) ParseHsm(*h, base_dir, cfg, c);

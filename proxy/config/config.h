@@ -193,9 +193,20 @@ struct TenantConfig {
   bool operator==(const TenantConfig&) const = default;
 };
 
+/// `process`: the account the proxy runs as once its listeners are bound and its files open
+/// (proxy/runtime/privileges.h). Started as root with no user, it refuses to start unless
+/// allow_root is true; started as anyone else, all of this is ignored.
+struct ProcessConfig {
+  std::string user;         ///< "" (default): no change of user
+  std::string group;        ///< "" (default): the user's primary group; needs `user`
+  bool allow_root = false;  ///< with no user: run on as root (tests, containers that drop later)
+  bool operator==(const ProcessConfig&) const = default;
+};
+
 /// The whole file, validated. Move-only (holds secrets).
 struct Config {
   std::string source_path;  ///< the file it came from ("" when parsed from memory)
+  ProcessConfig process;
   ServerConfig server;
   ApiConfig api;
   HsmConfig hsm;

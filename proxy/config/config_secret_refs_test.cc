@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,36 @@ TEST(SecretRefTest, SecretFilesReadableByOthersAreRefusedWithoutTheirContent) {
   EXPECT_NE(problems[0].Message().find("chmod 600 " + file), std::string::npos);
   EXPECT_EQ(problems[1].path, "server.tls.private_key_file");
   for (const auto& p : problems) EXPECT_EQ(p.Message().find(kSecret), std::string::npos);
+}
+
+// Mode 0640 (group-readable) and a symlink to such a file: both refused, PIN, SigV4 secret and
+// TLS key alike, each with the chmod fix; a symlink to an owner-only file is followed.
+TEST(SecretRefTest, GroupReadableFilesAreRefusedAlsoBehindASymlink) {
+  TempDir dir;
+  const std::string file = dir.WriteFile("group.secret", kSecret, 0640);
+  const std::string link = dir.path() + "/linked.secret";
+  ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+  for (const std::string& where : {file, link}) {
+    Checker c;
+    EXPECT_FALSE(ParseSecretRef(json{{"pin", {{"file", where}}}}, "pin", "hsm.tokens[0]", "", c));
+    CheckTlsPrivateKeyFile(where, "server.tls.private_key_file", c);
+    Problems problems = c.Take();
+    ASSERT_EQ(problems.size(), 2u) << where;
+    EXPECT_EQ(problems[0].path, "hsm.tokens[0].pin.file");
+    for (const auto& p : problems) {
+      EXPECT_NE(p.Message().find("is accessible by group or others"), std::string::npos)
+          << p.Message();
+      EXPECT_NE(p.Message().find("chmod 600"), std::string::npos);
+      EXPECT_EQ(p.Message().find(kSecret), std::string::npos);
+    }
+  }
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  Checker c;
+  auto ref = ParseSecretRef(json{{"s", {{"file", link}}}}, "s", "t", "", c);
+  ASSERT_TRUE(ref) << FormatProblems(c.Take());
+  auto secret = ReadSecret(*ref, "t.s", c);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(secret->view(), kSecret);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 namespace xks::config::parsing {
 
+// config_process.cc: the `process` object, and its serialised form.
+void ParseProcess(const json& p, Config& cfg, Checker& c);
+json SerializeProcess(const ProcessConfig& p, const SerializeOptions& options);
 // config_server.cc
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c);
 // config_api.cc

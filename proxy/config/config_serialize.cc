@@ -171,6 +171,8 @@ nlohmann::json SerializeConfig(const Config& config, const SerializeOptions& opt
   json api = SerializeApi(config.api, options);
   // "api" is optional as a whole: all defaults leave it out.
   if (!options.omit_defaults || !api.empty()) out["api"] = std::move(api);
+  json process = parsing::SerializeProcess(config.process, options);
+  if (!options.omit_defaults || !process.empty()) out["process"] = std::move(process);
   return out;
 }
 

@@ -15,15 +15,19 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/file_io.h"
+#include "base/secret_bytes.h"
 #include "base/version.h"
 #include "pkcs11/log.h"
 #include "proxy/common/log.h"
 #include "proxy/config/config.h"
+#include "proxy/runtime/privileges.h"
 #include "proxy/runtime/proxy_app.h"
 #include "proxy/server/signals.h"
 
@@ -111,6 +115,49 @@ void WriteSmallFile(const char* flag, const std::string& path, const std::string
   }
 }
 
+// Opens and starts the proxy, then writes --port-file/--pid-file and gives up root
+// (process.user) once the listener is bound and every file is open. Logs why on failure.
+std::unique_ptr<xks::runtime::ProxyApp> StartApp(const Arguments& args) {
+  std::optional<xks::runtime::Account> drop_to;
+  auto app = xks::runtime::ProxyApp::Create(
+      args.config, [&](const xks::config::Config& config) -> xks::Result<void, xks::Problem> {
+        auto plan = xks::runtime::PlanPrivileges(config.process, ::geteuid());
+        if (!plan.ok()) return xks::Fail(std::move(plan).error());
+        drop_to = std::move(plan).value();
+        if (!drop_to && ::geteuid() == 0) {
+          xks::LogWarning(kComponent, "running as root (process.allow_root is true)");
+        }
+        return {};
+      });
+  if (!app.ok()) {
+    for (const auto& problem : app.error()) xks::LogError(kComponent, problem.ToString());
+    xks::LogError(kComponent,
+                  "refusing to start: " + std::to_string(app.error().size()) + " problem(s)");
+    return nullptr;
+  }
+  if (auto started = (*app)->Start(); !started.ok()) {
+    xks::LogError(kComponent, "cannot start: " + started.error().ToString());
+    return nullptr;
+  }
+  if (!args.port_file.empty()) {
+    WriteSmallFile("--port-file", args.port_file, std::to_string((*app)->port()) + "\n");
+  }
+  if (!args.pid_file.empty()) {
+    WriteSmallFile("--pid-file", args.pid_file, std::to_string(::getpid()) + "\n");
+  }
+  if (drop_to) {
+    if (auto dropped = xks::runtime::DropPrivileges(*drop_to); !dropped.ok()) {
+      xks::LogError(kComponent, dropped.error().ToString());
+      (*app)->Shutdown(std::chrono::milliseconds(0));
+      return nullptr;
+    }
+    xks::LogInfo(kComponent, "running as user " + drop_to->user + " (uid " +
+                                 std::to_string(drop_to->uid) + ", gid " +
+                                 std::to_string(drop_to->gid) + ")");
+  }
+  return std::move(app).value();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,6 +170,9 @@ int main(int argc, char** argv) {
   HardenProcess();
   // One log format for the whole process: the HSM layer's lines go through the shared logger.
   xks::pkcs11::SetLogSink([](std::string_view line) { xks::LogWarning("pkcs11", line); });
+  // The one warning when secret memory cannot be locked (base/secret_bytes.h); never content.
+  xks::secret_memory::SetWarningSink(
+      [](const char* message) { xks::LogWarning("secret-memory", message); });
 
   if (args.check_only) {
     auto config = xks::config::LoadConfigFile(args.config);
@@ -159,32 +209,17 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto app = xks::runtime::ProxyApp::Create(args.config);
-  if (!app.ok()) {
-    for (const auto& problem : app.error()) xks::LogError(kComponent, problem.ToString());
-    xks::LogError(kComponent,
-                  "refusing to start: " + std::to_string(app.error().size()) + " problem(s)");
-    return 1;
-  }
-  if (auto started = (*app)->Start(); !started.ok()) {
-    xks::LogError(kComponent, "cannot start: " + started.error().ToString());
-    return 1;
-  }
-  if (!args.port_file.empty()) {
-    WriteSmallFile("--port-file", args.port_file, std::to_string((*app)->port()) + "\n");
-  }
-  if (!args.pid_file.empty()) {
-    WriteSmallFile("--pid-file", args.pid_file, std::to_string(::getpid()) + "\n");
-  }
+  auto app = StartApp(args);
+  if (!app) return 1;
 
   {
     std::unique_lock lock(mutex);
-    app_ptr = app->get();
+    app_ptr = app.get();
     stop_requested.wait(lock, [&] { return stopping; });
     app_ptr = nullptr;
   }
   xks::LogInfo(kComponent, "shutting down: draining in-flight requests");
-  (*app)->Shutdown(kDrainGrace);
+  app->Shutdown(kDrainGrace);
   if (!args.pid_file.empty()) ::unlink(args.pid_file.c_str());
   return 0;
 }

@@ -87,7 +87,7 @@ bool SameStartupSettings(config::ServerConfig a, config::ServerConfig b) {
 
 class ProxyApp::Impl {
  public:
-  Result<void, Problems> Open(const std::string& config_path);
+  Result<void, Problems> Open(const std::string& config_path, const BeforeOpen& before_open);
   Result<void, Problem> Start();
   Result<void, Problems> Reload();
   void Shutdown(std::chrono::milliseconds grace);
@@ -145,12 +145,16 @@ Result<std::unique_ptr<audit::CheckpointSigner>, Problem> ProxyApp::Impl::MakeSi
   return std::unique_ptr<audit::CheckpointSigner>(std::move(signer).value());
 }
 
-Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path) {
+Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
+                                            const BeforeOpen& before_open) {
   auto holder = tenant::RegistryHolder::Load(config_path);
   if (!holder.ok()) return Fail(std::move(holder).error());
   registry_ = std::move(holder).value();
   const auto registry = registry_->Current();
   const config::Config& config = registry->config();
+  if (before_open) {
+    if (auto go_on = before_open(config); !go_on.ok()) return Fail(Problems{go_on.error()});
+  }
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     return Fail(std::move(applied).error());
@@ -375,9 +379,12 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
 ProxyApp::ProxyApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProxyApp::~ProxyApp() { impl_->Shutdown(std::chrono::milliseconds(0)); }
 
-Result<std::unique_ptr<ProxyApp>, Problems> ProxyApp::Create(const std::string& config_path) {
+Result<std::unique_ptr<ProxyApp>, Problems> ProxyApp::Create(const std::string& config_path,
+                                                             const BeforeOpen& before_open) {
   auto impl = std::make_unique<Impl>();
-  if (auto opened = impl->Open(config_path); !opened.ok()) return Fail(std::move(opened).error());
+  if (auto opened = impl->Open(config_path, before_open); !opened.ok()) {
+    return Fail(std::move(opened).error());
+  }
   return std::unique_ptr<ProxyApp>(new ProxyApp(std::move(impl)));
 }
 

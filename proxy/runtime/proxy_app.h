@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,14 +17,23 @@
 #include "base/problem.h"
 #include "base/result.h"
 
+namespace xks::config {
+struct Config;
+}
+
 namespace xks::runtime {
+
+/// Called by Create with the validated configuration before anything is opened; an error stops
+/// Create there (main refuses a root start this way before any file is created as root).
+using BeforeOpen = std::function<Result<void, Problem>(const config::Config&)>;
 
 class ProxyApp {
  public:
   /// Loads and validates `config_path` and opens everything except the listener: HSM modules and
   /// tokens (login), the audit log (chain recovery, startup checkpoint). Errors: every problem,
   /// each with its JSON path (or component) and a fix where one is known.
-  static Result<std::unique_ptr<ProxyApp>, Problems> Create(const std::string& config_path);
+  static Result<std::unique_ptr<ProxyApp>, Problems> Create(const std::string& config_path,
+                                                            const BeforeOpen& before_open = {});
   ~ProxyApp();
   ProxyApp(const ProxyApp&) = delete;
   ProxyApp& operator=(const ProxyApp&) = delete;

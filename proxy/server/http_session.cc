@@ -13,6 +13,7 @@
 #include "proxy/common/error_body.h"
 #include "proxy/common/log.h"
 #include "proxy/common/ping.h"
+#include "proxy/server/buffer_wipe.h"
 #include "proxy/server/http_framing.h"
 #include "proxy/server/tls_context.h"
 
@@ -292,6 +293,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     parser_.reset();
     std::shared_ptr<HttpRequest> request = std::move(request_);
     request->body = std::move(message.body());
+    WipeConsumed(buffer_, server_.options_.after_wipe);  // the body passed through it
     request->received_at = Clock::now();
     keep_alive_ = message.keep_alive();
     version_ = request->version;
@@ -380,6 +382,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     }
     close_after_write_ = !keep_alive_ || response.close_connection || server_.draining_.load();
     authenticates_ = response.authenticated;
+    sensitive_ = response.sensitive_body;
     out.keep_alive(!close_after_write_);
     if (head_) {
       out.content_length(response.body.size());  // what a GET would have sent, no body
@@ -392,6 +395,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
 
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    if (sensitive_) WipeBody(response_->body(), server_.options_.after_wipe);
     response_.reset();
     set_evictable(true);
     if (ec) return Lowest().close();
@@ -449,7 +453,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   Stream stream_;
   const net::any_io_executor executor_;  // the strand; copied so workers can post without races
   net::steady_timer budget_timer_;
-  beast::flat_buffer buffer_;
+  ReadBuffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpRequest> request_;  // the request being read, from its header on
   std::optional<http::response<http::empty_body>> continue_;
@@ -466,6 +470,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   bool close_after_write_ = false;
   bool drain_after_write_ = false;
   bool authenticates_ = false;  // the response being written carries proven credentials
+  bool sensitive_ = false;      // the response being written carries plaintext
   std::size_t drained_ = 0;
   std::optional<std::uint64_t> drain_remaining_;
   std::optional<Clock::time_point> drain_deadline_;

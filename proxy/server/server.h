@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/problem.h"
@@ -80,6 +81,10 @@ struct ServerOptions {
   std::size_t low_priority_queue_limit = 32;
   /// Picks each request's lane. Empty: every request is kNormal.
   Classifier classifier;
+  /// For tests: sees a buffer's whole storage right after the server wiped it (the read buffer
+  /// once a request was taken from it; a response body with sensitive_body once written).
+  /// Called on the connection's I/O thread. Empty in production.
+  std::function<void(std::string_view storage)> after_wipe;
 };
 
 /// Runs on a worker thread. Must not throw. Gets the request with received_at set. May be called

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -117,6 +118,8 @@ Identity TestPki::MakeLeaf(const std::string& name, const std::string& common_na
 std::string TestPki::WriteFile(const std::string& name, const std::string& content) {
   const std::string path = dir_ + "/" + name;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  // Private keys go through base/secret_file, which refuses files others may read.
+  ::chmod(path.c_str(), 0600);
   return path;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -10,6 +11,9 @@
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "base/openssl.h"
+#include "base/secret_file.h"
 
 namespace xks::server {
 namespace {
@@ -44,6 +48,52 @@ Result<SslCtxPtr, Problem> KeyMismatch(const TlsOptions& tls) {
                  "private key " + tls.private_key_file + " does not match certificate " +
                      tls.certificate_chain_file,
                  "use the key the leaf certificate was issued for");
+}
+
+// The private key through the one secret-file reader (base/secret_file.h): a regular file only
+// its owner may read (Kubernetes mounts secrets as symlinks: followed, the target counts), read
+// into zeroizing memory and handed to OpenSSL from there, on every load and reload.
+constexpr SecretFileOptions kPrivateKeyFileOptions{
+    .max_bytes = 64 * 1024, .follow_symlinks = true, .strip_trailing_newline = false};
+
+Problem KeyFileRefused(const SecretFileError& e) {
+  const std::string& file = e.path;
+  switch (e.kind) {
+    case SecretFileErrorKind::kAccessibleByOthers:
+      return MakeProblem(
+          kKeyPath,
+          "private key " + file + " is accessible by group or others (mode " + e.OctalMode() + ")",
+          "run: chmod 600 " + file);
+    case SecretFileErrorKind::kMissing:
+    case SecretFileErrorKind::kSymlink:
+    case SecretFileErrorKind::kNotRegular:
+      return MakeProblem(kKeyPath, "private key " + file + " is not an existing regular file",
+                         "give the path of a PEM private key file");
+    case SecretFileErrorKind::kTooLarge:
+    case SecretFileErrorKind::kEmpty:
+    case SecretFileErrorKind::kIo:
+      break;
+  }
+  return MakeProblem(kKeyPath, "private key " + file + ": " + e.Message(),
+                     "give a readable, unencrypted PEM private key (mode 0600)");
+}
+
+// Loads the key into `ctx`; OpenSSL compares it with the certificate loaded before.
+Result<void, Problem> UsePrivateKey(SSL_CTX* ctx, const TlsOptions& tls) {
+  auto pem = ReadSecretFile(tls.private_key_file, kPrivateKeyFileOptions);
+  if (!pem.ok()) return Fail(KeyFileRefused(pem.error()));
+  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key || SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
+    // OpenSSL already compares the key with the certificate here; name that case plainly.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      return Fail(KeyMismatch(tls).error());
+    }
+    return Fail(Failure(kKeyPath, "private key " + tls.private_key_file,
+                        "give a readable, unencrypted PEM private key")
+                    .error());
+  }
+  return {};
 }
 
 // Exactly one CN, else nullopt: a certificate with two CNs could otherwise smuggle an allowed
@@ -142,14 +192,7 @@ Result<SslCtxPtr, Problem> MakeServerSslContext(const TlsOptions& tls) {
     return Failure(kChainPath, "certificate chain " + tls.certificate_chain_file,
                    "give a readable PEM file, leaf certificate first");
   }
-  if (SSL_CTX_use_PrivateKey_file(raw, tls.private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    // OpenSSL already compares the key with the certificate here; name that case plainly.
-    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      return KeyMismatch(tls);
-    }
-    return Failure(kKeyPath, "private key " + tls.private_key_file,
-                   "give a readable, unencrypted PEM private key");
-  }
+  if (auto key = UsePrivateKey(raw, tls); !key.ok()) return Fail(std::move(key).error());
   if (SSL_CTX_check_private_key(raw) != 1) {
     return KeyMismatch(tls);
   }

@@ -1,6 +1,8 @@
 #include "proxy/server/tls_context.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proxy/server/test_support.h"
 
@@ -49,6 +51,34 @@ TEST(TlsContextTest, NamesMissingFiles) {
   EXPECT_FALSE(empty.ok());
   const std::string garbage = pki.WriteFile("garbage.pem", "not a certificate\n");
   EXPECT_FALSE(MakeServerSslContext({garbage, a.key_file, "", {}}).ok());
+}
+
+// The key goes through base/secret_file on every load: a key others may read is refused with the
+// fix, also behind a symlink (followed: the target's mode counts), before OpenSSL sees it.
+TEST(TlsContextTest, RefusesAPrivateKeyOthersMayRead) {
+  TestPki pki;
+  const auto a = pki.MakeLeaf("a", "a", KeyType::kEc, nullptr);
+  ASSERT_EQ(::chmod(a.key_file.c_str(), 0640), 0);
+  auto open = MakeServerSslContext({a.cert_file, a.key_file, "", {}});
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.error().path, "server.tls.private_key_file");
+  EXPECT_NE(open.error().problem.find("is accessible by group or others (mode 640)"),
+            std::string::npos)
+      << open.error().ToString();
+  EXPECT_NE(open.error().ToString().find("chmod 600 " + a.key_file), std::string::npos);
+
+  const std::string link = pki.dir() + "/linked.key";
+  ASSERT_EQ(::symlink(a.key_file.c_str(), link.c_str()), 0);
+  auto linked = MakeServerSslContext({a.cert_file, link, "", {}});
+  ASSERT_FALSE(linked.ok()) << "a symlink to a loose key is as loose";
+  EXPECT_NE(linked.error().problem.find("accessible by group or others"), std::string::npos);
+
+  ASSERT_EQ(::chmod(a.key_file.c_str(), 0600), 0);
+  EXPECT_TRUE(MakeServerSslContext({a.cert_file, link, "", {}}).ok()) << "Kubernetes-style link";
+  EXPECT_TRUE(MakeServerSslContext({a.cert_file, a.key_file, "", {}}).ok());
+  auto missing = MakeServerSslContext({a.cert_file, pki.dir() + "/nope.key", "", {}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().problem.find("is not an existing regular file"), std::string::npos);
 }
 
 TEST(TlsContextTest, MutualTlsRequiresPeerCertificate) {

@@ -142,6 +142,10 @@ class XksctlByokTest : public ::testing::Test {
   }
 
   void StartProxy() {
+    // The tests run as root (CI): the proxy refuses root without a user unless told otherwise.
+    json config = Config();
+    config["process"] = {{"allow_root", true}};
+    std::ofstream(config_, std::ios::trunc) << config.dump(2);
     const std::string port_file = dir_ + "/proxy.port";
     pid_file_ = dir_ + "/proxy.pid";
     log_file_ = dir_ + "/proxy.log";

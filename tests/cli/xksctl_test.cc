@@ -183,6 +183,30 @@ TEST_F(XksctlTest, TokenInitCreatesRandomPinFilesAndRefusesDuplicateLabel) {
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
 }
 
+// An existing PIN file goes through base/secret_file (xksctl's ReadSecretFile): group-readable,
+// also behind a symlink (followed, like the proxy does), it is refused with the fix and no token
+// is initialized.
+TEST_F(XksctlTest, TokenInitRefusesAGroupReadablePinFileAlsoBehindASymlink) {
+  const std::string pin = dir_ + "/loose.pin", link = dir_ + "/linked.pin";
+  std::ofstream(pin) << "0123456789abcdef0123456789abcdef\n";
+  ASSERT_EQ(::chmod(pin.c_str(), 0640), 0);
+  ASSERT_EQ(::symlink(pin.c_str(), link.c_str()), 0);
+  for (const std::string& file : {pin, link}) {
+    RunResult r =
+        Run({"token", "init", "--module", module_, "--label", "loose", "--pin-file", file}, false);
+    EXPECT_EQ(r.code, 1) << file;
+    EXPECT_NE(r.err.find(file +
+                         " must be a regular file of at most 4096 bytes with mode 0600 "
+                         "(run: chmod 600 " +
+                         file + ")"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("0123456789abcdef"), std::string::npos) << "the PIN was printed";
+  }
+  RunResult list = Run({"token", "list", "--module", module_, "--json"}, false);
+  EXPECT_EQ(list.out.find("\"loose\""), std::string::npos) << "a token was initialized";
+}
+
 TEST_F(XksctlTest, ConfigInitThenTenantAddProducesAValidConfig) {
   InitConfig();
   // Just after init there is no tenant yet: an idle proxy is a valid configuration (it is also

@@ -18,6 +18,39 @@ printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level 
 export XKS_CONFIG="$E2E_DIR/config.json"
 PROXY_PID=""
 E2E_FAILURES=0
+# For the suite-wide secret scan (tests/e2e/secret_scan.py): every plaintext, AAD and other
+# secret value a test used that is not in a secret file, one "KIND<TAB>VALUE" a line.
+E2E_TEST_NAME="$(basename "$0" .sh)"
+E2E_TEST_NAME="${E2E_TEST_NAME%_test}"
+E2E_SECRETS_USED="$E2E_DIR/secrets-used.list"
+(umask 077 && : > "$E2E_SECRETS_USED")
+
+# e2e_record_secret KIND VALUE: KIND is pin, secret (a SigV4 secret access key) or data (VALUE is
+# the Base64 of a plaintext or AAD). PINs and SigV4 secrets in files under $E2E_DIR are found on
+# their own (*.pin, *.pin.so, *.secret).
+e2e_record_secret() {
+  [[ -n "$2" ]] || return 0
+  printf '%s\t%s\n' "$1" "$2" >> "$E2E_SECRETS_USED"
+}
+
+# Copies the run's logs and audit files to ${XKS_BUILD_DIR}/test-artifacts/<test>/ and appends
+# every secret the run used to secrets.list there (0600), for the e2e_secret_scan test.
+e2e_save_artifacts() {
+  [[ -n "${XKS_BUILD_DIR:-}" ]] || return 0
+  local root="$XKS_BUILD_DIR/test-artifacts" dest f kind
+  dest="$root/$E2E_TEST_NAME"
+  mkdir -p "$dest"
+  chmod 700 "$root" "$dest"
+  (cd "$E2E_DIR" && find . -type f \( -name '*.log' -o -path './audit/*' \) \
+    -exec cp --parents {} "$dest/" \;)
+  (umask 077 && touch "$dest/secrets.list")
+  while IFS= read -r -d '' f; do
+    case "$f" in *.secret) kind=secret ;; *) kind=pin ;; esac
+    printf '%s\t%s\n' "$kind" "$(head -c 4096 "$f" | tr -d '\r\n')" >> "$dest/secrets.list"
+  done < <(find "$E2E_DIR" -type f \( -name '*.pin' -o -name '*.pin.so' -o -name '*.secret' \) \
+             -print0)
+  sort -u "$E2E_SECRETS_USED" >> "$dest/secrets.list"
+}
 
 e2e_cleanup() {
   local rc=$?
@@ -29,6 +62,7 @@ e2e_cleanup() {
     echo "---- proxy log (last 40 lines) ----" >&2
     tail -n 40 "$E2E_DIR/proxy.log" >&2 || true
   fi
+  e2e_save_artifacts || echo "warning: could not save the test artefacts" >&2
   if [[ "${E2E_KEEP:-0}" == 1 ]]; then echo "kept $E2E_DIR" >&2; else rm -rf "$E2E_DIR"; fi
   exit "$rc"
 }
@@ -95,6 +129,7 @@ e2e_reload() {
 # call AKID SECRET PATH JSON → prints "<status> <body>"
 xks_call() {
   local akid="$1" secret="$2" path="$3" body="$4"
+  e2e_record_secret secret "$secret"
   curl -sS --cacert "$E2E_DIR/tls-cert.pem" --aws-sigv4 "aws:amz:us-east-1:kms-xks-proxy" \
     --user "$akid:$secret" -H "Content-Type: application/json" --data-binary "$body" \
     -w ' %{http_code}' "$ENDPOINT$path"
@@ -129,6 +164,8 @@ metadata() {  # metadata OPERATION → a requestMetadata object
 }
 
 encrypt_body() {  # encrypt_body PLAINTEXT_B64 [AAD_B64]
+  e2e_record_secret data "$1"
+  e2e_record_secret data "${2:-}"
   local aad=""
   [[ -n "${2:-}" ]] && aad=",\"additionalAuthenticatedData\":\"$2\""
   printf '{"requestMetadata":%s,"plaintext":"%s","encryptionAlgorithm":"AES_GCM"%s}' \
@@ -138,6 +175,7 @@ encrypt_body() {  # encrypt_body PLAINTEXT_B64 [AAD_B64]
 # decrypt_body_from ENCRYPT_RESPONSE_JSON [AAD_B64]
 decrypt_body_from() {
   local aad="${2:-}"
+  e2e_record_secret data "$aad"
   jq -c --arg aad "$aad" --argjson md "$(metadata Decrypt)" \
     '{requestMetadata:$md, encryptionAlgorithm:"AES_GCM", ciphertext, ciphertextMetadata,
       initializationVector, authenticationTag}
@@ -152,6 +190,16 @@ e2e_config_init() {
   xksctl --json config init --listen 127.0.0.1:0 --tls-cert "$E2E_DIR/tls-cert.pem" \
     --tls-key "$E2E_DIR/tls-key.pem" --audit-dir "$E2E_DIR/audit" --instance-id e2e >/dev/null
   AUDIT_KEY="$(jq -r '.audit.signer.key_file' "$XKS_CONFIG")"
+  e2e_set_process '{"allow_root": true}'
+}
+
+# e2e_set_process JSON: the configuration's "process" object. Started as root (CI, developers'
+# machines) the proxy refuses to run without a user to switch to unless allow_root is true; the
+# e2e tests run it as root on purpose (privilege_test.sh covers the switch).
+e2e_set_process() {
+  jq --argjson p "$1" '.process = $p' "$XKS_CONFIG" > "$XKS_CONFIG.new"
+  chmod 600 "$XKS_CONFIG.new"
+  mv "$XKS_CONFIG.new" "$XKS_CONFIG"
 }
 
 # e2e_add_tenant NAME PREFIX: a tenant on a freshly initialized token, with its first credential.

@@ -5,11 +5,34 @@
 set -euo pipefail
 : "${XKS_SOURCE_DIR:?}" "${XKS_BUILD_DIR:?}"
 work="$(mktemp -d /tmp/xks-quickstart.XXXXXX)"
+# Run as root, the quickstart creates the system user xks-proxy and the proxy switches to it: the
+# state under $work must be reachable by that user (mktemp made $work 0700).
+chmod 711 "$work"
+had_user=0
+id -u xks-proxy >/dev/null 2>&1 && had_user=1
+# For e2e_secret_scan (tests/e2e/lib.sh does the same for the other tests): the logs, the audit
+# files and the secrets used, in ${XKS_BUILD_DIR}/test-artifacts/quickstart/.
+save_artifacts() {
+  local dest="$XKS_BUILD_DIR/test-artifacts/quickstart" f
+  mkdir -p "$dest" && chmod 700 "$XKS_BUILD_DIR/test-artifacts" "$dest"
+  (cd "$work/qs" && find . -type f \( -name '*.log' -o -path './audit/*' \) \
+    -exec cp --parents {} "$dest/" \;)
+  (umask 077 && touch "$dest/secrets.list")
+  while IFS= read -r -d '' f; do
+    printf '%s\t%s\n' "$([[ "$f" == *.secret ]] && echo secret || echo pin)" \
+      "$(tr -d '\r\n' < "$f")" >> "$dest/secrets.list"
+  done < <(find "$work/qs" -type f \( -name '*.pin' -o -name '*.pin.so' -o -name '*.secret' \) -print0)
+  printf 'data\tSGVsbG8gV29ybGQh\n' >> "$dest/secrets.list"
+}
 cleanup() {
   local rc=$?
   [[ -f "$work/qs/proxy.pid" ]] && kill -TERM "$(cat "$work/qs/proxy.pid")" 2>/dev/null || true
   sleep 0.2
+  [[ -d "$work/qs" ]] && { save_artifacts || echo "warning: artefacts not saved" >&2; }
   rm -rf "$work"
+  if ((EUID == 0 && had_user == 0)) && id -u xks-proxy >/dev/null 2>&1; then
+    userdel xks-proxy 2>/dev/null || echo "warning: could not remove user xks-proxy" >&2
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -37,6 +60,13 @@ jq -e .ciphertext <<<"$enc" >/dev/null || fail "encrypt: $enc"
 dec="$(call decrypt "$(jq -c --argjson md "$md" '{requestMetadata:$md,encryptionAlgorithm:"AES_GCM",ciphertext,ciphertextMetadata,initializationVector,authenticationTag}' <<<"$enc")")"
 [[ "$(jq -r .plaintext <<<"$dec")" == "SGVsbG8gV29ybGQh" ]] || fail "decrypt: $dec"
 echo "ok - quickstart proxy answers encrypt and decrypt from its env file"
+
+if ((EUID == 0)); then
+  qs_pid="$(cat "$work/qs/proxy.pid")"
+  [[ "$(awk '/^Uid:/ {print $3}' "/proc/$qs_pid/status")" == "$(id -u xks-proxy)" ]] \
+    || fail "started as root, the quickstart proxy does not run as xks-proxy: $(grep ^Uid "/proc/$qs_pid/status")"
+  echo "ok - started as root, the quickstart proxy runs as the system user xks-proxy"
+fi
 
 # The conformance command the quickstart prints must work as printed (it once named a binary the
 # quickstart had not built).

@@ -5,32 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "base/secret_file.h"
 #include "base/version.h"
 #include "tools/loadgen/options.h"
 #include "tools/loadgen/run.h"
+#include "tools/loadgen/secret.h"
 
 namespace {
 
 using xks::loadgen::kExitSetup;
-
-// The secret from --secret-file (through the one secret-file reader: mode, type and size are
-// checked) or $XKS_SECRET_ACCESS_KEY. Empty on failure, after saying why (never the content).
-xks::SecretBytes LoadSecret(const xks::loadgen::Options& o) {
-  if (!o.secret_file.empty()) {
-    auto secret = xks::ReadSecretFile(o.secret_file);
-    if (!secret) {
-      std::cerr << "xks-loadgen: --secret-file: " << secret.error().Message() << "\n";
-      return {};
-    }
-    return std::move(*secret);
-  }
-  if (const char* env = std::getenv("XKS_SECRET_ACCESS_KEY"); env != nullptr && *env != '\0') {
-    return xks::SecretBytes(std::string_view(env));
-  }
-  std::cerr << "xks-loadgen: no secret: give --secret-file or set XKS_SECRET_ACCESS_KEY\n";
-  return {};
-}
 
 }  // namespace
 
@@ -59,7 +41,10 @@ int main(int argc, char** argv) {
     std::cerr << "xks-loadgen: no access key id: give --access-key-id or set XKS_ACCESS_KEY_ID\n";
     return kExitSetup;
   }
-  const xks::SecretBytes secret = LoadSecret(options);
-  if (secret.empty()) return kExitSetup;
-  return xks::loadgen::RunLoad(options, secret, std::cout, std::cerr);
+  auto secret = xks::loadgen::LoadSecret(options);
+  if (!secret.ok()) {
+    std::cerr << "xks-loadgen: " << secret.error() << "\n";
+    return kExitSetup;
+  }
+  return xks::loadgen::RunLoad(options, *secret, std::cout, std::cerr);
 }
