@@ -107,9 +107,15 @@ bool ReadText(const std::string& path, std::string& out) {
   return static_cast<bool>(in) || in.eof();
 }
 
-// Reads every --public-key file; false (after printing why) when one is unusable.
-bool LoadKeys(const std::vector<std::string>& key_files, std::vector<VerificationKey>& keys,
+// Reads every --public-key file; false (after printing why: none given, or one unusable) when
+// the command must exit with kExitUsage.
+bool LoadKeys(const Args& a, const char* help, std::vector<VerificationKey>& keys,
               std::ostream& err) {
+  const std::vector<std::string> key_files = a.All("--public-key");
+  if (key_files.empty()) {
+    Usage(err, "at least one --public-key is required", help);
+    return false;
+  }
   for (const std::string& kf : key_files) {
     std::string pem;
     if (!ReadText(kf, pem)) {
@@ -136,10 +142,8 @@ int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std:
   }
   if (!a.error.empty()) return Usage(err, a.error, kVerifyHelp);
   if (a.positional.empty()) return Usage(err, "no audit files given", kVerifyHelp);
-  std::vector<std::string> key_files = a.All("--public-key");
-  if (key_files.empty()) return Usage(err, "at least one --public-key is required", kVerifyHelp);
   std::vector<VerificationKey> keys;
-  if (!LoadKeys(key_files, keys, err)) return kExitUsage;
+  if (!LoadKeys(a, kVerifyHelp, keys, err)) return kExitUsage;
   VerifyReport report = VerifyAuditFiles(a.positional, keys);
   if (a.Has("--json")) {
     out << report.ToJson().dump(2) << "\n";
@@ -163,12 +167,8 @@ int RunAuditVerifyErasure(const std::vector<std::string>& args, std::ostream& ou
   }
   if (!a.error.empty()) return Usage(err, a.error, kVerifyErasureHelp);
   if (a.positional.empty()) return Usage(err, "no certificate given", kVerifyErasureHelp);
-  std::vector<std::string> key_files = a.All("--public-key");
-  if (key_files.empty()) {
-    return Usage(err, "at least one --public-key is required", kVerifyErasureHelp);
-  }
   std::vector<VerificationKey> keys;
-  if (!LoadKeys(key_files, keys, err)) return kExitUsage;
+  if (!LoadKeys(a, kVerifyErasureHelp, keys, err)) return kExitUsage;
   const std::string& cert_path = a.positional[0];
   std::string text;
   if (!ReadText(cert_path, text)) {

@@ -12,26 +12,11 @@
 namespace xks::audit {
 namespace {
 
+using testing::FilesWithPrefix;
+using testing::LoadSigner;
 using testing::ReadLines;
 using testing::TempDir;
 using testing::WriteLines;
-
-std::vector<std::string> FilesWithPrefix(const std::string& dir, const std::string& prefix) {
-  std::vector<std::string> out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename().string().starts_with(prefix + "-")) {
-      out.push_back(entry.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::unique_ptr<FileCheckpointSigner> LoadSigner(const std::string& path) {
-  auto s = FileCheckpointSigner::Load(path);
-  if (!s.ok()) std::abort();
-  return std::move(s).value();
-}
 
 // Two writers in one directory, as the proxy and xksctl: same instance and key, own prefixes.
 class AuditChainsTest : public ::testing::Test {

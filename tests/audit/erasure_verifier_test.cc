@@ -14,26 +14,11 @@
 namespace xks::audit {
 namespace {
 
+using testing::FilesWithPrefix;
+using testing::LoadSigner;
 using testing::ReadLines;
 using testing::TempDir;
 using testing::WriteLines;
-
-std::unique_ptr<FileCheckpointSigner> SignerFrom(const std::string& path) {
-  auto s = FileCheckpointSigner::Load(path);
-  if (!s.ok()) std::abort();
-  return std::move(s).value();
-}
-
-std::vector<std::string> Prefixed(const std::string& dir, const std::string& prefix) {
-  std::vector<std::string> out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename().string().starts_with(prefix + "-")) {
-      out.push_back(entry.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 bool HasFinding(const ErasureReport& r, const std::string& kind) {
   for (const ErasureFinding& f : r.findings) {
@@ -48,7 +33,7 @@ class ErasureVerifierTest : public ::testing::Test {
   void SetUp() override {
     key_file_ = dir_.Sub("signer.pem");
     ASSERT_TRUE(GenerateSignerKeyFile(key_file_, SignerKeyType::kP256).ok());
-    key_ = testing::KeyOf(*SignerFrom(key_file_));
+    key_ = testing::KeyOf(*LoadSigner(key_file_));
     logs_ = dir_.Sub("logs");
     clock_ = std::make_shared<testing::FakeClock>();
     cert_ = {{"type", "xks-erasure-certificate"},
@@ -70,7 +55,7 @@ class ErasureVerifierTest : public ::testing::Test {
   // The proxy serves both tenants, xksctl shreds "a", the proxy serves "b" (and `after_a` for
   // "a") afterwards. The proxy's log is open across the shred, as in production.
   void Write(const std::vector<AuditEvent>& after_a = {}) {
-    auto proxy = AuditLog::Open(testing::TestConfig(logs_), SignerFrom(key_file_), {clock_, {}});
+    auto proxy = AuditLog::Open(testing::TestConfig(logs_), LoadSigner(key_file_), {clock_, {}});
     ASSERT_TRUE(proxy.ok());
     for (int i = 0; i < 4; ++i) Append(*proxy.value(), testing::SampleEvent(i % 2 ? "a" : "b", i));
     ASSERT_TRUE(proxy.value()->Checkpoint().ok());
@@ -83,7 +68,7 @@ class ErasureVerifierTest : public ::testing::Test {
     Append(*proxy.value(), testing::SampleEvent("b", 7));
     for (const AuditEvent& e : after_a) Append(*proxy.value(), e);
     proxy.value()->Close();
-    cert_["signature"] = SignErasureCertificate(*SignerFrom(key_file_), cert_);
+    cert_["signature"] = SignErasureCertificate(*LoadSigner(key_file_), cert_);
   }
   void Append(AuditLog& log, const AuditEvent& e) {
     clock_->Advance(std::chrono::milliseconds(10));
@@ -92,7 +77,7 @@ class ErasureVerifierTest : public ::testing::Test {
   void RecordShred(const nlohmann::json& details) {
     auto config = testing::TestConfig(logs_);
     config.file_prefix = "xksctl";
-    auto own = AuditLog::Open(config, SignerFrom(key_file_), {clock_, {}});
+    auto own = AuditLog::Open(config, LoadSigner(key_file_), {clock_, {}});
     ASSERT_TRUE(own.ok());
     AuditEvent admin;
     admin.kind = AuditEvent::Kind::kAdmin;
@@ -103,12 +88,12 @@ class ErasureVerifierTest : public ::testing::Test {
     own.value()->Close();
   }
   std::vector<std::string> Files() const {
-    auto all = Prefixed(logs_, "audit");
-    for (const auto& f : Prefixed(logs_, "xksctl")) all.push_back(f);
+    auto all = FilesWithPrefix(logs_, "audit");
+    for (const auto& f : FilesWithPrefix(logs_, "xksctl")) all.push_back(f);
     return all;
   }
   ErasureReport Verify() { return VerifyErasure(cert_, {key_}, Files()); }
-  void Resign() { cert_["signature"] = SignErasureCertificate(*SignerFrom(key_file_), cert_); }
+  void Resign() { cert_["signature"] = SignErasureCertificate(*LoadSigner(key_file_), cert_); }
 
   TempDir dir_;
   std::string key_file_, logs_;
@@ -179,13 +164,13 @@ TEST_F(ErasureVerifierTest, IncompleteCertificateIsAFinding) {
 
 TEST_F(ErasureVerifierTest, WithoutXksctlChainThereIsNoShredEvent) {
   Write();
-  ErasureReport r = VerifyErasure(cert_, {key_}, Prefixed(logs_, "audit"));
+  ErasureReport r = VerifyErasure(cert_, {key_}, FilesWithPrefix(logs_, "audit"));
   EXPECT_TRUE(HasFinding(r, "no-shred-event")) << r.ToText();
 }
 
 TEST_F(ErasureVerifierTest, WithoutProxyChainRequestsCannotBeChecked) {
   Write();
-  ErasureReport r = VerifyErasure(cert_, {key_}, Prefixed(logs_, "xksctl"));
+  ErasureReport r = VerifyErasure(cert_, {key_}, FilesWithPrefix(logs_, "xksctl"));
   EXPECT_TRUE(HasFinding(r, "no-request-log")) << r.ToText();
 }
 
@@ -205,7 +190,7 @@ TEST_F(ErasureVerifierTest, CertificateDifferingFromEventIsEventMismatch) {
 
 TEST_F(ErasureVerifierTest, EventWithoutCoveringCheckpointIsNotCheckpointed) {
   Write();
-  const std::string own = Prefixed(logs_, "xksctl")[0];
+  const std::string own = FilesWithPrefix(logs_, "xksctl")[0];
   auto lines = ReadLines(own);
   lines.pop_back();  // the shutdown checkpoint that covered the event
   WriteLines(own, lines);
@@ -216,7 +201,7 @@ TEST_F(ErasureVerifierTest, EventWithoutCoveringCheckpointIsNotCheckpointed) {
 
 TEST_F(ErasureVerifierTest, EditedEventIsNotCheckpointedAndTampered) {
   Write();
-  const std::string own = Prefixed(logs_, "xksctl")[0];
+  const std::string own = FilesWithPrefix(logs_, "xksctl")[0];
   auto lines = ReadLines(own);
   for (std::string& l : lines) {
     auto pos = l.find("\"label-a\"");
@@ -242,7 +227,7 @@ TEST_F(ErasureVerifierTest, CliExitCodes) {
   const std::string cert = dir_.Sub("cert.json");
   const std::string pem = dir_.Sub("pub.pem");
   testing::WriteFile(cert, cert_.dump(2));
-  testing::WriteFile(pem, SignerFrom(key_file_)->PublicKeyPem());
+  testing::WriteFile(pem, LoadSigner(key_file_)->PublicKeyPem());
   std::vector<std::string> args = {cert, "--public-key", pem, "--json"};
   for (const auto& f : Files()) args.push_back(f);
   std::ostringstream out, err;
