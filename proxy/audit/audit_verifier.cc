@@ -353,6 +353,14 @@ Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& file
                                             const std::string& tenant,
                                             const std::string& out_path) {
   std::vector<FileData> data = LoadFiles(files);
+  // One export file holds one chain: records of two chains in one file could not verify.
+  for (const FileData& f : data) {
+    if (f.chain_id != data.front().chain_id) {
+      return Fail(MakeProblem(f.path, "belongs to chain " + f.chain_id + ", not " +
+                                          data.front().chain_id +
+                                          "; export each chain's files on their own"));
+    }
+  }
   std::string out;
   ExportSummary summary;
   for (const FileData& f : data) {

@@ -89,7 +89,8 @@ struct ExportSummary {
 /// tenant's records (request, admin and refusal-summary records naming it) and every checkpoint and
 /// file-start record verbatim, and for every other record only {"digest","seq","type":"redacted"}.
 /// Incomplete final lines are skipped. Errors: a Problem whose path is the file (with ":line"
-/// for an unparseable record) that could not be read, parsed or written.
+/// for an unparseable record) that could not be read, parsed or written, or that belongs to
+/// another chain than the first file (one export holds one chain).
 Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
                                             const std::string& tenant, const std::string& out_path);
 

@@ -104,6 +104,19 @@ TEST_F(AuditChainsTest, FindingIsReportedInItsChainOnly) {
   EXPECT_EQ(r.chains[1].findings, 1u);
 }
 
+TEST_F(AuditChainsTest, AnExportHoldsOneChain) {
+  auto mixed = ExportTenant(All(), "a", dir_.Sub("mixed.jsonl"));
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.error().ToString().find("export each chain"), std::string::npos)
+      << mixed.error().ToString();
+  auto own = ExportTenant(FilesWithPrefix(logs_, "xksctl"), "a", dir_.Sub("own.jsonl"));
+  ASSERT_TRUE(own.ok());
+  VerifyReport r = VerifyAuditFiles({dir_.Sub("own.jsonl")}, {key_});
+  EXPECT_TRUE(r.Ok()) << r.ToText();
+  ASSERT_EQ(r.chains.size(), 1u);
+  EXPECT_EQ(r.chains[0].chain_id, "test-instance/xksctl");  // kept by the verbatim file-start
+}
+
 // A chain written before file-start records carried `chainId`: its id comes from the instance
 // and the file name's prefix, so it still verifies beside a current chain.
 TEST_F(AuditChainsTest, LegacyFilesWithoutChainIdAreGroupedByNameAndInstance) {

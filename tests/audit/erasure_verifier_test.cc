@@ -81,8 +81,9 @@ class ErasureVerifierTest : public ::testing::Test {
     ASSERT_TRUE(own.ok());
     AuditEvent admin;
     admin.kind = AuditEvent::Kind::kAdmin;
-    admin.operation = "tenant.shred";
+    admin.operation = ShredOperationOf(cert_);
     admin.tenant = "a";
+    admin.external_key_id = cert_.value("external_key_id", "");
     admin.details = details;
     Append(*own.value(), admin);
     own.value()->Close();
@@ -220,6 +221,21 @@ TEST_F(ErasureVerifierTest, SuccessfulRequestAfterTheEventIsUseAfterErasure) {
   ASSERT_TRUE(HasFinding(r, "use-after-erasure")) << r.ToText();
   EXPECT_EQ(r.findings.size(), 1u) << r.ToText();
   EXPECT_EQ(r.findings[0].chain, "test-instance/audit");
+}
+
+// A key shred concerns that key only: the tenant's other keys go on being used.
+TEST_F(ErasureVerifierTest, KeyScopeConcernsOnlyThatKey) {
+  cert_["scope"] = "key";
+  cert_["external_key_id"] = "key-0";
+  AuditEvent other_key = testing::SampleEvent("a", 1);  // key-1
+  other_key.key_label = "label-a-other";
+  AuditEvent same_key = testing::SampleEvent("a", 0);  // key-0
+  same_key.result = "KeyNotFoundException";
+  Write({other_key, same_key});
+  ErasureReport r = Verify();
+  EXPECT_TRUE(r.Ok()) << r.ToText();
+  ASSERT_EQ(r.requests_after.size(), 1u) << r.ToText();  // the refused use of key-0 only
+  EXPECT_EQ(r.requests_after[0].rec["externalKeyId"], "key-0");
 }
 
 TEST_F(ErasureVerifierTest, CliExitCodes) {

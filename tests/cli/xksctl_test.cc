@@ -886,6 +886,43 @@ TEST_F(XksctlFleetTest, ShredErasesEveryMemberAndAReRunFinishesAnUnreachableOne)
   }
 }
 
+// A key shred on a fleet: every member, and an unreachable one leaves the key configured
+// (disabled) until the same command finishes it.
+TEST_F(XksctlFleetTest, KeyShredCoversEveryMember) {
+  ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
+                 "--token-id", "acme-b"})
+                .code,
+            0);
+  const std::string wrong_pin = dir_ + "/wrong.pin";
+  std::ofstream(wrong_pin) << "999999";
+  std::filesystem::permissions(
+      wrong_pin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  json cfg = Config();
+  const json good = cfg;
+  for (auto& t : cfg["hsm"]["tokens"]) {
+    if (t["id"] == "acme-b") t["pin"] = {{"file", wrong_pin}};
+  }
+  std::ofstream(config_) << cfg.dump(2);
+  RunResult r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("shred incomplete: acme-b"), std::string::npos) << r.err;
+  ASSERT_TRUE(Config()["tenants"][0]["keys"].contains("k1"));
+  EXPECT_EQ(Config()["tenants"][0]["keys"]["k1"]["disabled"], true);
+
+  cfg = Config();
+  cfg["hsm"] = good["hsm"];
+  std::ofstream(config_) << cfg.dump(2);
+  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cert = r.Json()["certificate_body"];
+  EXPECT_EQ(cert["complete"], true);
+  ASSERT_EQ(cert["members"].size(), 2u);
+  EXPECT_EQ(cert["keys"][0]["destroy"], "already absent");  // done by the first run
+  EXPECT_EQ(cert["keys"][1]["member"], "acme-b");
+  EXPECT_EQ(cert["keys"][1]["destroy"], "destroyed");
+  EXPECT_FALSE(Config()["tenants"][0]["keys"].contains("k1"));
+}
+
 TEST_F(XksctlFleetTest, FleetRemoveKeepsTheLastMember) {
   ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
                  "--token-id", "acme-b"})
