@@ -59,12 +59,10 @@ verify_erasure 0 "$CERT" "${AUDIT_FILES[@]}"
 jq -e '.ok == true and .signature.valid == true and .event.chain == "e2e/xksctl" and
        .coveringCheckpointSeq > .event.seq' "$E2E_DIR/ve.json" >/dev/null \
   || fail "verify-erasure report: $(cat "$E2E_DIR/ve.json")"
-XKS_AUDIT="$XKS_BUILD_DIR/proxy/audit/xks-audit"
-if [[ -x "$XKS_AUDIT" ]]; then
-  "$XKS_AUDIT" verify-erasure "$CERT" --public-key "$PUB" "${AUDIT_FILES[@]}" > "$E2E_DIR/ve.txt" \
-    || fail "xks-audit verify-erasure: $(cat "$E2E_DIR/ve.txt")"
-  grep -q '^VERIFIED' "$E2E_DIR/ve.txt" || fail "xks-audit output: $(cat "$E2E_DIR/ve.txt")"
-fi
+XKS_AUDIT="${XKS_AUDIT_BIN:?the standalone verifier xks-audit}"
+"$XKS_AUDIT" verify-erasure "$CERT" --public-key "$PUB" "${AUDIT_FILES[@]}" > "$E2E_DIR/ve.txt" \
+  || fail "xks-audit verify-erasure: $(cat "$E2E_DIR/ve.txt")"
+grep -q '^VERIFIED' "$E2E_DIR/ve.txt" || fail "xks-audit output: $(cat "$E2E_DIR/ve.txt")"
 pass "verify-erasure: certificate, shred event, covering checkpoint, no use after erasure"
 
 # The independent recipe, exactly as the documentation shows it.
