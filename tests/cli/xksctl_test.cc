@@ -796,6 +796,25 @@ class XksctlFleetTest : public XksctlTest {
     std::ofstream(config_) << cfg.dump(2);
   }
   std::string Pin(const std::string& label) { return sandbox_->token(label).user_pin_file; }
+  // Adds token "second" as member acme-b, then makes its PIN wrong (the member is unreachable).
+  // Returns the configuration from before the PIN was broken.
+  json AddUnreachableMember() {
+    EXPECT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
+                   "--token-id", "acme-b"})
+                  .code,
+              0);
+    const std::string wrong_pin = dir_ + "/wrong.pin";
+    std::ofstream(wrong_pin) << "999999";
+    std::filesystem::permissions(
+        wrong_pin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    json cfg = Config();
+    const json good = cfg;
+    for (auto& t : cfg["hsm"]["tokens"]) {
+      if (t["id"] == "acme-b") t["pin"] = {{"file", wrong_pin}};
+    }
+    std::ofstream(config_) << cfg.dump(2);
+    return good;
+  }
 };
 
 TEST_F(XksctlFleetTest, AMemberJoinsOnlyWhenItHoldsTheSameKeys) {
@@ -833,19 +852,7 @@ TEST_F(XksctlFleetTest, AMemberJoinsOnlyWhenItHoldsTheSameKeys) {
 // is refused) makes the shred incomplete: exit 1, the certificate names it, the tenant stays
 // configured (disabled) with that member only, and the same command finishes the shred later.
 TEST_F(XksctlFleetTest, ShredErasesEveryMemberAndAReRunFinishesAnUnreachableOne) {
-  ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
-                 "--token-id", "acme-b"})
-                .code,
-            0);
-  const std::string wrong_pin = dir_ + "/wrong.pin";
-  std::ofstream(wrong_pin) << "999999";
-  std::filesystem::permissions(
-      wrong_pin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  json cfg = Config();
-  for (auto& t : cfg["hsm"]["tokens"]) {
-    if (t["id"] == "acme-b") t["pin"] = {{"file", wrong_pin}};
-  }
-  std::ofstream(config_) << cfg.dump(2);
+  AddUnreachableMember();
   const std::string cert_path = dir_ + "/cert.json";
   RunResult r =
       Run({"tenant", "shred", "acme", "--yes-destroy", "acme", "--certificate", cert_path});
@@ -858,7 +865,7 @@ TEST_F(XksctlFleetTest, ShredErasesEveryMemberAndAReRunFinishesAnUnreachableOne)
   EXPECT_EQ(cert["members"][1]["id"], "acme-b");
   EXPECT_EQ(cert["members"][1]["reachable"], false);
   EXPECT_NE(cert["out_of_scope"].get<std::string>().find("HSM backups"), std::string::npos);
-  cfg = Config();
+  json cfg = Config();
   ASSERT_EQ(cfg["tenants"].size(), 1u);
   EXPECT_EQ(cfg["tenants"][0]["disabled"], true);
   EXPECT_EQ(cfg["tenants"][0].value("tokens", json::array({cfg["tenants"][0].value("token", "")})),
@@ -889,27 +896,14 @@ TEST_F(XksctlFleetTest, ShredErasesEveryMemberAndAReRunFinishesAnUnreachableOne)
 // A key shred on a fleet: every member, and an unreachable one leaves the key configured
 // (disabled) until the same command finishes it.
 TEST_F(XksctlFleetTest, KeyShredCoversEveryMember) {
-  ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
-                 "--token-id", "acme-b"})
-                .code,
-            0);
-  const std::string wrong_pin = dir_ + "/wrong.pin";
-  std::ofstream(wrong_pin) << "999999";
-  std::filesystem::permissions(
-      wrong_pin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  json cfg = Config();
-  const json good = cfg;
-  for (auto& t : cfg["hsm"]["tokens"]) {
-    if (t["id"] == "acme-b") t["pin"] = {{"file", wrong_pin}};
-  }
-  std::ofstream(config_) << cfg.dump(2);
+  const json good = AddUnreachableMember();
   RunResult r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("shred incomplete: acme-b"), std::string::npos) << r.err;
   ASSERT_TRUE(Config()["tenants"][0]["keys"].contains("k1"));
   EXPECT_EQ(Config()["tenants"][0]["keys"]["k1"]["disabled"], true);
 
-  cfg = Config();
+  json cfg = Config();
   cfg["hsm"] = good["hsm"];
   std::ofstream(config_) << cfg.dump(2);
   r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
