@@ -6,6 +6,7 @@
 
 #include "proxy/audit/audit_verifier.h"
 #include "proxy/audit/checkpoint_signer.h"
+#include "proxy/audit/erasure_verifier.h"
 
 namespace xks::audit {
 namespace {
@@ -17,6 +18,13 @@ constexpr char kVerifyHelp[] =
     "numbers, and every checkpoint signature against the given public keys.\n"
     "Exit: 0 verified, 1 verification failed (or unsigned tail without\n"
     "--allow-unsigned-tail), 2 usage or I/O error.\n";
+constexpr char kVerifyErasureHelp[] =
+    "usage: verify-erasure CERT --public-key PEM [--public-key PEM ...] [--json] [FILE...]\n"
+    "Verifies an erasure certificate (xksctl tenant shred / key shred): its signature; with the\n"
+    "audit files (the proxy's and xksctl's), the shred event that records it, the signed\n"
+    "checkpoint covering that event, their agreement, and that no crypto request for the\n"
+    "tenant or its keys succeeded after it (docs/erasure-verification.md).\n"
+    "Exit: 0 verified, 1 findings, 2 usage or unreadable input.\n";
 constexpr char kPublicKeyHelp[] =
     "usage: public-key --key-file KEY [--json]\n"
     "Prints the PEM public key and key id of a checkpoint signing key file.\n"
@@ -33,7 +41,7 @@ constexpr char kKeygenHelp[] =
 constexpr char kMainHelp[] =
     "usage: xks-audit COMMAND [ARGS]\n"
     "       xks-audit --version | --help\n"
-    "commands: verify, public-key, export, keygen (each accepts --help)\n";
+    "commands: verify, verify-erasure, public-key, export, keygen (each accepts --help)\n";
 
 // Minimal option scanner: flags, options with one value, and positionals.
 struct Args {
@@ -100,6 +108,31 @@ bool ReadText(const std::string& path, std::string& out) {
   return static_cast<bool>(in) || in.eof();
 }
 
+// Reads every --public-key file; false (after printing why: none given, or one unusable) when
+// the command must exit with kExitUsage.
+bool LoadKeys(const Args& a, const char* help, std::vector<VerificationKey>& keys,
+              std::ostream& err) {
+  const std::vector<std::string> key_files = a.All("--public-key");
+  if (key_files.empty()) {
+    Usage(err, "at least one --public-key is required", help);
+    return false;
+  }
+  for (const std::string& kf : key_files) {
+    std::string pem;
+    if (!ReadText(kf, pem)) {
+      err << "error: " << kf << ": cannot read\n";
+      return false;
+    }
+    auto key = ParseVerificationKey(pem);
+    if (!key.ok()) {
+      err << "error: " << kf << ": " << key.error().ToString() << "\n";
+      return false;
+    }
+    keys.push_back(std::move(key).value());
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -110,22 +143,8 @@ int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std:
   }
   if (!a.error.empty()) return Usage(err, a.error, kVerifyHelp);
   if (a.positional.empty()) return Usage(err, "no audit files given", kVerifyHelp);
-  std::vector<std::string> key_files = a.All("--public-key");
-  if (key_files.empty()) return Usage(err, "at least one --public-key is required", kVerifyHelp);
   std::vector<VerificationKey> keys;
-  for (const std::string& kf : key_files) {
-    std::string pem;
-    if (!ReadText(kf, pem)) {
-      err << "error: " << kf << ": cannot read\n";
-      return kExitUsage;
-    }
-    auto key = ParseVerificationKey(pem);
-    if (!key.ok()) {
-      err << "error: " << kf << ": " << key.error().ToString() << "\n";
-      return kExitUsage;
-    }
-    keys.push_back(std::move(key).value());
-  }
+  if (!LoadKeys(a, kVerifyHelp, keys, err)) return kExitUsage;
   VerifyReport report = VerifyAuditFiles(a.positional, keys);
   if (a.Has("--json")) {
     out << report.ToJson().dump(2) << "\n";
@@ -138,6 +157,35 @@ int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std:
   if (report.Tampered()) return kExitVerifyFailed;
   if (!report.Ok() && !a.Has("--allow-unsigned-tail")) return kExitVerifyFailed;
   return kExitOk;
+}
+
+int RunAuditVerifyErasure(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err) {
+  Args a = Parse(args, {"--public-key"}, {"--json", "--help", "-h"});
+  if (a.Has("--help") || a.Has("-h")) {
+    out << kVerifyErasureHelp;
+    return kExitOk;
+  }
+  if (!a.error.empty()) return Usage(err, a.error, kVerifyErasureHelp);
+  if (a.positional.empty()) return Usage(err, "no certificate given", kVerifyErasureHelp);
+  std::vector<VerificationKey> keys;
+  if (!LoadKeys(a, kVerifyErasureHelp, keys, err)) return kExitUsage;
+  const std::string& cert_path = a.positional[0];
+  std::string text;
+  if (!ReadText(cert_path, text)) {
+    err << "error: " << cert_path << ": cannot read\n";
+    return kExitUsage;
+  }
+  nlohmann::json cert = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (cert.is_discarded()) {
+    err << "error: " << cert_path << ": not JSON\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> files(a.positional.begin() + 1, a.positional.end());
+  ErasureReport report = VerifyErasure(cert, keys, files);
+  out << (a.Has("--json") ? report.ToJson().dump(2) + "\n" : report.ToText());
+  if (report.io_error) return kExitUsage;
+  return report.Ok() ? kExitOk : kExitVerifyFailed;
 }
 
 int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -252,6 +300,7 @@ int RunAuditCommand(const std::vector<std::string>& args, std::ostream& out, std
   std::vector<std::string> rest(args.begin() + 1, args.end());
   const std::string& cmd = args[0];
   if (cmd == "verify") return RunAuditVerify(rest, out, err);
+  if (cmd == "verify-erasure") return RunAuditVerifyErasure(rest, out, err);
   if (cmd == "public-key") return RunAuditPublicKey(rest, out, err);
   if (cmd == "export") return RunAuditExport(rest, out, err);
   if (cmd == "keygen") return RunAuditKeygen(rest, out, err);

@@ -21,6 +21,11 @@ inline constexpr int kExitUsage = 2;
 /// 1 when any finding (an unsigned tail only counts without --allow-unsigned-tail).
 int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+/// verify-erasure CERT --public-key PEM [--public-key PEM ...] [--json] [AUDIT FILE...]
+/// (see VerifyErasure). Exit: 0 verified, 1 findings, 2 usage or unreadable input.
+int RunAuditVerifyErasure(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err);
+
 /// public-key --key-file KEY [--json]: prints the PEM public key and its key id.
 int RunAuditPublicKey(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
@@ -34,7 +39,8 @@ int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std:
 /// keygen --type p256|ed25519 -o FILE [--json]: new signer key file (mode 0600), prints key id.
 int RunAuditKeygen(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-/// Dispatches args[0] in {verify, public-key, export, keygen, help}; the `xks-audit` main.
+/// Dispatches args[0] in {verify, verify-erasure, public-key, export, keygen, help}; the
+/// `xks-audit` main.
 int RunAuditCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace xks::audit

@@ -138,7 +138,8 @@ bool AuditLog::OpenNewFile() {
   offset_ = 0;
   file_broken_ = false;
   const Sha256Digest saved_chain = chain_;
-  nlohmann::json rec = BuildFileStartRecord(NextHeader(), file_name_, seq_, chain_);
+  nlohmann::json rec = BuildFileStartRecord(
+      NextHeader(), ChainIdFor(config_.instance_id, config_.file_prefix), file_name_, seq_, chain_);
   std::string line = SerializeRecordLine(rec, chain_);
   // The file-start record is synced even in `write` mode: it anchors the file in the chain.
   const char* step = "write";

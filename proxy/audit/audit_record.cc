@@ -108,9 +108,15 @@ nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const Checkpoin
   return r;
 }
 
-nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& prev_file,
-                                    std::uint64_t prev_seq, const Sha256Digest& prev_chain) {
+std::string ChainIdFor(const std::string& instance, const std::string& prefix) {
+  return instance + "/" + prefix;
+}
+
+nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& chain_id,
+                                    const std::string& prev_file, std::uint64_t prev_seq,
+                                    const Sha256Digest& prev_chain) {
   nlohmann::json r = nlohmann::json::object();
+  r["chainId"] = chain_id;
   r["seq"] = header.seq;
   r["time"] = header.time;
   r["instance"] = header.instance;

@@ -65,9 +65,15 @@ std::string CheckpointPayload(const RecordHeader& header, const CheckpointFields
 nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const CheckpointFields& fields,
                                      const std::string& signature_b64);
 
+/// The id of the chain a writer with `instance` and file `prefix` keeps: "<instance>/<prefix>".
+/// Written into every file-start record (`chainId`) so a verifier given the files of several
+/// chains (the proxy's and xksctl's, or several instances') verifies each on its own.
+std::string ChainIdFor(const std::string& instance, const std::string& prefix);
+
 /// A file-start record object (without chain).
-nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& prev_file,
-                                    std::uint64_t prev_seq, const Sha256Digest& prev_chain);
+nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::string& chain_id,
+                                    const std::string& prev_file, std::uint64_t prev_seq,
+                                    const Sha256Digest& prev_chain);
 
 /// The canonical text of a record object without its chain field: compact nlohmann dump, keys
 /// sorted, non-ASCII escaped as \uXXXX, invalid UTF-8 replaced by U+FFFD.

@@ -1,136 +1,24 @@
 #include "proxy/audit/audit_verifier.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <map>
 #include <optional>
 
-#include "base/file_io.h"
 #include "proxy/audit/audit_record.h"
+#include "proxy/audit/audit_verifier_files.h"
 #include "proxy/audit/file_ops.h"
 
 namespace xks::audit {
 namespace {
 
-struct Entry {
-  std::string file;
-  std::size_t line = 0;
-  bool malformed = false;
-  std::uint64_t seq = 0;
-  std::string type;
-  Sha256Digest digest{};
-  std::optional<Sha256Digest> stored_chain;  // absent for redacted stand-ins
-  nlohmann::json rec;                        // parsed body (checkpoint and file-start need fields)
-};
-
-struct FileData {
-  std::string path;
-  std::vector<std::string> lines;  // complete lines, without '\n'
-  bool incomplete_tail = false;
-  std::string error;
-  std::uint64_t first_seq = UINT64_MAX;
-};
-
-bool ReadWholeFile(const std::string& path, std::string& out, std::string& error) {
-  auto fd = OpenFile(path, O_RDONLY);
-  if (!fd.ok()) {
-    error = std::strerror(fd.error().sys_errno);
-    return false;
-  }
-  if (auto read = ReadAll(fd->get(), out); !read.ok()) {
-    error = std::strerror(read.error().sys_errno);
-    return false;
-  }
-  return true;
-}
-
-bool GetSeq(const nlohmann::json& j, std::uint64_t& seq) {
-  auto it = j.find("seq");
-  if (it == j.end() || !it->is_number_unsigned()) return false;
-  seq = it->get<std::uint64_t>();
-  return true;
-}
-
-std::string GetString(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::uint64_t GetU64(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
-}
-
-Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string& line) {
-  Entry e;
-  e.file = file;
-  e.line = line_no;
-  if (auto split = SplitRecordLine(line)) {
-    e.rec = nlohmann::json::parse(split->body, nullptr, false);
-    if (e.rec.is_object() && GetSeq(e.rec, e.seq)) {
-      e.type = GetString(e.rec, "type");
-      e.digest = Sha256(split->body);
-      e.stored_chain = split->chain;
-      return e;
-    }
-  } else {
-    // A per-tenant export's stand-in for another tenant's record.
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && GetString(j, "type") == "redacted" && GetSeq(j, e.seq)) {
-      auto d = HexDecodeFixed<32>(GetString(j, "digest"));
-      if (d && j.size() == 3) {
-        e.type = "redacted";
-        e.digest = *d;
-        return e;
-      }
-    }
-  }
-  e.malformed = true;
-  return e;
-}
-
-std::vector<FileData> LoadFiles(const std::vector<std::string>& files) {
-  std::vector<FileData> out;
-  for (const std::string& path : files) {
-    FileData f;
-    f.path = path;
-    std::string data;
-    if (!ReadWholeFile(path, data, f.error)) {
-      out.push_back(std::move(f));
-      continue;
-    }
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      std::size_t nl = data.find('\n', pos);
-      if (nl == std::string::npos) {
-        f.incomplete_tail = true;
-        break;
-      }
-      f.lines.emplace_back(data, pos, nl - pos);
-      pos = nl + 1;
-    }
-    for (const std::string& l : f.lines) {
-      Entry e = ParseEntry(path, 0, l);
-      if (!e.malformed) {
-        f.first_seq = e.seq;
-        break;
-      }
-    }
-    out.push_back(std::move(f));
-  }
-  // Files are ordered by content, not by the order given, so a shell glob or a shuffled list
-  // verifies the same way; the chain then proves the order.
-  std::stable_sort(out.begin(), out.end(), [](const FileData& a, const FileData& b) {
-    if (a.first_seq != b.first_seq) return a.first_seq < b.first_seq;
-    return a.path < b.path;
-  });
-  return out;
-}
+using verify_detail::Entry;
+using verify_detail::FileData;
+using verify_detail::GetString;
+using verify_detail::GetU64;
+using verify_detail::LoadFiles;
+using verify_detail::ParseEntry;
 
 class Walker {
  public:
@@ -176,7 +64,7 @@ class Walker {
 
   void Report(FindingKind kind, std::uint64_t seq, std::uint64_t last, const std::string& file,
               std::size_t line, std::string detail) {
-    r_.findings.push_back(VerifyFinding{kind, seq, last, file, line, std::move(detail)});
+    r_.findings.push_back(VerifyFinding{kind, seq, last, file, line, std::move(detail), {}});
   }
 
   void Accept(const Entry& x) {
@@ -392,30 +280,72 @@ class Walker {
 
 }  // namespace
 
-VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
-                              const std::vector<VerificationKey>& keys) {
-  VerifyReport report;
-  std::vector<FileData> data = LoadFiles(files);
+namespace {
+
+// Verifies the files of one chain (consecutive in `data`, [begin, end)) on their own.
+void VerifyOneChain(const std::vector<FileData>& data, std::size_t begin, std::size_t end,
+                    const std::vector<VerificationKey>& keys, VerifyReport& report) {
+  VerifyReport sub;
+  ChainCoverage coverage;
+  coverage.chain_id = data[begin].chain_id;
   std::vector<Entry> entries;
-  for (std::size_t fi = 0; fi < data.size(); ++fi) {
+  for (std::size_t fi = begin; fi < end; ++fi) {
     const FileData& f = data[fi];
+    coverage.files.push_back(f.path);
     if (!f.error.empty()) {
-      report.findings.push_back(
-          VerifyFinding{FindingKind::kIo, 0, 0, f.path, 0, "cannot read: " + f.error});
+      sub.findings.push_back(
+          VerifyFinding{FindingKind::kIo, 0, 0, f.path, 0, "cannot read: " + f.error, {}});
       continue;
     }
     for (std::size_t li = 0; li < f.lines.size(); ++li) {
       entries.push_back(ParseEntry(f.path, li + 1, f.lines[li]));
     }
-    // An interrupted write leaves a partial last line; in the newest file that is the expected
-    // trace of a crash (never acknowledged), anywhere else it is damage.
-    if (f.incomplete_tail && fi + 1 != data.size()) {
-      report.findings.push_back(VerifyFinding{FindingKind::kIncompleteLine, 0, 0, f.path,
-                                              f.lines.size() + 1,
-                                              "final line has no newline (interrupted write)"});
+    // An interrupted write leaves a partial last line; in the chain's newest file that is the
+    // expected trace of a crash (never acknowledged), anywhere else it is damage.
+    if (f.incomplete_tail && fi + 1 != end) {
+      sub.findings.push_back(VerifyFinding{FindingKind::kIncompleteLine,
+                                           0,
+                                           0,
+                                           f.path,
+                                           f.lines.size() + 1,
+                                           "final line has no newline (interrupted write)",
+                                           {}});
     }
   }
-  Walker(std::move(entries), keys, report).Run();
+  Walker(std::move(entries), keys, sub).Run();
+  coverage.records = sub.records;
+  coverage.checkpoints = sub.checkpoints;
+  coverage.first_seq = sub.first_seq;
+  coverage.last_seq = sub.last_seq;
+  coverage.signed_through = sub.signed_through;
+  coverage.findings = sub.findings.size();
+  for (VerifyFinding& f : sub.findings) {
+    f.chain = coverage.chain_id;
+    report.findings.push_back(std::move(f));
+  }
+  report.records += sub.records;
+  report.checkpoints += sub.checkpoints;
+  report.chains.push_back(std::move(coverage));
+}
+
+}  // namespace
+
+VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
+                              const std::vector<VerificationKey>& keys) {
+  VerifyReport report;
+  std::vector<FileData> data = LoadFiles(files);
+  // LoadFiles orders by chain id, so each chain's files are one run.
+  for (std::size_t begin = 0; begin < data.size();) {
+    std::size_t end = begin + 1;
+    while (end < data.size() && data[end].chain_id == data[begin].chain_id) ++end;
+    VerifyOneChain(data, begin, end, keys, report);
+    begin = end;
+  }
+  if (report.chains.size() == 1) {
+    report.first_seq = report.chains[0].first_seq;
+    report.last_seq = report.chains[0].last_seq;
+    report.signed_through = report.chains[0].signed_through;
+  }
   return report;
 }
 
@@ -423,6 +353,14 @@ Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& file
                                             const std::string& tenant,
                                             const std::string& out_path) {
   std::vector<FileData> data = LoadFiles(files);
+  // One export file holds one chain: records of two chains in one file could not verify.
+  for (const FileData& f : data) {
+    if (f.chain_id != data.front().chain_id) {
+      return Fail(MakeProblem(f.path, "belongs to chain " + f.chain_id + ", not " +
+                                          data.front().chain_id +
+                                          "; export each chain's files on their own"));
+    }
+  }
   std::string out;
   ExportSummary summary;
   for (const FileData& f : data) {

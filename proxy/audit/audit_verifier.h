@@ -38,12 +38,29 @@ struct VerifyFinding {
   std::string file;            ///< where it was found
   std::size_t line = 0;        ///< 1-based line in `file`; 0 for whole-file problems
   std::string detail;
+  std::string chain;  ///< id of the chain the file belongs to (see ChainCoverage)
+};
+
+/// What was verified of one chain. A chain is identified by the `chainId` of its files'
+/// file-start records ("<instance>/<file prefix>"; derived for files older than that field), so
+/// the proxy's files and xksctl's, or several instances', verify together, each on its own.
+struct ChainCoverage {
+  std::string chain_id;
+  std::vector<std::string> files;    ///< in chain order
+  std::uint64_t records = 0;         ///< as VerifyReport::records, for this chain
+  std::uint64_t checkpoints = 0;     ///< valid checkpoints of this chain
+  std::uint64_t first_seq = 0;       ///< first sequence number seen
+  std::uint64_t last_seq = 0;        ///< last sequence number seen
+  std::uint64_t signed_through = 0;  ///< highest seq covered by a valid checkpoint
+  std::size_t findings = 0;          ///< findings in this chain
 };
 
 struct VerifyReport {
   std::vector<VerifyFinding> findings;
-  std::uint64_t records = 0;         ///< request/admin/file-start/redacted records accepted
-  std::uint64_t checkpoints = 0;     ///< checkpoints with a valid signature
+  std::vector<ChainCoverage> chains;  ///< ordered by chain id
+  std::uint64_t records = 0;          ///< request/admin/file-start/redacted records, all chains
+  std::uint64_t checkpoints = 0;      ///< checkpoints with a valid signature, all chains
+  // With exactly one chain, its values; with several, 0 (see `chains`).
   std::uint64_t first_seq = 0;       ///< first sequence number seen
   std::uint64_t last_seq = 0;        ///< last sequence number seen
   std::uint64_t signed_through = 0;  ///< highest seq covered by a valid checkpoint
@@ -56,8 +73,9 @@ struct VerifyReport {
   std::string ToText() const;
 };
 
-/// Verifies `files` (log files and/or per-tenant exports, in any order: they are ordered by their
-/// first sequence number) against `keys`. Never fails as a whole: unreadable files are findings.
+/// Verifies `files` (log files and/or per-tenant exports, in any order) against `keys`: files are
+/// grouped by chain, and each chain's files, ordered by their first sequence number, are verified
+/// on their own. Never fails as a whole: unreadable files are findings.
 VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
                               const std::vector<VerificationKey>& keys);
 
@@ -71,7 +89,8 @@ struct ExportSummary {
 /// tenant's records (request, admin and refusal-summary records naming it) and every checkpoint and
 /// file-start record verbatim, and for every other record only {"digest","seq","type":"redacted"}.
 /// Incomplete final lines are skipped. Errors: a Problem whose path is the file (with ":line"
-/// for an unparseable record) that could not be read, parsed or written.
+/// for an unparseable record) that could not be read, parsed or written, or that belongs to
+/// another chain than the first file (one export holds one chain).
 Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
                                             const std::string& tenant, const std::string& out_path);
 

@@ -46,9 +46,21 @@ nlohmann::json VerifyReport::ToJson() const {
                       {"firstSeq", first_seq},
                       {"lastSeq", last_seq},
                       {"signedThrough", signed_through},
+                      {"chains", nlohmann::json::array()},
                       {"findings", nlohmann::json::array()}};
+  for (const ChainCoverage& c : chains) {
+    j["chains"].push_back({{"chainId", c.chain_id},
+                           {"files", c.files},
+                           {"records", c.records},
+                           {"checkpoints", c.checkpoints},
+                           {"firstSeq", c.first_seq},
+                           {"lastSeq", c.last_seq},
+                           {"signedThrough", c.signed_through},
+                           {"findings", c.findings}});
+  }
   for (const VerifyFinding& f : findings) {
     j["findings"].push_back({{"kind", std::string(FindingKindName(f.kind))},
+                             {"chain", f.chain},
                              {"seq", f.seq},
                              {"lastSeq", f.last_seq},
                              {"file", f.file},
@@ -70,9 +82,20 @@ std::string VerifyReport::ToText() const {
     if (f.line != 0) out << ":" << f.line;
     out << ": " << f.detail << "\n";
   }
-  out << (Ok() ? "OK" : (Tampered() ? "FAILED" : "OK except unsigned tail")) << ": " << records
-      << " records, " << checkpoints << " valid checkpoints, seq " << first_seq << ".." << last_seq
-      << ", signed through " << signed_through << "\n";
+  const char* verdict = Ok() ? "OK" : (Tampered() ? "FAILED" : "OK except unsigned tail");
+  if (chains.size() <= 1) {
+    out << verdict << ": " << records << " records, " << checkpoints << " valid checkpoints, seq "
+        << first_seq << ".." << last_seq << ", signed through " << signed_through << "\n";
+    return out.str();
+  }
+  for (const ChainCoverage& c : chains) {
+    out << "chain " << c.chain_id << ": " << c.files.size() << " file(s), " << c.records
+        << " records, " << c.checkpoints << " valid checkpoints, seq " << c.first_seq << ".."
+        << c.last_seq << ", signed through " << c.signed_through << ", " << c.findings
+        << " finding(s)\n";
+  }
+  out << verdict << ": " << chains.size() << " chains, " << records << " records, " << checkpoints
+      << " valid checkpoints\n";
   return out.str();
 }
 

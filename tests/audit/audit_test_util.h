@@ -143,6 +143,25 @@ inline std::vector<std::string> LogFiles(const std::string& dir) {
   return out;
 }
 
+/// The files "<prefix>-*" in `dir`, sorted (e.g. the proxy's "audit" or xksctl's "xksctl" chain).
+inline std::vector<std::string> FilesWithPrefix(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().starts_with(prefix + "-")) {
+      out.push_back(entry.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// A signer from a key file; several writers can then share one key, as the proxy and xksctl do.
+inline std::unique_ptr<FileCheckpointSigner> LoadSigner(const std::string& path) {
+  auto s = FileCheckpointSigner::Load(path);
+  if (!s.ok()) std::abort();
+  return std::move(s).value();
+}
+
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;

@@ -21,6 +21,7 @@
 #include "pkcs11/hsm.h"
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/checkpoint_signer.h"
+#include "proxy/audit/erasure_certificate.h"
 #include "proxy/config/config.h"
 #include "tests/cli/subprocess.h"
 #include "tests/support/softhsm_sandbox.h"
@@ -631,14 +632,14 @@ TEST_F(XksctlTest, TenantShredDestroysKeysAndProvesIt) {
   ASSERT_TRUE(vk.ok());
   json body = cert;
   body.erase("signature");
-  const std::string payload = body.dump();
+  const std::string payload = xks::audit::ErasureCertificatePayload(body);
   auto sig = xks::Base64Decode(cert["signature"]["value"].get<std::string>());
   ASSERT_TRUE(sig.has_value());
   std::span<const std::uint8_t> msg(reinterpret_cast<const std::uint8_t*>(payload.data()),
                                     payload.size());
   EXPECT_TRUE(xks::audit::VerifyCheckpointSignature(vk.value(), msg, *sig));
   body["tenant"] = "forged";
-  const std::string forged = body.dump();
+  const std::string forged = xks::audit::ErasureCertificatePayload(body);
   EXPECT_FALSE(xks::audit::VerifyCheckpointSignature(
       vk.value(),
       std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(forged.data()),
@@ -819,6 +820,25 @@ class XksctlFleetTest : public XksctlTest {
     std::ofstream(config_) << cfg.dump(2);
   }
   std::string Pin(const std::string& label) { return sandbox_->token(label).user_pin_file; }
+  // Adds token "second" as member acme-b, then makes its PIN wrong (the member is unreachable).
+  // Returns the configuration from before the PIN was broken.
+  json AddUnreachableMember() {
+    EXPECT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
+                   "--token-id", "acme-b"})
+                  .code,
+              0);
+    const std::string wrong_pin = dir_ + "/wrong.pin";
+    std::ofstream(wrong_pin) << "999999";
+    std::filesystem::permissions(
+        wrong_pin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    json cfg = Config();
+    const json good = cfg;
+    for (auto& t : cfg["hsm"]["tokens"]) {
+      if (t["id"] == "acme-b") t["pin"] = {{"file", wrong_pin}};
+    }
+    std::ofstream(config_) << cfg.dump(2);
+    return good;
+  }
 };
 
 TEST_F(XksctlFleetTest, AMemberJoinsOnlyWhenItHoldsTheSameKeys) {
@@ -852,19 +872,81 @@ TEST_F(XksctlFleetTest, AMemberJoinsOnlyWhenItHoldsTheSameKeys) {
   EXPECT_EQ(r.Json()["tenant"]["token"], "acme");
 }
 
-TEST_F(XksctlFleetTest, ShredRefusesAFleetAndTheLastMemberStays) {
+// A fleet shred destroys the keys on every member. A member that cannot be reached (here: its PIN
+// is refused) makes the shred incomplete: exit 1, the certificate names it, the tenant stays
+// configured (disabled) with that member only, and the same command finishes the shred later.
+TEST_F(XksctlFleetTest, ShredErasesEveryMemberAndAReRunFinishesAnUnreachableOne) {
+  AddUnreachableMember();
+  const std::string cert_path = dir_ + "/cert.json";
+  RunResult r =
+      Run({"tenant", "shred", "acme", "--yes-destroy", "acme", "--certificate", cert_path});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("shred incomplete: acme-b"), std::string::npos) << r.err;
+  json cert = json::parse(ReadFile(cert_path));
+  EXPECT_EQ(cert["complete"], false);
+  ASSERT_EQ(cert["members"].size(), 2u);
+  EXPECT_EQ(cert["members"][0]["complete"], true);
+  EXPECT_EQ(cert["members"][1]["id"], "acme-b");
+  EXPECT_EQ(cert["members"][1]["reachable"], false);
+  EXPECT_NE(cert["out_of_scope"].get<std::string>().find("HSM backups"), std::string::npos);
+  json cfg = Config();
+  ASSERT_EQ(cfg["tenants"].size(), 1u);
+  EXPECT_EQ(cfg["tenants"][0]["disabled"], true);
+  EXPECT_EQ(cfg["tenants"][0].value("tokens", json::array({cfg["tenants"][0].value("token", "")})),
+            json::array({"acme-b"}));
+
+  for (auto& t : cfg["hsm"]["tokens"]) {
+    if (t["id"] == "acme-b") t["pin"] = {{"file", Pin("second")}};
+  }
+  std::ofstream(config_) << cfg.dump(2);
+  r = Run({"tenant", "shred", "acme", "--yes-destroy", "acme", "--certificate", cert_path});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  cert = json::parse(ReadFile(cert_path));
+  EXPECT_EQ(cert["complete"], true);
+  ASSERT_EQ(cert["members"].size(), 1u);
+  EXPECT_EQ(cert["members"][0]["id"], "acme-b");
+  EXPECT_TRUE(Config()["tenants"].empty());
+  auto m = xks::pkcs11::OpenModule(sandbox_->module_config());
+  ASSERT_TRUE(m.ok());
+  for (const char* label : {"first", "second"}) {
+    auto client = xks::pkcs11::TokenClient::Open(m.value(), sandbox_->token_config(label));
+    ASSERT_TRUE(client.ok()) << label;
+    auto d = client.value()->DescribeKey("acme-k1", xks::testing::FarDeadline());
+    ASSERT_FALSE(d.ok()) << label;
+    EXPECT_EQ(d.error().kind, xks::pkcs11::HsmErrorKind::kNotFound) << label;
+  }
+}
+
+// A key shred on a fleet: every member, and an unreachable one leaves the key configured
+// (disabled) until the same command finishes it.
+TEST_F(XksctlFleetTest, KeyShredCoversEveryMember) {
+  const json good = AddUnreachableMember();
+  RunResult r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("shred incomplete: acme-b"), std::string::npos) << r.err;
+  ASSERT_TRUE(Config()["tenants"][0]["keys"].contains("k1"));
+  EXPECT_EQ(Config()["tenants"][0]["keys"]["k1"]["disabled"], true);
+
+  json cfg = Config();
+  cfg["hsm"] = good["hsm"];
+  std::ofstream(config_) << cfg.dump(2);
+  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cert = r.Json()["certificate_body"];
+  EXPECT_EQ(cert["complete"], true);
+  ASSERT_EQ(cert["members"].size(), 2u);
+  EXPECT_EQ(cert["keys"][0]["destroy"], "already absent");  // done by the first run
+  EXPECT_EQ(cert["keys"][1]["member"], "acme-b");
+  EXPECT_EQ(cert["keys"][1]["destroy"], "destroyed");
+  EXPECT_FALSE(Config()["tenants"][0]["keys"].contains("k1"));
+}
+
+TEST_F(XksctlFleetTest, FleetRemoveKeepsTheLastMember) {
   ASSERT_EQ(Run({"fleet", "add", "acme", "--token-label", "second", "--pin-file", Pin("second"),
                  "--token-id", "acme-b"})
                 .code,
             0);
-  RunResult r = Run({"tenant", "shred", "acme", "--yes-destroy", "acme"});
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("fleet of 2 tokens"), std::string::npos) << r.err;
-  r = Run({"key", "shred", "acme", "k1", "--yes-destroy", "k1"});
-  EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE(Config()["tenants"][0]["keys"].contains("k1"));
-
-  r = Run({"fleet", "remove", "acme", "--token-id", "acme-b", "--json"});
+  RunResult r = Run({"fleet", "remove", "acme", "--token-id", "acme-b", "--json"});
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   json cfg = Config();
   EXPECT_EQ(cfg["tenants"][0]["tokens"], json::array({"acme"}));

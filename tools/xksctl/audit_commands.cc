@@ -65,6 +65,11 @@ std::vector<Command> AuditCommands() {
               "Verifies audit files (hash chain, checkpoint signatures, gaps). Exit 1 on any "
               "finding.",
               audit::RunAuditVerify),
+      Forward("verify-erasure", "CERT --public-key PEM [--public-key PEM ...] [AUDIT FILE...]",
+              "Verifies an erasure certificate: its signature, the shred event in the audit "
+              "chain, the signed checkpoint covering it, and that no crypto request for the "
+              "tenant or its keys succeeded afterwards. Exit 1 on any finding.",
+              audit::RunAuditVerifyErasure),
       PublicKeyCommand(),
       Forward("export", "--tenant T -o OUT FILE...",
               "Writes a per-tenant export (other tenants' records redacted, still verifiable).",

@@ -16,17 +16,20 @@ namespace xks::xksctl {
 /// on a mismatch or when there is no terminal.
 void ConfirmDestroy(const ParsedArgs& args, const std::string& name, const std::string& what);
 
-/// `tenant shred NAME`. Throws OperationError when the tenant does not exist (or was already
-/// shredded), on a refused confirmation, or when any key survives.
+/// `tenant shred NAME`: on every member of the tenant's fleet. Throws OperationError when the
+/// tenant does not exist (or was already shredded), on a refused confirmation, or when a member
+/// is unreachable or any key survives (the certificate then says "complete": false, the tenant
+/// stays configured, disabled, with the members not done, and the same command finishes it).
 int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant);
 
 /// `key shred TENANT KEYID`: the same for every version of one key.
 int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
              const std::string& key_id);
 
-/// Signs `document` (its compact dump without a "signature" member) with the audit signer key
-/// of `audit` (type "file"). Returns the signature object
-/// {"algorithm","key_id","public_key_pem","value"} or {"unsigned": reason}.
+/// Signs `document` (its canonical form without a "signature" member, audit::
+/// ErasureCertificatePayload) with the audit signer key of `audit` (type "file"). Returns the
+/// signature object {"algorithm","key_id","public_key_pem","signed_payload","value"} or
+/// {"unsigned": reason}.
 nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document);
 
 /// Appends an admin event to the proxy's own audit chain: through the running proxy's admin socket
@@ -37,6 +40,12 @@ nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann
 nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details);
+
+/// Records the shred event of `certificate` (before its audit_event and signature are set) in
+/// xksctl's audit chain: operation tenant.shred / key.shred, details audit::ShredEventDetails
+/// plus the certificate's path. Returns as RecordAdminEvent.
+nlohmann::json RecordShredEvent(const config::AuditConfig& audit, const nlohmann::json& certificate,
+                                const std::string& certificate_path);
 
 /// Counts audit request records with operation Encrypt for tenant/key id/key label in the proxy's
 /// audit files. Returns {"ok": n, "failed": m, "files": k} or {"unavailable": reason}.

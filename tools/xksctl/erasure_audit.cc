@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 
-#include "base/base64.h"
 #include "tools/xksctl/admin_client.h"
 #include "tools/xksctl/chain_writer.h"
 #include "tools/xksctl/erasure.h"
@@ -19,6 +18,7 @@
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/audit/directory_lock.h"
+#include "proxy/audit/erasure_certificate.h"
 #include "proxy/audit/file_signer.h"
 #endif
 
@@ -33,17 +33,16 @@ nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann
   auto signer = audit::FileCheckpointSigner::Load(audit.signer.key_file);
   if (!signer.ok())
     return {{"unsigned", "audit signer key unusable: " + signer.error().ToString()}};
-  nlohmann::json body = document;
-  body.erase("signature");
-  const std::string payload = body.dump();
-  auto sig = signer.value()->Sign(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
-  if (!sig.ok()) return {{"unsigned", "signing failed: " + sig.error().ToString()}};
-  return {{"algorithm", signer.value()->algorithm()},
-          {"key_id", signer.value()->key_id()},
-          {"public_key_pem", signer.value()->PublicKeyPem()},
-          {"signed_payload", "the certificate without \"signature\", compact nlohmann dump"},
-          {"value", Base64Encode(sig.value())}};
+  return audit::SignErasureCertificate(*signer.value(), document);
+}
+
+nlohmann::json RecordShredEvent(const config::AuditConfig& audit, const nlohmann::json& certificate,
+                                const std::string& certificate_path) {
+  nlohmann::json details = audit::ShredEventDetails(certificate);
+  details["certificate"] = certificate_path;
+  return RecordAdminEvent(audit, audit::ShredOperationOf(certificate),
+                          certificate.value("tenant", ""), certificate.value("external_key_id", ""),
+                          details);
 }
 
 nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
@@ -97,6 +96,11 @@ nlohmann::json SignWithAuditKey(const config::AuditConfig&, const nlohmann::json
 
 nlohmann::json RecordAdminEvent(const config::AuditConfig&, const std::string&, const std::string&,
                                 const std::string&, const nlohmann::json&) {
+  return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
+}
+
+nlohmann::json RecordShredEvent(const config::AuditConfig&, const nlohmann::json&,
+                                const std::string&) {
   return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
 }
 
