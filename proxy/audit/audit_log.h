@@ -16,8 +16,10 @@
 // new records are refused (fail closed) until a checkpoint succeeds.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +48,9 @@ using config::Mirror;
 struct AuditLogDeps {
   std::shared_ptr<AuditClock> clock;
   std::shared_ptr<FileOps> file_ops;
+  /// Told how long each commit (write, and fdatasync with durability fsync) took, on the writer
+  /// thread (metrics); must be cheap and must not throw. Empty: nobody is told.
+  std::function<void(std::chrono::steady_clock::duration)> on_flush;
 };
 
 /// Counters for metrics and tests. Monotonic over the log's life.
@@ -58,6 +63,9 @@ struct AuditLogStats {
   std::uint64_t write_failures = 0;   ///< failed write/fdatasync attempts
   std::uint64_t signer_failures = 0;  ///< failed Sign calls
   std::uint64_t last_seq = 0;         ///< sequence number of the last record on disk
+  std::uint64_t queued = 0;           ///< records waiting for the writer right now
+  /// When the last signed checkpoint reached the disk (epoch: none yet).
+  std::chrono::system_clock::time_point last_checkpoint{};
 };
 
 class AuditLog final : public AuditSink {
@@ -125,6 +133,7 @@ class AuditLog final : public AuditSink {
   const std::unique_ptr<CheckpointSigner> signer_;
   const std::shared_ptr<AuditClock> clock_;
   const std::shared_ptr<FileOps> ops_;
+  const std::function<void(std::chrono::steady_clock::duration)> on_flush_;
 
   // Writer state.
   int fd_ = -1;

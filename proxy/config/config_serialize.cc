@@ -20,7 +20,9 @@ json SerializeSecretRef(const SecretRef& ref) {
   return {{ref.kind == SecretRef::Kind::kFile ? "file" : "env", ref.where}};
 }
 
-json SerializeTls(const TlsConfig& tls) {
+}  // namespace
+
+json parsing::SerializeTls(const TlsConfig& tls) {
   json out = {{"certificate_chain_file", tls.certificate_chain_file},
               {"private_key_file", tls.private_key_file}};
   if (!tls.client_ca_file.empty()) out["client_ca_file"] = tls.client_ca_file;
@@ -29,6 +31,10 @@ json SerializeTls(const TlsConfig& tls) {
   }
   return out;
 }
+
+namespace {
+
+using parsing::SerializeTls;
 
 json SerializeServer(const ServerConfig& s, const SerializeOptions& options) {
   const ServerConfig d;
@@ -171,6 +177,7 @@ nlohmann::json SerializeConfig(const Config& config, const SerializeOptions& opt
   json api = SerializeApi(config.api, options);
   // "api" is optional as a whole: all defaults leave it out.
   if (!options.omit_defaults || !api.empty()) out["api"] = std::move(api);
+  parsing::SerializeAdminAndLog(config, options, out);
   return out;
 }
 
