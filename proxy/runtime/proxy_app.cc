@@ -162,6 +162,8 @@ class ProxyApp::Impl {
   Result<void, Problems> Open(const std::string& config_path);
   Result<void, Problem> Start();
   Result<void, Problems> Reload();
+  // The reload series (generation, result, time), after Reload returned.
+  void NoteReload(bool applied);
   void Shutdown(std::chrono::milliseconds grace);
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 
@@ -171,9 +173,8 @@ class ProxyApp::Impl {
   void RecordAdmin(std::string operation, nlohmann::json details, std::string tenant = {},
                    std::string external_key_id = {});
   void OnRejected(const HttpRequest& request, const Error& error, int status);
-  // Metrics: the admin listener (config `admin`) and the reload series.
+  // Metrics: the admin listener (config `admin`).
   Result<void, Problem> StartAdmin();
-  void NoteReload(bool applied);
 
   std::mutex lifecycle_mutex_;
   bool started_ = false;
