@@ -74,7 +74,7 @@ scrape "$E2E_DIR/before.txt"
 PLAINTEXT="$(printf 'metrics-test' | base64 -w0)"
 expect_status "$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body "$PLAINTEXT")")" 200
 expect_status "$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/nope/metadata" \
-  "{\"requestMetadata\":$(metadata GetKeyMetadata)}")" 400 KeyNotFoundException
+  "{\"requestMetadata\":$(metadata GetKeyMetadata)}")" 404 KeyNotFoundException
 WRONG_SECRET="$(printf '%s' "$ALPHA_SECRET" | tr 'A-Za-z' 'B-ZAb-za')"
 expect_status "$(xks_call "$ALPHA_AKID" "$WRONG_SECRET" "$A/health" "$(health_body)")" 401 \
   AuthenticationFailedException
@@ -130,8 +130,9 @@ forged="$(jq -c 'select(.event? == "request" and (.kmsRequestId // "" | startswi
 [[ "$(jq -r .kmsRequestId <<<"$forged")" == "$(printf 'e2e-forge\n{"x":1}\r\a\033[31m')" ]] \
   || fail "the forged id did not round-trip: $forged"
 ! grep -q '^{"x"' "$E2E_DIR/proxy.log" || fail "a forged line starts the log"
-jq -e 'select(.event? == "request" and .operation == "Encrypt") | .tenant == "alpha" and .key == "k1"
-  and .result == "OK" and (.latencyUs | type) == "number"' "$E2E_DIR/proxy.log" >/dev/null \
+jq -s -e 'map(select(.event? == "request" and .operation == "Encrypt")) | length == 1 and
+  (.[0] | .tenant == "alpha" and .key == "k1" and .result == "OK" and (.latencyUs | type) == "number")' \
+  "$E2E_DIR/proxy.log" >/dev/null \
   || fail "the Encrypt request line lacks its fields"
 ! grep -q "$PLAINTEXT" "$E2E_DIR/proxy.log" || fail "the plaintext reached the log"
 pass "JSON log: one object per line, a forging kmsRequestId stays inside its string"
