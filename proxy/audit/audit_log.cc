@@ -39,18 +39,20 @@ struct AuditLog::Pending {
 };
 
 AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer,
-                   AuditLogDeps deps)
+                   AuditLogDeps deps, FlushObserver on_flush)
     : config_(config),
       signer_(std::move(signer)),
       clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
       ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()),
-      on_flush_(std::move(deps.on_flush)) {}
+      on_flush_(std::move(on_flush)) {}
 
 Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
                                                           std::unique_ptr<CheckpointSigner> signer,
-                                                          AuditLogDeps deps) {
+                                                          AuditLogDeps deps,
+                                                          FlushObserver on_flush) {
   if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
-  std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(config, std::move(signer), std::move(deps), std::move(on_flush)));
   auto recovered = log->Recover();
   if (!recovered.ok()) return Fail(std::move(recovered).error());
   if (!log->OpenNewFile()) {

@@ -48,10 +48,11 @@ using config::Mirror;
 struct AuditLogDeps {
   std::shared_ptr<AuditClock> clock;
   std::shared_ptr<FileOps> file_ops;
-  /// Told how long each commit (write, and fdatasync with durability fsync) took, on the writer
-  /// thread (metrics); must be cheap and must not throw. Empty: nobody is told.
-  std::function<void(std::chrono::steady_clock::duration)> on_flush;
 };
+
+/// Told how long each commit (write, and fdatasync with durability fsync) took, on the writer
+/// thread (metrics); must be cheap and must not throw. Empty: nobody is told.
+using FlushObserver = std::function<void(std::chrono::steady_clock::duration)>;
 
 /// Counters for metrics and tests. Monotonic over the log's life.
 struct AuditLogStats {
@@ -77,7 +78,8 @@ class AuditLog final : public AuditSink {
   /// directory or file not writable, last record of the previous file unreadable, signer failing.
   static Result<std::unique_ptr<AuditLog>, Problem> Open(const AuditConfig& config,
                                                          std::unique_ptr<CheckpointSigner> signer,
-                                                         AuditLogDeps deps = {});
+                                                         AuditLogDeps deps = {},
+                                                         FlushObserver on_flush = {});
 
   /// Close()s.
   ~AuditLog() override;
@@ -114,7 +116,8 @@ class AuditLog final : public AuditSink {
     std::unique_ptr<Pending> owned;  // AppendNoWait and AppendAsync
   };
 
-  AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps);
+  AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps,
+           FlushObserver on_flush);
 
   // Writer-thread (or, before the thread starts, Open()) only.
   Result<void, Problem> Recover();
@@ -133,7 +136,7 @@ class AuditLog final : public AuditSink {
   const std::unique_ptr<CheckpointSigner> signer_;
   const std::shared_ptr<AuditClock> clock_;
   const std::shared_ptr<FileOps> ops_;
-  const std::function<void(std::chrono::steady_clock::duration)> on_flush_;
+  const FlushObserver on_flush_;
 
   // Writer state.
   int fd_ = -1;

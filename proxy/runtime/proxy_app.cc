@@ -236,10 +236,9 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path) {
   const config::AuditConfig& audit_config = config.audit;
   auto signer = MakeSigner(audit_config.signer, *registry);
   if (!signer.ok()) return Fail(Problems{std::move(signer).error()});
-  audit::AuditLogDeps audit_deps;
-  audit_deps.on_flush = [m = &telemetry_->metrics()](auto took) { m->RecordAuditFlush(took); };
   auto audit_log =
-      audit::AuditLog::Open(audit_config, std::move(signer).value(), std::move(audit_deps));
+      audit::AuditLog::Open(audit_config, std::move(signer).value(), {},
+                            [m = &telemetry_->metrics()](auto took) { m->RecordAuditFlush(took); });
   if (!audit_log.ok()) return Fail(Problems{std::move(audit_log).error()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
