@@ -20,6 +20,9 @@ packages=(
   libjemalloc-dev
   # ccache: only speeds up rebuilds; the build works without it.
   ccache
+  # prometheus: only for its promtool, which tests/e2e/metrics_test.sh runs on the /metrics output
+  # (`promtool check metrics`); Debian ships no smaller package with it. The daemon stays unused.
+  prometheus
   # clang-format (14 on Debian 12): tools/check-format.sh checks the tree against .clang-format.
   clang-format
   # systemd-analyze (package systemd) verifies and rates the service unit, lintian checks the

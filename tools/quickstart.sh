@@ -83,6 +83,15 @@ else
   mv "$XKS_CONFIG.new" "$XKS_CONFIG"
 fi
 
+# Metrics: the admin listener on loopback (plain HTTP is allowed there only), GET /metrics.
+# Port 9443 beside the default 8443; with --port 0 a free one too (read back from the log below).
+admin_port=9443
+[[ "$port" == 0 ]] && admin_port=0
+jq --argjson port "$admin_port" '.admin = {"listen_address": "127.0.0.1", "port": $port}' \
+  "$XKS_CONFIG" > "$XKS_CONFIG.new"
+chmod 600 "$XKS_CONFIG.new"
+mv "$XKS_CONFIG.new" "$XKS_CONFIG"
+
 # Started as root, xks-proxy gives up root for an unprivileged user once it listens and has its
 # files open (configuration "process", docs/configuration.md). The demo creates the system user
 # xks-proxy and hands it the state it reads and writes (config, secrets, tokens, TLS key, audit
@@ -125,6 +134,9 @@ for _ in $(seq 1 300); do
 done
 [[ -s "$state/proxy.port" ]] || { echo "quickstart: xks-proxy did not start listening" >&2; exit 1; }
 bound_port="$(cat "$state/proxy.port")"
+# The admin listener's bound port, from this start's log line (the log is appended to).
+admin_bound="$(grep -o 'admin listener (GET /metrics) on 127\.0\.0\.1:[0-9]*' "$state/proxy.log" \
+  | tail -n 1 | sed 's/.*://')"
 
 credential="$(jq -c '.tenants[] | select(.name == "demo") | .credentials[0]' "$XKS_CONFIG")"
 access_key_id="$(jq -r .access_key_id <<<"$credential")"
@@ -133,6 +145,7 @@ umask 077
 cat > "$env_file" <<ENV
 # Written by tools/quickstart.sh: the demo tenant of the running proxy. Contains a secret (0600).
 XKS_ENDPOINT=https://127.0.0.1:$bound_port
+XKS_ADMIN_ENDPOINT=http://127.0.0.1:$admin_bound
 XKS_URI_PREFIX=/demo
 XKS_ACCESS_KEY_ID=$access_key_id
 XKS_SECRET_ACCESS_KEY=$secret
@@ -155,6 +168,7 @@ The demo tenant's settings are in $env_file. Try an Encrypt call:
     -d '{"requestMetadata":{"awsPrincipalArn":"arn:aws:iam::111122223333:user/demo","kmsKeyArn":"arn:aws:kms:us-east-1:111122223333:key/demo","kmsOperation":"Encrypt","kmsRequestId":"quickstart-1"},"plaintext":"SGVsbG8gV29ybGQh","encryptionAlgorithm":"AES_GCM"}' \\
     "\$XKS_ENDPOINT\$XKS_URI_PREFIX/kms/xks/v1/keys/\$XKS_KEY_ID/encrypt"
 
+Metrics (Prometheus):       curl http://127.0.0.1:$admin_bound/metrics
 Check it against the spec:  $conformance_bin --env-file $env_file
 Operate it:                 $xksctl_bin --config $XKS_CONFIG --help
 MSG

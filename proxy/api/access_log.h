@@ -23,4 +23,17 @@ LogLevel AccessLogLevel(int status, bool audit_failed);
 /// client only ever gets one fixed message; other 4xx keep their lines short.
 std::string AccessLogLine(const RequestContext& ctx, int status, bool audit_failed);
 
+/// The same line as JSON object members for the `json` log format (log.format), e.g.
+///   "event":"request","tenant":"acme","operation":"Encrypt","key":"k1","kmsRequestId":"...",
+///   "status":200,"result":"OK","latencyUs":812,"hsmUs":640,"requestMetadata":{...}
+/// plus "errorName" (failures), "policy", "member" (the fleet member that ran it),
+/// "auditFailed":true and "detail" (as in the text line). Every string, the client's included,
+/// goes through AppendJsonString (proxy/common/log.h): no value can end its string or the line.
+/// requestMetadata keeps its string members only (the spec's identifiers; never plaintext).
+std::string AccessLogJson(const RequestContext& ctx, int status, bool audit_failed);
+
+/// The errorName a request was answered with, "OK" for success: the event's result, except that
+/// a failed audit append turned a success into the error the client got.
+std::string_view AnsweredErrorName(const audit::AuditEvent& event, int status, bool audit_failed);
+
 }  // namespace xks::api

@@ -19,7 +19,9 @@ std::string_view LogLevelName(LogLevel level) {
   return "?";
 }
 
-void CommonLogger::Log(LogLevel level, std::string_view line) {
+namespace {
+
+xks::LogLevel ToCommonLevel(LogLevel level) {
   xks::LogLevel common = xks::LogLevel::kInfo;
   switch (level) {
     case LogLevel::kDebug:
@@ -35,7 +37,17 @@ void CommonLogger::Log(LogLevel level, std::string_view line) {
       common = xks::LogLevel::kError;
       break;
   }
-  xks::Log(common, "api", line);
+  return common;
+}
+
+}  // namespace
+
+void CommonLogger::Log(LogLevel level, std::string_view line) {
+  xks::Log(ToCommonLevel(level), "api", line);
+}
+
+void CommonLogger::LogJson(LogLevel level, std::string_view members) {
+  xks::LogJsonMembers(ToCommonLevel(level), "api", members);
 }
 
 Logger& DefaultLogger() {

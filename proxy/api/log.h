@@ -17,6 +17,9 @@ class Logger {
  public:
   virtual ~Logger() = default;
   virtual void Log(LogLevel level, std::string_view line) = 0;
+  /// A structured line: `members` are JSON object members, already escaped (AccessLogJson).
+  /// Default: Log(level, members).
+  virtual void LogJson(LogLevel level, std::string_view members) { Log(level, members); }
 };
 
 /// Forwards to the project-wide logger (proxy/common/log.h, component "api"), which stamps the
@@ -24,6 +27,8 @@ class Logger {
 class CommonLogger : public Logger {
  public:
   void Log(LogLevel level, std::string_view line) override;
+  /// One JSON object per line (proxy/common/log.h LogJsonMembers), in the process's log format.
+  void LogJson(LogLevel level, std::string_view members) override;
 };
 
 /// A process-wide CommonLogger, for callers that do not inject one.

@@ -16,6 +16,7 @@
 #include "proxy/api/request_body.h"
 #include "proxy/api/request_context.h"
 #include "proxy/api/router.h"
+#include "proxy/common/log.h"
 
 namespace xks::api {
 namespace {
@@ -387,7 +388,18 @@ void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse res
 }
 
 void XksService::Log(const RequestContext& ctx, int status, bool audit_failed) {
-  logger_.Log(AccessLogLevel(status, audit_failed), AccessLogLine(ctx, status, audit_failed));
+  const audit::AuditEvent& ev = ctx.event;
+  if (options_.metrics != nullptr) {
+    options_.metrics->RecordRequest(ev.tenant, ev.operation,
+                                    AnsweredErrorName(ev, status, audit_failed), ev.total_latency,
+                                    ev.hsm_latency);
+  }
+  const LogLevel level = AccessLogLevel(status, audit_failed);
+  if (CurrentLogFormat() == LogFormat::kJson) {
+    logger_.LogJson(level, AccessLogJson(ctx, status, audit_failed));
+  } else {
+    logger_.Log(level, AccessLogLine(ctx, status, audit_failed));
+  }
 }
 
 void XksService::RecordRefusal(const audit::AuditEvent& event) {

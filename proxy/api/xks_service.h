@@ -39,6 +39,7 @@
 #include "proxy/audit/audit_sink.h"
 #include "proxy/audit/refusal_aggregator.h"
 #include "proxy/common/http_message.h"
+#include "proxy/metrics/proxy_metrics.h"
 #include "proxy/tenant/tenant_registry.h"
 
 namespace xks::api {
@@ -65,6 +66,8 @@ struct XksServiceOptions {
   /// HSM), until one ends (FleetRouter): a quarter of the default 200 ms budget, far above the
   /// milliseconds an HSM takes per call, far below the three deadlines health needs to notice.
   std::chrono::milliseconds member_stall_after{50};
+  /// Counts every answered request (tenant, operation, errorName, latencies); null: none.
+  metrics::ProxyMetrics* metrics = nullptr;
   /// Watch deadlines on a thread of the service's own; false: only AnswerRequestsPastDeadline
   /// (tests that drive the clock by hand).
   bool watch_deadlines_in_background = true;

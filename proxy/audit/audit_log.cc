@@ -41,19 +41,22 @@ struct AuditLog::Pending {
 };
 
 AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer,
-                   AuditLogDeps deps)
+                   AuditLogDeps deps, FlushObserver on_flush)
     : config_(config),
       signer_(std::move(signer)),
       clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
-      ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()) {}
+      ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()),
+      on_flush_(std::move(on_flush)) {}
 
 Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
                                                           std::unique_ptr<CheckpointSigner> signer,
-                                                          AuditLogDeps deps) {
+                                                          AuditLogDeps deps,
+                                                          FlushObserver on_flush) {
   if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
   auto lock = LockAuditDirectory(config.directory, config.file_prefix, deps.lock_wait);
   if (!lock.ok()) return Fail(std::move(lock).error());
-  std::unique_ptr<AuditLog> log(new AuditLog(config, std::move(signer), std::move(deps)));
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(config, std::move(signer), std::move(deps), std::move(on_flush)));
   log->dir_lock_ = std::move(lock).value();
   auto recovered = log->Recover();
   if (!recovered.ok()) return Fail(std::move(recovered).error());
@@ -90,11 +93,13 @@ void AuditLog::IoFailed(const char* step, int rc) {
 
 bool AuditLog::Commit(const std::string& buf) {
   const char* step = "write";
+  const auto started = std::chrono::steady_clock::now();
   int rc = WriteAll(*ops_, fd_, buf.data(), buf.size());
   if (rc == 0 && config_.durability == Durability::kFsync) {
     step = "fdatasync";
     rc = ops_->Fdatasync(fd_);
   }
+  if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
   if (rc != 0) {
     IoFailed(step, rc);
     // The batch is refused, so its bytes must not stay: a later successful write would
@@ -210,6 +215,7 @@ bool AuditLog::WriteCheckpoint(const char* reason) {
   MirrorLine(line);
   std::lock_guard lock(mu_);
   ++stats_.checkpoints_written;
+  stats_.last_checkpoint = clock_->Now();
   stats_.last_seq = seq_;
   return true;
 }
@@ -486,7 +492,9 @@ void AuditLog::Close() {
 
 AuditLogStats AuditLog::Stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  AuditLogStats stats = stats_;
+  stats.queued = queue_.size();
+  return stats;
 }
 
 std::string AuditLog::CurrentFile() const {

@@ -16,8 +16,10 @@
 // new records are refused (fail closed) until a checkpoint succeeds.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +55,10 @@ struct AuditLogDeps {
   std::chrono::milliseconds lock_wait{0};
 };
 
+/// Told how long each commit (write, and fdatasync with durability fsync) took, on the writer
+/// thread (metrics); must be cheap and must not throw. Empty: nobody is told.
+using FlushObserver = std::function<void(std::chrono::steady_clock::duration)>;
+
 /// Counters for metrics and tests. Monotonic over the log's life.
 struct AuditLogStats {
   std::uint64_t records_written = 0;      ///< request/admin records acknowledged
@@ -63,6 +69,9 @@ struct AuditLogStats {
   std::uint64_t write_failures = 0;   ///< failed write/fdatasync attempts
   std::uint64_t signer_failures = 0;  ///< failed Sign calls
   std::uint64_t last_seq = 0;         ///< sequence number of the last record on disk
+  std::uint64_t queued = 0;           ///< records waiting for the writer right now
+  /// When the last signed checkpoint reached the disk (epoch: none yet).
+  std::chrono::system_clock::time_point last_checkpoint{};
 };
 
 class AuditLog final : public AuditSink {
@@ -75,7 +84,8 @@ class AuditLog final : public AuditSink {
   /// directory or file not writable, last record of the previous file unreadable, signer failing.
   static Result<std::unique_ptr<AuditLog>, Problem> Open(const AuditConfig& config,
                                                          std::unique_ptr<CheckpointSigner> signer,
-                                                         AuditLogDeps deps = {});
+                                                         AuditLogDeps deps = {},
+                                                         FlushObserver on_flush = {});
 
   /// Close()s.
   ~AuditLog() override;
@@ -112,7 +122,8 @@ class AuditLog final : public AuditSink {
     std::unique_ptr<Pending> owned;  // AppendNoWait and AppendAsync
   };
 
-  AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps);
+  AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> signer, AuditLogDeps deps,
+           FlushObserver on_flush);
 
   // Writer-thread (or, before the thread starts, Open()) only.
   Result<void, Problem> Recover();
@@ -131,6 +142,7 @@ class AuditLog final : public AuditSink {
   const std::unique_ptr<CheckpointSigner> signer_;
   const std::shared_ptr<AuditClock> clock_;
   const std::shared_ptr<FileOps> ops_;
+  const FlushObserver on_flush_;
   UniqueFd dir_lock_;  // the one-writer lock of the chain (directory_lock.h), released by Close
 
   // Writer state.

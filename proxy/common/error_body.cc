@@ -2,21 +2,9 @@
 
 #include <algorithm>
 
+#include "proxy/common/log.h"  // AppendJsonString
+
 namespace xks {
-namespace {
-
-// After SanitizeErrorMessage only printable ASCII is left, so quote and backslash are the only
-// characters JSON needs escaped.
-void AppendJsonString(std::string& out, std::string_view printable_ascii) {
-  out.push_back('"');
-  for (const char c : printable_ascii) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 std::string SanitizeErrorMessage(std::string_view message) {
   std::string out;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -49,11 +50,14 @@ void AppendEscaped(std::string& out, std::string_view text) {
   }
 }
 
-}  // namespace
+std::atomic<LogFormat> g_format{LogFormat::kText};
 
-void Log(LogLevel level, std::string_view component, std::string_view message) {
+bool BelowThreshold(LogLevel level) {
   static const LogLevel threshold = ThresholdFromEnvironment();
-  if (level < threshold) return;
+  return level < threshold;
+}
+
+std::string Timestamp() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   const auto micros =
@@ -65,15 +69,10 @@ void Log(LogLevel level, std::string_view component, std::string_view message) {
   std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<long>(micros));
-  std::string line;
-  line.reserve(64 + message.size());
-  line += stamp;
-  line += ' ';
-  line += LevelName(level);
-  line += ' ';
-  AppendEscaped(line, component);
-  line += ' ';
-  AppendEscaped(line, message);
+  return stamp;
+}
+
+void WriteLine(std::string& line) {
   line += '\n';
   // One write(2) per line keeps lines whole even across processes sharing the stream.
   static std::mutex mutex;
@@ -86,6 +85,67 @@ void Log(LogLevel level, std::string_view component, std::string_view message) {
     data += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+// `{"time":"...","level":"...","component":"...",` : the start of every kJson line.
+std::string JsonLineStart(LogLevel level, std::string_view component) {
+  std::string line = "{\"time\":\"" + Timestamp() + "\",\"level\":\"" +
+                     std::string(LevelName(level)) + "\",\"component\":";
+  AppendJsonString(line, component);
+  line += ',';
+  return line;
+}
+
+}  // namespace
+
+void SetLogFormat(LogFormat format) { g_format.store(format, std::memory_order_relaxed); }
+LogFormat CurrentLogFormat() { return g_format.load(std::memory_order_relaxed); }
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      // Non-ASCII bytes too: the line stays valid UTF-8 whatever a client sent.
+      out += "\\u00";
+      AppendHexByte(out, byte);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message) {
+  if (BelowThreshold(level)) return;
+  if (CurrentLogFormat() == LogFormat::kJson) {
+    std::string line = JsonLineStart(level, component) + "\"message\":";
+    AppendJsonString(line, message);
+    line += '}';
+    WriteLine(line);
+    return;
+  }
+  std::string line = Timestamp();
+  line.reserve(64 + message.size());
+  line += ' ';
+  line += LevelName(level);
+  line += ' ';
+  AppendEscaped(line, component);
+  line += ' ';
+  AppendEscaped(line, message);
+  WriteLine(line);
+}
+
+void LogJsonMembers(LogLevel level, std::string_view component, std::string_view members) {
+  if (CurrentLogFormat() != LogFormat::kJson) return Log(level, component, members);
+  if (BelowThreshold(level)) return;
+  std::string line = JsonLineStart(level, component);
+  line += members;
+  line += '}';
+  WriteLine(line);
 }
 
 }  // namespace xks

@@ -79,7 +79,8 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
     c.Add("$", "the configuration must be a JSON object");
     return Fail(c.Take());
   }
-  c.CheckKnown(document, "", {"process", "server", "api", "hsm", "audit", "tenants"});
+  c.CheckKnown(document, "",
+               {"process", "server", "api", "hsm", "audit", "tenants", "admin", "log"});
   if (const json* p = c.Object(document, "process", "", false)) ParseProcess(*p, cfg, c);
   if (const json* s = c.Object(document, "server", "", true)) ParseServer(*s, base_dir, cfg, c);
   if (const json* a = c.Object(document, "api", "", false)) ParseApi(*a, cfg, c);
@@ -108,6 +109,10 @@ Result<Config, Problems> ParseConfig(const nlohmann::json& document, std::string
     }
   }
   if (const json* t = c.Array(document, "tenants", "", true)) ParseTenants(*t, base_dir, cfg, c);
+  if (const json* a = c.Object(document, "admin", "", false)) {
+    parsing::ParseAdmin(*a, base_dir, cfg, c);
+  }
+  if (const json* l = c.Object(document, "log", "", false)) parsing::ParseLog(*l, cfg, c);
   if (!c.empty()) return Fail(c.Take());
   std::sort(cfg.tenants.begin(), cfg.tenants.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

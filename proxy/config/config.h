@@ -78,6 +78,31 @@ struct ServerConfig {
   bool operator==(const ServerConfig&) const = default;
 };
 
+/// `admin`: a listener of its own serving GET /metrics (Prometheus text format). Loopback and
+/// plain HTTP by default; any other address needs tls and a bearer token or client certificates
+/// (tls.client_ca_file), or the file is refused.
+struct AdminConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 9443;
+  std::optional<TlsConfig> tls;   ///< shaped like server.tls; absent: plain HTTP (loopback only)
+  std::string bearer_token_file;  ///< "" : no token required
+  SecretBytes bearer_token;       ///< read from bearer_token_file at load time
+  /// Equal when every field is (constant-time on the token).
+  bool operator==(const AdminConfig& other) const;
+  AdminConfig Clone() const;
+};
+
+/// `log`: how the proxy writes its log lines on stderr.
+struct LogConfig {
+  /// "text" (default: `time LEVEL component message`, key=value request lines) or "json" (one
+  /// JSON object per line; request lines with one member per field).
+  std::string format = "text";
+  bool operator==(const LogConfig&) const = default;
+};
+
+/// True for 127.0.0.0/8 and ::1 (an IP address literal; anything else, host names too, is false).
+bool IsLoopbackAddress(const std::string& address);
+
 /// `api`: tuning of the four operations (docs/configuration.md).
 struct ApiConfig {
   std::size_t max_plaintext_bytes = 4300;  ///< >= 4300 (spec minimum); beyond: 501
@@ -212,6 +237,8 @@ struct Config {
   HsmConfig hsm;
   AuditConfig audit;
   std::vector<TenantConfig> tenants;
+  std::optional<AdminConfig> admin;  ///< absent: no admin listener
+  LogConfig log;
   bool operator==(const Config&) const = default;
 };
 

@@ -20,7 +20,9 @@ json SerializeSecretRef(const SecretRef& ref) {
   return {{ref.kind == SecretRef::Kind::kFile ? "file" : "env", ref.where}};
 }
 
-json SerializeTls(const TlsConfig& tls) {
+}  // namespace
+
+json parsing::SerializeTls(const TlsConfig& tls) {
   json out = {{"certificate_chain_file", tls.certificate_chain_file},
               {"private_key_file", tls.private_key_file}};
   if (!tls.client_ca_file.empty()) out["client_ca_file"] = tls.client_ca_file;
@@ -29,6 +31,10 @@ json SerializeTls(const TlsConfig& tls) {
   }
   return out;
 }
+
+namespace {
+
+using parsing::SerializeTls;
 
 json SerializeServer(const ServerConfig& s, const SerializeOptions& options) {
   const ServerConfig d;
@@ -173,6 +179,7 @@ nlohmann::json SerializeConfig(const Config& config, const SerializeOptions& opt
   if (!options.omit_defaults || !api.empty()) out["api"] = std::move(api);
   json process = parsing::SerializeProcess(config.process, options);
   if (!options.omit_defaults || !process.empty()) out["process"] = std::move(process);
+  parsing::SerializeAdminAndLog(config, options, out);
   return out;
 }
 

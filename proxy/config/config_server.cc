@@ -11,6 +11,8 @@ namespace {
 // smaller body limit would refuse valid KMS requests.
 constexpr std::size_t kMinBodyBytes = 32768;
 
+}  // namespace
+
 // server.tls: the certificate chain and CA files must exist; the private key gets the secret-file
 // checks.
 TlsConfig ParseTls(const json& t, const std::string& tp, std::string_view base_dir, Checker& c) {
@@ -51,8 +53,6 @@ TlsConfig ParseTls(const json& t, const std::string& tp, std::string_view base_d
   }
   return tls;
 }
-
-}  // namespace
 
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c) {
   const std::string p = "server";

@@ -17,6 +17,7 @@
 #include "proxy/runtime/admin_socket.h"
 #include "proxy/runtime/hsm_checkpoint_signer.h"
 #include "proxy/runtime/hsm_key_backend.h"
+#include "proxy/runtime/proxy_telemetry.h"
 #include "proxy/runtime/sigv4_authenticator.h"
 #include "proxy/server/server.h"
 #include "proxy/tenant/registry_diff.h"
@@ -90,6 +91,8 @@ class ProxyApp::Impl {
   Result<void, Problems> Open(const std::string& config_path, const BeforeOpen& before_open);
   Result<void, Problem> Start();
   Result<void, Problems> Reload();
+  // The reload series (generation, result, time), after Reload returned.
+  void NoteReload(bool applied);
   void Shutdown(std::chrono::milliseconds grace);
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
 
@@ -101,10 +104,16 @@ class ProxyApp::Impl {
   void OnRejected(const HttpRequest& request, const Error& error, int status);
   AdminActions MakeAdminActions();
   nlohmann::json LiveStatus();
+  // Metrics: the admin listener (config `admin`).
+  Result<void, Problem> StartAdmin();
 
   std::mutex lifecycle_mutex_;
   bool started_ = false;
   bool stopped_ = false;
+  // First, so it outlives what its scrape reads; Shutdown stops its listener before anything else.
+  const std::unique_ptr<ProxyTelemetry> telemetry_ = std::make_unique<ProxyTelemetry>();
+  std::uint64_t config_generation_ = 1;
+  std::optional<config::AdminConfig> started_admin_;
   // Declaration order is teardown order reversed: the server goes first, the backend last.
   HsmKeyBackend backend_;
   SigV4Authenticator authenticator_;
@@ -155,6 +164,7 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
   if (before_open) {
     if (auto go_on = before_open(config); !go_on.ok()) return Fail(Problems{go_on.error()});
   }
+  SetLogFormat(config.log.format == "json" ? LogFormat::kJson : LogFormat::kText);
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     return Fail(std::move(applied).error());
@@ -162,7 +172,9 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
   const config::AuditConfig& audit_config = config.audit;
   auto signer = MakeSigner(audit_config.signer, *registry);
   if (!signer.ok()) return Fail(Problems{std::move(signer).error()});
-  auto audit_log = audit::AuditLog::Open(audit_config, std::move(signer).value());
+  auto audit_log =
+      audit::AuditLog::Open(audit_config, std::move(signer).value(), {},
+                            [m = &telemetry_->metrics()](auto took) { m->RecordAuditFlush(took); });
   if (!audit_log.ok()) return Fail(Problems{std::move(audit_log).error()});
   audit_ = std::move(audit_log).value();
   refusals_ = std::make_unique<audit::RefusalAggregator>(
@@ -176,6 +188,7 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
   api::XksServiceOptions service_options;
   service_options.proxy_model = std::string("xks-hsm-proxy ") + XKS_VERSION;
   service_options.refusals = refusals_.get();
+  service_options.metrics = &telemetry_->metrics();
   tenant::RegistryHolder* holder_ptr = registry_.get();
   service_ = std::make_unique<api::XksService>([holder_ptr] { return holder_ptr->Current(); },
                                                *request_backend_, authenticator_, *audit_, *health_,
@@ -196,8 +209,11 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
       [this](const HttpRequest& request, const Error& error, int status) {
         OnRejected(request, error, status);
       });
+  telemetry_->Watch({backend_, *health_, *audit_, *server_,
+                     [holder_ptr] { return holder_ptr->Current()->TenantTokenIds(); }});
   started_server_ = config.server;
   started_audit_ = config.audit;
+  if (config.admin) started_admin_ = config.admin->Clone();
   return {};
 }
 
@@ -270,7 +286,10 @@ Result<void, Problem> ProxyApp::Impl::Start() {
   health_->CheckNow();
   health_->Start();
   refusals_->Start();
-  if (auto started = server_->Start(); !started.ok()) {
+  auto started = server_->Start();
+  if (started.ok()) started = StartAdmin();
+  if (!started.ok()) {
+    server_->Shutdown(std::chrono::milliseconds(0));
     health_->Stop();
     refusals_->Stop();
     return started;
@@ -323,6 +342,9 @@ Result<void, Problems> ProxyApp::Impl::Reload() {
   if (!SameStartupSettings(config.server, started_server_)) {
     LogWarning(kComponent, "server settings other than TLS changed; they apply after a restart");
   }
+  if (config.admin != started_admin_) {
+    LogWarning(kComponent, "the admin section changed; it applies after a restart");
+  }
   if (config.audit != started_audit_) {
     LogWarning(kComponent, "the audit section changed; it applies after a restart");
   }
@@ -351,6 +373,23 @@ Result<void, Problems> ProxyApp::Impl::Reload() {
   return {};
 }
 
+Result<void, Problem> ProxyApp::Impl::StartAdmin() {
+  if (!started_admin_) return {};
+  if (auto started = telemetry_->StartAdmin(*started_admin_, started_server_); !started.ok()) {
+    return started;
+  }
+  LogInfo(kComponent, "admin listener (GET /metrics) on " + started_admin_->listen_address + ":" +
+                          std::to_string(telemetry_->admin_port()) +
+                          (started_admin_->tls ? " (TLS)" : " (plain HTTP)"));
+  return {};
+}
+
+void ProxyApp::Impl::NoteReload(bool applied) {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (applied) ++config_generation_;
+  telemetry_->metrics().RecordReload(applied, config_generation_, std::chrono::system_clock::now());
+}
+
 void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
   // First, and outside the lifecycle lock: an admin request being served (a reload) may be
   // waiting for that lock, and Stop waits for the request. Shutdown calls come one at a time
@@ -359,6 +398,7 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
   std::lock_guard lock(lifecycle_mutex_);
   if (stopped_) return;
   stopped_ = true;
+  telemetry_->Stop();
   if (server_) server_->Shutdown(grace);
   // Work still queued for a token is answered (503) and audited; running work gets a short while
   // to finish and be audited before the log closes (a hung HSM call cannot be interrupted).
@@ -390,7 +430,11 @@ Result<std::unique_ptr<ProxyApp>, Problems> ProxyApp::Create(const std::string& 
 
 Result<void, Problem> ProxyApp::Start() { return impl_->Start(); }
 std::uint16_t ProxyApp::port() const { return impl_->port(); }
-Result<void, Problems> ProxyApp::Reload() { return impl_->Reload(); }
+Result<void, Problems> ProxyApp::Reload() {
+  auto reloaded = impl_->Reload();
+  impl_->NoteReload(reloaded.ok());
+  return reloaded;
+}
 void ProxyApp::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 
 }  // namespace xks::runtime

@@ -113,6 +113,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
   void OnHandshake(beast::error_code ec) {
     server_.connections_.HandshakeFinished(this);
+    (ec ? server_.handshake_failures_ : server_.handshakes_)
+        .fetch_add(1, std::memory_order_relaxed);
     if (ec) return OnHandshakeFailed(ec);
     if constexpr (kTls) info_.client_cert_subject = PeerCertificateSubject(stream_.native_handle());
     DoRead();

@@ -28,9 +28,11 @@ Result<void, Problem> ServerImpl::Start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (started_) return Fail(MakeProblem("server", "already started"));
   if (options_.insecure) {
-    LogWarning(kServerLogComponent,
-               "INSECURE MODE: plain HTTP without TLS or client authentication on " +
-                   options_.address + "; for local tests only, never in production");
+    if (options_.warn_if_insecure) {
+      LogWarning(kServerLogComponent,
+                 "INSECURE MODE: plain HTTP without TLS or client authentication on " +
+                     options_.address + "; for local tests only, never in production");
+    }
   } else {
     auto ctx = MakeServerSslContext(options_.tls);
     if (!ctx.ok()) return Fail(std::move(ctx).error());
@@ -182,6 +184,8 @@ Server::Stats ServerImpl::GetStats() const {
   stats.throttled = throttled_.load();
   stats.timed_out = timed_out_.load();
   stats.rejected = rejected_.load();
+  stats.handshakes = handshakes_.load();
+  stats.handshake_failures = handshake_failures_.load();
   const ConnectionRegistry::Counts connections = connections_.counts();
   stats.connections_open = connections.open;
   stats.connections_refused = connections.refused;

@@ -41,8 +41,10 @@ using Classifier = std::function<RequestPriority(const HttpRequest&)>;
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  ///< 0 = ephemeral (tests); see Server::port()
-  /// Plain HTTP, for local tests only. Start() logs a loud warning.
+  /// Plain HTTP, for local tests only. Start() logs a loud warning (unless warn_if_insecure is
+  /// false: the admin listener's loopback default).
   bool insecure = false;
+  bool warn_if_insecure = true;
   TlsOptions tls;
   /// Threads running sockets, TLS handshakes and HTTP parsing. More than one, so that a burst of
   /// handshakes (CPU work on these threads) cannot stall requests on established connections.
@@ -154,6 +156,8 @@ class Server {
     std::uint64_t connections_refused = 0;  ///< closed at accept: per-address or global cap
     std::uint64_t connections_evicted = 0;  ///< closed to make room for a newcomer
     std::uint64_t handshakes_in_progress = 0;
+    std::uint64_t handshakes = 0;          ///< TLS handshakes completed
+    std::uint64_t handshake_failures = 0;  ///< TLS handshakes failed (any reason, timeouts too)
   };
   /// A snapshot; counters are read independently (not one atomic view).
   Stats stats() const;

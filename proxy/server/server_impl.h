@@ -71,6 +71,7 @@ class ServerImpl {
   const RejectionObserver observer_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> requests_{0}, throttled_{0}, timed_out_{0}, rejected_{0};
+  std::atomic<std::uint64_t> handshakes_{0}, handshake_failures_{0};
   std::atomic<std::uint16_t> port_{0};
   std::unique_ptr<WorkerPool> pool_;
   ConnectionRegistry connections_;

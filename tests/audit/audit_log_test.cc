@@ -125,6 +125,27 @@ TEST(AuditLogTest, AppendAfterCloseFailsClosed) {
   EXPECT_EQ(r.error().name, ErrorName::kInternal);
 }
 
+// What the metrics read: each commit's duration, the queue depth and the last checkpoint's time.
+TEST(AuditLogTest, TellsTheFlushObserverAndReportsTheLastCheckpoint) {
+  TempDir dir;
+  int flushes = 0;
+  FlushObserver on_flush = [&flushes](std::chrono::steady_clock::duration took) {
+    EXPECT_GE(took.count(), 0);
+    ++flushes;  // on the writer thread; read after Close (which joins it)
+  };
+  const auto before = std::chrono::system_clock::now();
+  auto log = AuditLog::Open(TestConfig(dir.path()), testing::NewSigner(), {}, std::move(on_flush));
+  ASSERT_TRUE(log.ok());
+  const AuditLogStats opened = log.value()->Stats();
+  EXPECT_GE(opened.last_checkpoint, before);  // the startup checkpoint
+  EXPECT_EQ(opened.queued, 0u);
+  ASSERT_TRUE(log.value()->Append(SampleEvent("t", 1)).ok());
+  ASSERT_TRUE(log.value()->Append(SampleEvent("t", 2)).ok());
+  log.value()->Close();
+  // The startup checkpoint, two appends (each waited for) and the shutdown checkpoint.
+  EXPECT_EQ(flushes, 4);
+}
+
 TEST(AuditLogTest, CheckpointEveryNRecords) {
   TempDir dir;
   auto config = TestConfig(dir.path());

@@ -48,6 +48,10 @@ for name in XKS_ENDPOINT XKS_URI_PREFIX XKS_ACCESS_KEY_ID XKS_SECRET_ACCESS_KEY 
   [[ -n "${!name:-}" ]] || fail "$name missing from the env file"
 done
 [[ "$XKS_ENDPOINT" =~ ^https://127\.0\.0\.1:[0-9]+$ ]] || fail "XKS_ENDPOINT=$XKS_ENDPOINT"
+# The admin listener the quickstart enables: Prometheus text on loopback.
+[[ "${XKS_ADMIN_ENDPOINT:-}" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || fail "XKS_ADMIN_ENDPOINT=${XKS_ADMIN_ENDPOINT:-}"
+curl -sS -f "$XKS_ADMIN_ENDPOINT/metrics" | grep -q '^# TYPE xks_requests_total counter$' \
+  || fail "no metrics at $XKS_ADMIN_ENDPOINT/metrics"
 
 call() {
   curl -sS --cacert "$XKS_CA_FILE" --aws-sigv4 "aws:amz:us-east-1:kms-xks-proxy" \

@@ -127,6 +127,7 @@ const std::vector<LayerRow>& LayerTable() {
       {"pkcs11", 1, {}},
       {"proxy/common", 2, {}},
       {"proxy/config", 2, {}},
+      {"proxy/metrics", 2, {}},
       {"proxy/auth", 3, {}},
       {"proxy/tenant", 3, {}},
       {"proxy/audit", 3, {}},
