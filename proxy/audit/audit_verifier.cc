@@ -94,41 +94,46 @@ Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string
   return e;
 }
 
+// Cuts `data` into f's complete lines; finds the file's first sequence number.
+void SplitFileData(FileData& f, const std::string& data) {
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) {
+      f.incomplete_tail = true;
+      break;
+    }
+    f.lines.emplace_back(data, pos, nl - pos);
+    pos = nl + 1;
+  }
+  for (const std::string& l : f.lines) {
+    Entry e = ParseEntry(f.path, 0, l);
+    if (!e.malformed) {
+      f.first_seq = e.seq;
+      break;
+    }
+  }
+}
+
+// Files are ordered by content, not by the order given, so a shell glob or a shuffled list
+// verifies the same way; the chain then proves the order.
+void OrderFiles(std::vector<FileData>& files) {
+  std::stable_sort(files.begin(), files.end(), [](const FileData& a, const FileData& b) {
+    if (a.first_seq != b.first_seq) return a.first_seq < b.first_seq;
+    return a.path < b.path;
+  });
+}
+
 std::vector<FileData> LoadFiles(const std::vector<std::string>& files) {
   std::vector<FileData> out;
   for (const std::string& path : files) {
     FileData f;
     f.path = path;
     std::string data;
-    if (!ReadWholeFile(path, data, f.error)) {
-      out.push_back(std::move(f));
-      continue;
-    }
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      std::size_t nl = data.find('\n', pos);
-      if (nl == std::string::npos) {
-        f.incomplete_tail = true;
-        break;
-      }
-      f.lines.emplace_back(data, pos, nl - pos);
-      pos = nl + 1;
-    }
-    for (const std::string& l : f.lines) {
-      Entry e = ParseEntry(path, 0, l);
-      if (!e.malformed) {
-        f.first_seq = e.seq;
-        break;
-      }
-    }
+    if (ReadWholeFile(path, data, f.error)) SplitFileData(f, data);
     out.push_back(std::move(f));
   }
-  // Files are ordered by content, not by the order given, so a shell glob or a shuffled list
-  // verifies the same way; the chain then proves the order.
-  std::stable_sort(out.begin(), out.end(), [](const FileData& a, const FileData& b) {
-    if (a.first_seq != b.first_seq) return a.first_seq < b.first_seq;
-    return a.path < b.path;
-  });
+  OrderFiles(out);
   return out;
 }
 
@@ -390,12 +395,9 @@ class Walker {
   std::size_t first_unsigned_line_ = 0;
 };
 
-}  // namespace
-
-VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
-                              const std::vector<VerificationKey>& keys) {
+VerifyReport VerifyLoaded(const std::vector<FileData>& data,
+                          const std::vector<VerificationKey>& keys) {
   VerifyReport report;
-  std::vector<FileData> data = LoadFiles(files);
   std::vector<Entry> entries;
   for (std::size_t fi = 0; fi < data.size(); ++fi) {
     const FileData& f = data[fi];
@@ -417,6 +419,26 @@ VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
   }
   Walker(std::move(entries), keys, report).Run();
   return report;
+}
+
+}  // namespace
+
+VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
+                              const std::vector<VerificationKey>& keys) {
+  return VerifyLoaded(LoadFiles(files), keys);
+}
+
+VerifyReport VerifyAuditBytes(const std::vector<AuditFileBytes>& files,
+                              const std::vector<VerificationKey>& keys) {
+  std::vector<FileData> data;
+  for (const AuditFileBytes& file : files) {
+    FileData f;
+    f.path = file.name;
+    SplitFileData(f, file.bytes);
+    data.push_back(std::move(f));
+  }
+  OrderFiles(data);
+  return VerifyLoaded(data, keys);
 }
 
 Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
