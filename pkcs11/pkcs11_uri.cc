@@ -51,6 +51,12 @@ HsmResult<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) {
   if (!IsPkcs11Uri(text)) {
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "not a pkcs11: URI"));
   }
+  // p11-kit reads a C string: a NUL byte (JSON "\u0000" in the configuration) would end the URI
+  // there and the rest, a serial= or a pin-value, would be ignored instead of refused.
+  if (text.find('\0') != std::string_view::npos) {
+    return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument,
+                             "PKCS#11 URI contains a NUL byte (RFC 7512 writes it %00)"));
+  }
   std::unique_ptr<P11KitUri, UriDeleter> uri(p11_kit_uri_new());
   if (!uri) return Fail(MakeHsmError(HsmErrorKind::kInternal, "p11_kit_uri_new failed"));
   const std::string owned(text);

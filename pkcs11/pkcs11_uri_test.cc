@@ -42,6 +42,15 @@ TEST(Pkcs11UriTest, RejectsMalformedAndPins) {
   EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=acme?pin-source=file:/x").ok());
 }
 
+// Found by fuzz target pkcs11_uri: p11-kit stopped at the NUL, so what followed was ignored.
+TEST(Pkcs11UriTest, RejectsNulBytes) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=\0acme;serial=0123"s).ok());
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=acme\0?pin-value=1234"s).ok());
+  EXPECT_FALSE(ParseTokenSelector("pkcs11:token=acme\0;serial=x"s).ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=acme%00").ok());
+}
+
 TEST(Pkcs11UriTest, SelectorsAcceptPlainLabels) {
   auto token = ParseTokenSelector("acme");
   ASSERT_TRUE(token.ok());

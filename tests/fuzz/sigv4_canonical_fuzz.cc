@@ -48,7 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (colon == std::string_view::npos) continue;
     headers.push_back(
         {std::string(lines[i].substr(0, colon)), std::string(lines[i].substr(colon + 1))});
-    if (auto t = ParseAmzDate(headers.back().value)) {
+    // system_clock counts nanoseconds (years 1678..2261) while X-Amz-Date spans 0000..9999, so
+    // the round trip through FormatAmzDate's time_point only holds within that range (the
+    // verifier itself compares in seconds).
+    constexpr std::chrono::seconds kNanosecondClockRange{std::int64_t{9'000'000'000}};
+    auto t = ParseAmzDate(headers.back().value);
+    if (t && std::chrono::abs(t->time_since_epoch()) < kNanosecondClockRange) {
       XKS_FUZZ_CHECK(ParseAmzDate(FormatAmzDate(*t)) == t);
     }
   }
