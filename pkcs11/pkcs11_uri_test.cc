@@ -51,6 +51,20 @@ TEST(Pkcs11UriTest, RejectsNulBytes) {
   EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=acme%00").ok());
 }
 
+// Found by fuzz target pkcs11_uri: p11-kit stops at an empty attribute and ignores the rest, so
+// "pkcs11:;token=acme" selected any token and a pin-value after it went unnoticed.
+TEST(Pkcs11UriTest, RejectsEmptyPathAttributes) {
+  for (const char* uri : {"pkcs11:;token=acme", "pkcs11:token=acme;;serial=1", "pkcs11:token=acme;",
+                          "pkcs11:;token=acme?pin-value=1234", "pkcs11:;"}) {
+    auto parsed = ParsePkcs11Uri(uri);
+    ASSERT_FALSE(parsed.ok()) << uri;
+    EXPECT_EQ(parsed.error().kind, HsmErrorKind::kInvalidArgument) << uri;
+  }
+  EXPECT_FALSE(ParseTokenSelector("pkcs11:;token=acme").ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:").ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=acme?").ok());
+}
+
 TEST(Pkcs11UriTest, SelectorsAcceptPlainLabels) {
   auto token = ParseTokenSelector("acme");
   ASSERT_TRUE(token.ok());
