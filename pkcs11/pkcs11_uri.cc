@@ -61,11 +61,14 @@ HsmResult<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) {
   if (!IsPkcs11Uri(text)) {
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "not a pkcs11: URI"));
   }
-  // p11-kit reads a C string: a NUL byte (JSON "\u0000" in the configuration) would end the URI
-  // there and the rest, a serial= or a pin-value, would be ignored instead of refused.
-  if (text.find('\0') != std::string_view::npos) {
+  // RFC 7512 writes a space, a control byte or a NUL percent-encoded. p11-kit would read a raw NUL
+  // as the end of the URI, and drops raw whitespace before parsing (so "; ;" is an empty
+  // attribute, below): either way, text would be ignored instead of refused.
+  if (std::any_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) == 0x7f;
+      })) {
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument,
-                             "PKCS#11 URI contains a NUL byte (RFC 7512 writes it %00)"));
+                             "malformed PKCS#11 URI: a space or control byte (write it %XX)"));
   }
   if (HasEmptyPathAttribute(text)) {
     return Fail(
