@@ -27,6 +27,16 @@ struct UriDeleter {
   void operator()(P11KitUri* uri) const { p11_kit_uri_free(uri); }
 };
 
+// The path part (between "pkcs11:" and '?') has an empty attribute: "pkcs11:;token=a",
+// "token=a;;serial=b" or a trailing ';'. RFC 7512 has none, and p11-kit 0.24 stops parsing at one
+// with success, ignoring what follows: a token= (leaving "any token") or the query's pin-value.
+bool HasEmptyPathAttribute(std::string_view uri) {
+  std::string_view path = uri.substr(std::string_view("pkcs11:").size());
+  path = path.substr(0, path.find('?'));
+  return !path.empty() &&
+         (path.front() == ';' || path.back() == ';' || path.find(";;") != std::string_view::npos);
+}
+
 }  // namespace
 
 bool TokenSelector::Matches(const SlotDescription& slot) const {
@@ -50,6 +60,20 @@ bool IsPkcs11Uri(std::string_view text) {
 HsmResult<Pkcs11Uri> ParsePkcs11Uri(std::string_view text) {
   if (!IsPkcs11Uri(text)) {
     return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument, "not a pkcs11: URI"));
+  }
+  // RFC 7512 writes a space, a control byte or a NUL percent-encoded. p11-kit would read a raw NUL
+  // as the end of the URI, and drops raw whitespace before parsing (so "; ;" is an empty
+  // attribute, below): either way, text would be ignored instead of refused.
+  if (std::any_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) == 0x7f;
+      })) {
+    return Fail(MakeHsmError(HsmErrorKind::kInvalidArgument,
+                             "malformed PKCS#11 URI: a space or control byte (write it %XX)"));
+  }
+  if (HasEmptyPathAttribute(text)) {
+    return Fail(
+        MakeHsmError(HsmErrorKind::kInvalidArgument,
+                     "malformed PKCS#11 URI: empty attribute (';' at the start or end, or ';;')"));
   }
   std::unique_ptr<P11KitUri, UriDeleter> uri(p11_kit_uri_new());
   if (!uri) return Fail(MakeHsmError(HsmErrorKind::kInternal, "p11_kit_uri_new failed"));

@@ -42,6 +42,34 @@ TEST(Pkcs11UriTest, RejectsMalformedAndPins) {
   EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=acme?pin-source=file:/x").ok());
 }
 
+// Found by fuzz target pkcs11_uri: p11-kit stopped at the NUL, so what followed was ignored, and
+// it drops raw whitespace, so "; ;" or ";\r;" was an empty attribute (see below).
+TEST(Pkcs11UriTest, RejectsNulSpaceAndControlBytes) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:serial=1;\r;token=acme?pin-value=1234").ok());
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=acme; ;model=x").ok());
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=My Token").ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=My%20Token").ok());
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=\0acme;serial=0123"s).ok());
+  EXPECT_FALSE(ParsePkcs11Uri("pkcs11:token=acme\0?pin-value=1234"s).ok());
+  EXPECT_FALSE(ParseTokenSelector("pkcs11:token=acme\0;serial=x"s).ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=acme%00").ok());
+}
+
+// Found by fuzz target pkcs11_uri: p11-kit stops at an empty attribute and ignores the rest, so
+// "pkcs11:;token=acme" selected any token and a pin-value after it went unnoticed.
+TEST(Pkcs11UriTest, RejectsEmptyPathAttributes) {
+  for (const char* uri : {"pkcs11:;token=acme", "pkcs11:token=acme;;serial=1", "pkcs11:token=acme;",
+                          "pkcs11:;token=acme?pin-value=1234", "pkcs11:;"}) {
+    auto parsed = ParsePkcs11Uri(uri);
+    ASSERT_FALSE(parsed.ok()) << uri;
+    EXPECT_EQ(parsed.error().kind, HsmErrorKind::kInvalidArgument) << uri;
+  }
+  EXPECT_FALSE(ParseTokenSelector("pkcs11:;token=acme").ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:").ok());
+  EXPECT_TRUE(ParsePkcs11Uri("pkcs11:token=acme?").ok());
+}
+
 TEST(Pkcs11UriTest, SelectorsAcceptPlainLabels) {
   auto token = ParseTokenSelector("acme");
   ASSERT_TRUE(token.ok());

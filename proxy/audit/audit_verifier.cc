@@ -330,11 +330,10 @@ void VerifyOneChain(const std::vector<FileData>& data, std::size_t begin, std::s
 
 }  // namespace
 
-VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
-                              const std::vector<VerificationKey>& keys) {
+// Every chain among `data` (ordered by chain id, so each chain's files are one run) on its own.
+VerifyReport VerifyLoaded(const std::vector<FileData>& data,
+                          const std::vector<VerificationKey>& keys) {
   VerifyReport report;
-  std::vector<FileData> data = LoadFiles(files);
-  // LoadFiles orders by chain id, so each chain's files are one run.
   for (std::size_t begin = 0; begin < data.size();) {
     std::size_t end = begin + 1;
     while (end < data.size() && data[end].chain_id == data[begin].chain_id) ++end;
@@ -347,6 +346,20 @@ VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
     report.signed_through = report.chains[0].signed_through;
   }
   return report;
+}
+
+}  // namespace
+
+VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
+                              const std::vector<VerificationKey>& keys) {
+  return VerifyLoaded(LoadFiles(files), keys);
+}
+
+VerifyReport VerifyAuditBytes(const std::vector<AuditFileBytes>& files,
+                              const std::vector<VerificationKey>& keys) {
+  std::vector<std::pair<std::string, std::string>> named;
+  for (const AuditFileBytes& file : files) named.emplace_back(file.name, file.bytes);
+  return VerifyLoaded(verify_detail::LoadBytes(named), keys);
 }
 
 Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,

@@ -79,6 +79,16 @@ struct VerifyReport {
 VerifyReport VerifyAuditFiles(const std::vector<std::string>& files,
                               const std::vector<VerificationKey>& keys);
 
+/// One audit file already in memory: the name its findings carry, and its bytes.
+struct AuditFileBytes {
+  std::string name;
+  std::string bytes;
+};
+
+/// VerifyAuditFiles over files already read (the same rules; there is no I/O to fail).
+VerifyReport VerifyAuditBytes(const std::vector<AuditFileBytes>& files,
+                              const std::vector<VerificationKey>& keys);
+
 struct ExportSummary {
   std::uint64_t tenant_records = 0;    ///< records of the tenant copied verbatim
   std::uint64_t redacted_records = 0;  ///< other records replaced by their digest

@@ -104,36 +104,61 @@ Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string
   return e;
 }
 
+namespace {
+
+// Cuts `data` (the bytes of the file named f.path) into f's lines; finds its first sequence
+// number and its chain.
+void SplitFileData(FileData& f, const std::string& data) {
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) {
+      f.incomplete_tail = true;
+      break;
+    }
+    f.lines.emplace_back(data, pos, nl - pos);
+    pos = nl + 1;
+  }
+  for (const std::string& l : f.lines) {
+    Entry e = ParseEntry(f.path, 0, l);
+    if (!e.malformed) {
+      f.first_seq = e.seq;
+      break;
+    }
+  }
+  f.chain_id = ChainIdOfFile(f);
+}
+
+std::vector<FileData> AssignAndOrder(std::vector<FileData> out);
+
+}  // namespace
+
 std::vector<FileData> LoadFiles(const std::vector<std::string>& files) {
   std::vector<FileData> out;
   for (const std::string& path : files) {
     FileData f;
     f.path = path;
     std::string data;
-    if (!ReadWholeFile(path, data, f.error)) {
-      out.push_back(std::move(f));
-      continue;
-    }
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      std::size_t nl = data.find('\n', pos);
-      if (nl == std::string::npos) {
-        f.incomplete_tail = true;
-        break;
-      }
-      f.lines.emplace_back(data, pos, nl - pos);
-      pos = nl + 1;
-    }
-    for (const std::string& l : f.lines) {
-      Entry e = ParseEntry(path, 0, l);
-      if (!e.malformed) {
-        f.first_seq = e.seq;
-        break;
-      }
-    }
-    f.chain_id = ChainIdOfFile(f);
+    if (ReadWholeFile(path, data, f.error)) SplitFileData(f, data);
     out.push_back(std::move(f));
   }
+  return AssignAndOrder(std::move(out));
+}
+
+std::vector<FileData> LoadBytes(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<FileData> out;
+  for (const auto& [name, bytes] : files) {
+    FileData f;
+    f.path = name;
+    SplitFileData(f, bytes);
+    out.push_back(std::move(f));
+  }
+  return AssignAndOrder(std::move(out));
+}
+
+namespace {
+
+std::vector<FileData> AssignAndOrder(std::vector<FileData> out) {
   // A file nothing identifies (unreadable, or every line damaged) belongs to the only chain
   // given, when there is one: its damage is then reported where it happened.
   std::string only;
@@ -155,5 +180,7 @@ std::vector<FileData> LoadFiles(const std::vector<std::string>& files) {
   });
   return out;
 }
+
+}  // namespace
 
 }  // namespace xks::audit::verify_detail

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proxy/audit/audit_crypto.h"
@@ -42,5 +43,7 @@ Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string
 
 /// Reads `files`, each with its chain id, ordered by (chain id, first seq, path).
 std::vector<FileData> LoadFiles(const std::vector<std::string>& files);
+/// The same for files already in memory: (name, bytes) pairs.
+std::vector<FileData> LoadBytes(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace xks::audit::verify_detail

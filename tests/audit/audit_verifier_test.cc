@@ -227,6 +227,21 @@ TEST_F(AuditVerifierTest, FilesAreOrderedByContentNotArgumentOrder) {
   EXPECT_TRUE(r.Ok()) << Describe(r);
 }
 
+// The in-memory entry point (the fuzz target's) applies the same rules as the file one.
+TEST_F(AuditVerifierTest, BytesInMemoryVerifyAsTheirFiles) {
+  Build(4096, 80);
+  ASSERT_GE(files_.size(), 3u);
+  auto lines = ReadLines(files_[1]);
+  lines[1] += " ";
+  WriteLines(files_[1], lines);
+  std::vector<AuditFileBytes> bytes;
+  for (const std::string& f : files_) bytes.push_back({f, testing::ReadFile(f)});
+  std::reverse(bytes.begin(), bytes.end());
+  const VerifyReport from_files = Verify();
+  ASSERT_TRUE(from_files.Tampered()) << Describe(from_files);
+  EXPECT_EQ(Describe(VerifyAuditBytes(bytes, {key_})), Describe(from_files));
+}
+
 TEST_F(AuditVerifierTest, WrongPublicKeyIsReported) {
   Build();
   auto other = testing::NewSigner();

@@ -1,0 +1,9 @@
+// The Encrypt body (plaintext, AAD, encryptionAlgorithm, CDIV) through the body stage of proxy/api
+// (wire_fuzz.h).
+
+#include "tests/fuzz/wire_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  xks::fuzz::FuzzWireBody(xks::api::Operation::kEncrypt, data, size);
+  return 0;
+}
