@@ -1,7 +1,6 @@
 #include "proxy/audit/audit_log.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -11,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "proxy/audit/directory_lock.h"
 
 namespace xks::audit {
 namespace {
@@ -47,38 +45,6 @@ AuditLog::AuditLog(const AuditConfig& config, std::unique_ptr<CheckpointSigner> 
       clock_(deps.clock ? deps.clock : std::make_shared<SystemAuditClock>()),
       ops_(deps.file_ops ? deps.file_ops : std::make_shared<PosixFileOps>()),
       on_flush_(std::move(on_flush)) {}
-
-Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
-                                                          std::unique_ptr<CheckpointSigner> signer,
-                                                          AuditLogDeps deps,
-                                                          FlushObserver on_flush) {
-  if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
-  auto lock = LockAuditDirectory(config.directory, config.file_prefix, deps.lock_wait);
-  if (!lock.ok()) return Fail(std::move(lock).error());
-  std::unique_ptr<AuditLog> log(
-      new AuditLog(config, std::move(signer), std::move(deps), std::move(on_flush)));
-  log->dir_lock_ = std::move(lock).value();
-  auto recovered = log->Recover();
-  if (!recovered.ok()) return Fail(std::move(recovered).error());
-  if (!log->OpenNewFile()) {
-    return Fail(MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
-                                                   ": " + Describe(*log->io_failure_)));
-  }
-  // Signs whatever the previous run left unsigned and proves the signer works before any
-  // request depends on it.
-  if (!log->WriteCheckpoint("startup")) {
-    if (log->signer_failing_) {
-      return Fail(MakeProblem(
-          "audit.signer", "startup checkpoint failed in " + config.directory + " (signer failed)",
-          "check that the checkpoint signer's key is reachable"));
-    }
-    return Fail(MakeProblem("audit.directory", "startup checkpoint failed in " + config.directory +
-                                                   " (" + Describe(*log->io_failure_) + ")"));
-  }
-  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
-  pthread_setname_np(log->writer_.native_handle(), "audit-writer");
-  return log;
-}
 
 AuditLog::~AuditLog() { Close(); }
 

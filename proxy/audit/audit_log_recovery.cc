@@ -1,8 +1,9 @@
-// AuditLog::Recover: how a restart continues the chain the previous run left on disk. Only the
-// newest file is read; its torn tail (never acknowledged) is dropped and its last record gives the
+// AuditLog::Open and AuditLog::Recover: taking the chain's lock, and how a start continues the
+// chain the previous run left on disk. Only the newest file is read; its torn tail (never acknowledged) is dropped and its last record gives the
 // sequence number and chain value to continue from.
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "base/file_io.h"
 #include "proxy/audit/audit_log.h"
+#include "proxy/audit/directory_lock.h"
 
 namespace xks::audit {
 namespace {
@@ -131,6 +133,38 @@ Result<ChainTail, Problem> ScanChainTail(const std::string& path, const std::str
 }
 
 }  // namespace
+
+Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& config,
+                                                          std::unique_ptr<CheckpointSigner> signer,
+                                                          AuditLogDeps deps,
+                                                          FlushObserver on_flush) {
+  if (!signer) return Fail(MakeProblem("audit.signer", "no checkpoint signer"));
+  auto lock = LockAuditDirectory(config.directory, config.file_prefix, deps.lock_wait);
+  if (!lock.ok()) return Fail(std::move(lock).error());
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(config, std::move(signer), std::move(deps), std::move(on_flush)));
+  log->dir_lock_ = std::move(lock).value();
+  auto recovered = log->Recover();
+  if (!recovered.ok()) return Fail(std::move(recovered).error());
+  if (!log->OpenNewFile()) {
+    return Fail(MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
+                                                   ": audit write failed: " + log->io_failure_->Message()));
+  }
+  // Signs whatever the previous run left unsigned and proves the signer works before any
+  // request depends on it.
+  if (!log->WriteCheckpoint("startup")) {
+    if (log->signer_failing_) {
+      return Fail(MakeProblem(
+          "audit.signer", "startup checkpoint failed in " + config.directory + " (signer failed)",
+          "check that the checkpoint signer's key is reachable"));
+    }
+    return Fail(MakeProblem("audit.directory", "startup checkpoint failed in " + config.directory +
+                                                   " (audit write failed: " + log->io_failure_->Message() + ")"));
+  }
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  pthread_setname_np(log->writer_.native_handle(), "audit-writer");
+  return log;
+}
 
 Result<void, Problem> AuditLog::Recover() {
   auto names = ListLogFiles(config_.directory, config_.file_prefix);

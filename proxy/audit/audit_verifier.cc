@@ -328,8 +328,6 @@ void VerifyOneChain(const std::vector<FileData>& data, std::size_t begin, std::s
   report.chains.push_back(std::move(coverage));
 }
 
-}  // namespace
-
 // Every chain among `data` (ordered by chain id, so each chain's files are one run) on its own.
 VerifyReport VerifyLoaded(const std::vector<FileData>& data,
                           const std::vector<VerificationKey>& keys) {
