@@ -13,6 +13,8 @@ packages=(
   libnss3 libnss3-tools
   nlohmann-json3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl jq python3 python3-botocore
+  # sslscan: tests/e2e/hostile_test.sh checks the TLS versions, suites and groups the proxy offers.
+  sslscan
   # jemalloc: xks-proxy's allocator (proxy/runtime/CMakeLists.txt; malloc/free were ~17 % of its
   # CPU under load with glibc's, and jemalloc serves ~12 % more requests/s). Optional.
   libjemalloc-dev

@@ -11,12 +11,6 @@ e2e_add_tenant alpha /alpha
 xksctl key create alpha k1 >/dev/null
 A="/alpha/kms/xks/v1"
 
-# set_server JQ_ASSIGNMENTS: edits the server section (after every xksctl change).
-set_server() {
-  jq ".server |= ($1)" "$XKS_CONFIG" > "$E2E_DIR/config.next"
-  cat "$E2E_DIR/config.next" > "$XKS_CONFIG"  # keeps the file's mode
-}
-
 # raw_exchange BYTES: sends BYTES over TLS and prints everything the server sends back until it
 # closes the connection.
 raw_exchange() {
@@ -41,7 +35,7 @@ await_established() {
 }
 
 # Long idle limits in this first run, so held connections stay until the test lets them go.
-set_server '.max_connections_per_address = 2 | .idle_timeout_ms = 600000
+e2e_set_server '.max_connections_per_address = 2 | .idle_timeout_ms = 600000
             | .unauthenticated_idle_timeout_ms = 600000'
 e2e_start_proxy
 
@@ -104,7 +98,7 @@ e2e_stop_proxy
 
 # Second run: a short idle limit for connections that never authenticated, a long one otherwise,
 # and every other connection limit set to a value of its own that the listener must report.
-set_server '.max_connections_per_address = 255 | .idle_timeout_ms = 3600000
+e2e_set_server '.max_connections_per_address = 255 | .idle_timeout_ms = 3600000
             | .unauthenticated_idle_timeout_ms = 300 | .max_connections = 4000
             | .max_handshakes_in_progress = 63 | .low_priority_queue_limit = 31
             | .queue_limit = 255 | .io_threads = 3'
