@@ -9,11 +9,15 @@ whether the server closed the connection. Python's stdlib ssl (and botocore for 
                                       (or "<<sent all M>>" when the server never closed)
   signed PORT CA AKID SECRET_FILE PATH BODY_FILE
                                       one SigV4-signed POST, then wait; like exchange
+  hello PORT CA                       a hand-made TLS 1.2 ClientHello offering DEFLATE and null
+                                      compression (OpenSSL clients cannot offer DEFLATE without
+                                      zlib); prints "compression N" from the ServerHello, or the
+                                      alert
   hold PORT CA COUNT STATUS_FILE [--source IP]
                                       COUNT idle TLS connections (handshake done, nothing sent);
-                                      STATUS_FILE gets "ready OPEN" once all are up, then "open N
-                                      closed I,J,..." (indices in opening order) on every change,
-                                      until SIGTERM
+                                      STATUS_FILE gets "open N closed I,J,..." (indices in opening
+                                      order; "none") once all are up and on every change, until
+                                      SIGTERM
 """
 import argparse
 import os
@@ -126,8 +130,12 @@ def hold(args):
             out.write(text + "\n")
         os.replace(args.status_file + ".tmp", args.status_file)
 
+    def status():
+        return f"open {len(conns) - len(closed)} closed " + (
+            ",".join(str(i) for i in sorted(closed)) or "none")
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    write_status(f"ready {len(conns)}")
+    write_status(status())
     while True:
         events = selector.select(timeout=1)
         for key, _ in events:
@@ -141,14 +149,41 @@ def hold(args):
                 selector.unregister(key.fileobj)
                 closed.append(key.data)
         if events:
-            write_status(f"open {len(conns) - len(closed)} closed "
-                         + ",".join(str(i) for i in sorted(closed)))
+            write_status(status())
+
+
+def hello(args):
+    def ext(kind, body):
+        return kind.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+    extensions = (ext(0x000a, bytes.fromhex("0004001d0017"))      # x25519, P-256
+                  + ext(0x000b, bytes.fromhex("0100"))            # uncompressed points
+                  + ext(0x000d, bytes.fromhex("0006040308040401")))
+    body = (b"\x03\x03" + os.urandom(32) + b"\x00"
+            + bytes.fromhex("0002c02c")                             # ECDHE-ECDSA-AES256-GCM-SHA384
+            + bytes.fromhex("020100")                               # DEFLATE, null
+            + len(extensions).to_bytes(2, "big") + extensions)
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    raw = socket.create_connection(("127.0.0.1", args.port), timeout=30)
+    raw.sendall(b"\x16\x03\x01" + len(handshake).to_bytes(2, "big") + handshake)
+    reply = b""
+    while len(reply) < 5 or len(reply) < 5 + int.from_bytes(reply[3:5], "big"):
+        data = raw.recv(65536)
+        if not data:
+            break
+        reply += data
+    if reply[:1] == b"\x15":
+        print(f"alert {reply[6] if len(reply) > 6 else '?'}")
+    elif reply[:1] == b"\x16" and reply[5:6] == b"\x02":
+        sid_len = reply[5 + 4 + 2 + 32]
+        print(f"compression {reply[5 + 4 + 2 + 32 + 1 + sid_len + 2]}")
+    else:
+        print(f"unexpected {reply[:16].hex()}")
 
 
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("exchange", "trickle", "signed", "hold"):
+    for name in ("exchange", "trickle", "signed", "hello", "hold"):
         p = sub.add_parser(name)
         p.add_argument("port", type=int)
         p.add_argument("ca")
@@ -164,7 +199,8 @@ def main():
             p.add_argument("count", type=int)
             p.add_argument("status_file")
     args = parser.parse_args()
-    {"exchange": exchange, "trickle": trickle, "signed": signed, "hold": hold}[args.command](args)
+    {"exchange": exchange, "trickle": trickle, "signed": signed, "hello": hello,
+     "hold": hold}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,15 @@
 #   P-384, no renegotiation, compression or 0-RTT; TLS 1.1 and non-spec suites are refused.
 # (Anonymous idle limit and per-address eviction: server_limits_test.sh.)
 source "$(dirname "$0")/lib.sh"
+# Held connections end with the test, whatever its outcome (then lib.sh's cleanup runs).
+HOLD_PIDS=()
+hostile_cleanup() {
+  local rc=$?
+  ((${#HOLD_PIDS[@]} == 0)) || kill "${HOLD_PIDS[@]}" 2>/dev/null || true
+  (exit "$rc")
+  e2e_cleanup
+}
+trap hostile_cleanup EXIT
 client() { python3 "$(dirname "$0")/hostile_client.py" "$1" "$PORT" "$E2E_DIR/tls-cert.pem" "${@:2}"; }
 
 e2e_config_init
@@ -184,8 +193,9 @@ e2e_stop_proxy
 # hold NAME COUNT SOURCE: COUNT idle TLS connections from SOURCE, in the background, until the test
 # ends them; waits until all are up. Sets HOLD_PID; held_status NAME prints "open N closed ...".
 hold() {
-  client hold "$2" "$E2E_DIR/$1.status" --source "$3" 2>"$E2E_DIR/$1.err" &
+  client hold "$2" "$E2E_DIR/$1.status" --source "$3" >"$E2E_DIR/$1.out" 2>"$E2E_DIR/$1.err" &
   HOLD_PID=$!
+  HOLD_PIDS+=("$HOLD_PID")
   for _ in $(seq 1 1200); do
     [[ -s "$E2E_DIR/$1.status" ]] && return 0
     kill -0 "$HOLD_PID" 2>/dev/null || fail "hold $1 failed: $(cat "$E2E_DIR/$1.err")"
@@ -209,16 +219,16 @@ e2e_start_proxy
 hold capA 4 127.0.0.2
 capA_pid=$HOLD_PID
 encrypt_ok
-[[ "$(held_status capA)" == "ready 4" ]] || fail "per-address cap: held connections were closed: $(held_status capA)"
+[[ "$(held_status capA)" == "open 4 closed none" ]] || fail "per-address cap: held connections were closed: $(held_status capA)"
 pass "127.0.0.2 at its max_connections_per_address (4): 127.0.0.1 still gets a 200 encrypt, 127.0.0.2 keeps all 4"
 hold capB 4 127.0.0.3
 capB_pid=$HOLD_PID
 # 8 held = max_connections: a newcomer takes the slot of the oldest anonymous connection.
 expect_ping_ok "" "at max_connections"
 encrypt_ok
-await_held capA "open 2 closed 0,1"
-[[ "$(held_status capB)" == "ready 4" ]] || fail "max_connections: capB lost connections: $(held_status capB)"
-pass "at max_connections (8, all held idle): ping and encrypt answered; the two oldest anonymous ones made room"
+await_held capA "open 3 closed 0"
+[[ "$(held_status capB)" == "open 4 closed none" ]] || fail "max_connections: capB lost connections: $(held_status capB)"
+pass "at max_connections (8, all held idle): ping and encrypt answered; the oldest anonymous one (127.0.0.2's first) made room for the ping, whose slot the encrypt reused"
 kill "$capA_pid" "$capB_pid"
 wait "$capA_pid" "$capB_pid" 2>/dev/null || true
 e2e_stop_proxy
@@ -235,13 +245,14 @@ idle_pid=$HOLD_PID
 rss_held="$(e2e_proxy_rss_kib)"
 expect_ping_ok "" "with 2000 idle connections"
 encrypt_ok
-[[ "$(held_status idle2000)" == "ready 2000" ]] || fail "2000 idle: $(held_status idle2000)"
+[[ "$(held_status idle2000)" == "open 2000 closed none" ]] || fail "2000 idle: $(held_status idle2000)"
 per_connection=$(((rss_held - rss_before) / 2000))
 echo "  RSS before ${rss_before} KiB, with 2000 idle TLS connections ${rss_held} KiB:" \
   "$per_connection KiB per connection"
-# docs/operations.md ("Memory per connection"): measured ~N KiB; the bound leaves room for ASan.
-((per_connection <= 64)) || fail "2000 idle connections cost $per_connection KiB each (bound 64)"
-pass "2000 idle TLS connections: $per_connection KiB each (bound 64), the server still answers"
+# docs/operations.md ("Memory per connection"): 72 KiB measured in a release build; the bound
+# leaves room for ASan's redzones and size classes.
+((per_connection <= 128)) || fail "2000 idle connections cost $per_connection KiB each (bound 128)"
+pass "2000 idle TLS connections: $per_connection KiB each (bound 128), the server still answers"
 kill "$idle_pid"
 wait "$idle_pid" 2>/dev/null || true
 
@@ -257,8 +268,14 @@ suites="$(scan | awk '/^(Preferred|Accepted) / {print $2 "/" $5}' | sort | paste
   || fail "suites (ECDSA certificate: the spec's ECDHE-ECDSA one for TLS 1.2): '$suites'"
 groups="$(scan | sed -n '/Server Key Exchange Group/,/^$/p' | grep -o 'x25519\|secp[0-9]*r1\|ffdhe[0-9]*\|x448\|secp[0-9]*k1\|brainpool[a-z0-9]*' \
   | sort -u | paste -sd' ')"
+# (TLS 1.2 lists P-256 alone: a client's groups also limit the curve of an ECDSA certificate, and
+# this one is P-256; the TLS 1.3 key shares show all three.)
 [[ "$groups" == "secp256r1 secp384r1 x25519" ]] || fail "groups: '$groups'"
-scan | grep -q '^Compression disabled' || fail "compression: $(scan | grep -i -A1 compression)"
+[[ "$(scan | sed -n '/Server Key Exchange Group/,/^$/p' | grep -c '^TLSv1\.[23] ')" -ge 3 ]] \
+  || fail "groups: $(scan | sed -n '/Server Key Exchange Group/,/^$/p')"
+# sslscan cannot test compression with Debian's OpenSSL (built without zlib): a hand-made
+# ClientHello offers DEFLATE, and the ServerHello must choose null (0).
+[[ "$(client hello)" == "compression 0" ]] || fail "compression: $(client hello)"
 scan | grep -q '^Session renegotiation not supported' \
   || fail "renegotiation: $(scan | grep -i -A1 renegotiation)"
 pass "sslscan: TLS 1.2 and 1.3 only; suites $suites; groups $groups; no compression, no renegotiation"
