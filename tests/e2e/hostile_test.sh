@@ -44,14 +44,14 @@ expect_refused() {
   [[ "$reply" == *"<<closed>>" ]] || fail "$label: the connection was left open: $reply"
 }
 
-expect_ping_ok() {
+expect_ping_ok() {  # expect_ping_ok CONTEXT: a fresh connection's /ping answers 200
   local body
-  body="$(curl -sS --max-time 30 --cacert "$E2E_DIR/tls-cert.pem" ${1:+--interface "$1"} "$ENDPOINT/ping")" \
-    || fail "ping failed ($2)"
-  [[ "$body" == '{"status":"OK"}' ]] || fail "ping ($2): $body"
+  body="$(curl -sS --max-time 30 --cacert "$E2E_DIR/tls-cert.pem" "$ENDPOINT/ping")" \
+    || fail "ping failed ($1)"
+  [[ "$body" == '{"status":"OK"}' ]] || fail "ping ($1): $body"
 }
 
-encrypt_ok() {  # encrypt_ok CONTEXT: a fresh connection's signed encrypt answers 200
+encrypt_ok() {  # a fresh connection's signed encrypt answers 200
   expect_status "$(xks_call "$ALPHA_AKID" "$ALPHA_SECRET" "$A/keys/k1/encrypt" "$(encrypt_body AAAA)")" 200
 }
 
@@ -119,7 +119,7 @@ exchange "GET /ping HTTP/1.0\r\n\r\n"
 [[ "$reply" == "HTTP/1.0 200 "* && "$reply" == *'{"status":"OK"}'*"<<closed>>" ]] \
   || fail "HTTP/1.0 ping: $reply"
 pass "HTTP/1.0 without Host: answered 200 as HTTP/1.0, then closed"
-expect_ping_ok "" "after the smuggling shapes"
+expect_ping_ok "after the smuggling shapes"
 
 # Hostile JSON in correctly signed encrypt requests: 400 ValidationException each.
 md="$(metadata Encrypt)"
@@ -224,7 +224,7 @@ pass "127.0.0.2 at its max_connections_per_address (4): 127.0.0.1 still gets a 2
 hold capB 4 127.0.0.3
 capB_pid=$HOLD_PID
 # 8 held = max_connections: a newcomer takes the slot of the oldest anonymous connection.
-expect_ping_ok "" "at max_connections"
+expect_ping_ok "at max_connections"
 encrypt_ok
 await_held capA "open 3 closed 0"
 [[ "$(held_status capB)" == "open 4 closed none" ]] || fail "max_connections: capB lost connections: $(held_status capB)"
@@ -238,12 +238,12 @@ e2e_set_server '.max_connections = 4096 | .max_connections_per_address = 0
                 | .unauthenticated_idle_timeout_ms = 600000'
 e2e_start_proxy
 encrypt_ok
-expect_ping_ok "" "warm-up"
+expect_ping_ok "warm-up"
 rss_before="$(e2e_proxy_rss_kib)"
 hold idle2000 2000 127.0.0.4
 idle_pid=$HOLD_PID
 rss_held="$(e2e_proxy_rss_kib)"
-expect_ping_ok "" "with 2000 idle connections"
+expect_ping_ok "with 2000 idle connections"
 encrypt_ok
 [[ "$(held_status idle2000)" == "open 2000 closed none" ]] || fail "2000 idle: $(held_status idle2000)"
 per_connection=$(((rss_held - rss_before) / 2000))
