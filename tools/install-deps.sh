@@ -15,6 +15,8 @@ packages=(
   curl jq python3 python3-botocore
   # haproxy: the scale-out example (config/haproxy/) and its test (tests/e2e/scaleout_test.sh).
   haproxy
+  # sslscan: tests/e2e/hostile_test.sh checks the TLS versions, suites and groups the proxy offers.
+  sslscan
   # jemalloc: xks-proxy's allocator (proxy/runtime/CMakeLists.txt; malloc/free were ~17 % of its
   # CPU under load with glibc's, and jemalloc serves ~12 % more requests/s). Optional.
   libjemalloc-dev

@@ -81,4 +81,30 @@ Result<RequestFraming, FramingRefusal> CheckRequestFraming(int version,
   return framing;
 }
 
+bool IsFramingField(std::string_view name) {
+  return HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Connection") ||
+         HeaderNameEquals(name, "Transfer-Encoding") || HeaderNameEquals(name, "Keep-Alive");
+}
+
+RawHeader ScanRawHeader(std::string_view bytes, std::size_t& resume, std::size_t limit) {
+  // More bytes are needed: unless the limit is already reached without an end.
+  const RawHeader more = bytes.size() >= limit ? RawHeader::kTooLarge : RawHeader::kIncomplete;
+  for (std::size_t i = bytes.find('\n', resume); i != std::string_view::npos;
+       i = bytes.find('\n', i + 1)) {
+    resume = i;  // a line end whose next bytes have not arrived is looked at again
+    if (i + 1 >= bytes.size()) return more;
+    std::size_t end = 0;
+    const char next = bytes[i + 1];
+    if (next == ' ' || next == '\t') return RawHeader::kObsFold;
+    if (next == '\n') end = i + 2;
+    if (next == '\r') {
+      if (i + 2 >= bytes.size()) return more;
+      if (bytes[i + 2] == '\n') end = i + 3;
+    }
+    if (end != 0) return end > limit ? RawHeader::kTooLarge : RawHeader::kComplete;
+  }
+  resume = bytes.size();
+  return more;
+}
+
 }  // namespace xks::server

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -41,5 +42,23 @@ struct FramingRefusal {
 /// Thread-safe.
 Result<RequestFraming, FramingRefusal> CheckRequestFraming(int version,
                                                            const std::vector<HttpHeader>& headers);
+
+/// Content-Length, Transfer-Encoding, Connection, Keep-Alive: the fields a response's framing
+/// consists of, which the server sets itself from how it writes the response. Thread-safe.
+bool IsFramingField(std::string_view name);
+
+/// What the bytes buffered for a request header hold so far. The header ends at its first empty
+/// line (CRLF, or a bare LF that the parser then refuses).
+enum class RawHeader { kIncomplete, kComplete, kTooLarge, kObsFold };
+
+/// Scans a request header's raw bytes before Beast parses them, because Beast applies its size
+/// limit to each read rather than to the whole header (a header sent in small pieces got past a
+/// 16 KiB limit at 4 MB), and replaces obs-fold (a line continuing the previous field value by
+/// starting with SP or HTAB) with a space without telling: RFC 9112 section 5.2 allows that or a
+/// 400, and only the 400 leaves no room for a front end that reads the folded field otherwise.
+/// kTooLarge: the header does not end within `limit` bytes. `resume` (0 for a new header) is
+/// where the next call picks up, so a header trickled in byte by byte is scanned once.
+/// Thread-safe.
+RawHeader ScanRawHeader(std::string_view bytes, std::size_t& resume, std::size_t limit);
 
 }  // namespace xks::server

@@ -94,5 +94,58 @@ TEST(HttpFramingTest, ExpectIs100ContinueOrRefusedWith417) {
   EXPECT_TRUE(no_host.error().drain_by_silence) << "the client may never send the body";
 }
 
+RawHeader ScanWhole(std::string_view bytes, std::size_t limit = 16384) {
+  std::size_t resume = 0;
+  return ScanRawHeader(bytes, resume, limit);
+}
+
+TEST(HttpFramingTest, RawHeaderEndsAtItsFirstEmptyLine) {
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), RawHeader::kComplete);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a\r\n\r\nbody with\n folds"), RawHeader::kComplete);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\nHost: a\n\n"), RawHeader::kComplete) << "bare LF";
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a\r\n"), RawHeader::kIncomplete);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a\r\n\r"), RawHeader::kIncomplete);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a"), RawHeader::kIncomplete);
+}
+
+TEST(HttpFramingTest, RawHeaderRefusesObsFold) {
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n"), RawHeader::kObsFold);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\n\tHost: a\r\n\r\n"), RawHeader::kObsFold);
+  EXPECT_EQ(ScanWhole("GET / HTTP/1.1\r\nTransfer-Encoding:\n chunked"), RawHeader::kObsFold)
+      << "known before the header is complete";
+}
+
+TEST(HttpFramingTest, RawHeaderLimitCountsTheWholeHeader) {
+  const std::string fields(100, 'x');
+  std::string header = "GET / HTTP/1.1\r\n";
+  while (header.size() < 200) header += "X-A: " + fields + "\r\n";
+  EXPECT_EQ(ScanWhole(header + "\r\n", 1000), RawHeader::kComplete);
+  EXPECT_EQ(ScanWhole(header + "\r\n", 150), RawHeader::kTooLarge);
+  EXPECT_EQ(ScanWhole(header, 150), RawHeader::kTooLarge) << "no end within the limit";
+  EXPECT_EQ(ScanWhole(std::string(200, 'a'), 100), RawHeader::kTooLarge) << "no line end at all";
+}
+
+TEST(HttpFramingTest, RawHeaderScanResumesWhereItStopped) {
+  const std::string header = "POST / HTTP/1.1\r\nHost: a\r\nX: b\r\n\r\n{}";
+  // Fed one byte more each time, as a trickling client sends it; the scan never goes back past
+  // the last line end it could not judge yet.
+  std::size_t resume = 0;
+  RawHeader last = RawHeader::kIncomplete;
+  std::size_t complete_at = 0;
+  for (std::size_t n = 1; n <= header.size() && last == RawHeader::kIncomplete; ++n) {
+    const std::size_t before = resume;
+    last = ScanRawHeader(std::string_view(header).substr(0, n), resume, 16384);
+    EXPECT_GE(resume, before);
+    complete_at = n;
+  }
+  EXPECT_EQ(last, RawHeader::kComplete);
+  EXPECT_EQ(complete_at, header.size() - 2) << "complete as soon as the empty line is there";
+  resume = 0;
+  const std::string folded = "GET / HTTP/1.1\r\nX: b\r\n c\r\n\r\n";
+  EXPECT_EQ(ScanRawHeader(std::string_view(folded).substr(0, 22), resume, 16384),
+            RawHeader::kIncomplete);
+  EXPECT_EQ(ScanRawHeader(folded, resume, 16384), RawHeader::kObsFold);
+}
+
 }  // namespace
 }  // namespace xks::server

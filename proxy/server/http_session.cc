@@ -35,11 +35,6 @@ constexpr std::chrono::milliseconds kDrainCap{2000};
 // A peer that never answers close_notify must not hold a connection (or Shutdown) for long.
 constexpr std::chrono::milliseconds kTlsShutdownCap{2000};
 
-bool IsServerSetHeader(std::string_view name) {
-  return HeaderNameEquals(name, "Content-Length") || HeaderNameEquals(name, "Connection") ||
-         HeaderNameEquals(name, "Transfer-Encoding") || HeaderNameEquals(name, "Keep-Alive");
-}
-
 // What an observer may see of a request: never the body (it may hold plaintext).
 HttpRequest WithoutBody(const HttpRequest& request) {
   HttpRequest copy;
@@ -152,14 +147,18 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     state_ = State::kIdle;
     if (buffer_.size() > 0) return DoReadHeader();
     Lowest().expires_after(IdleLimit());
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            beast::bind_front_handler(&HttpSession::OnFirstBytes, Self()));
+    ReadSome();
   }
 
-  void OnFirstBytes(beast::error_code ec, std::size_t bytes) {
+  void ReadSome() {
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            beast::bind_front_handler(&HttpSession::OnHeaderBytes, Self()));
+  }
+
+  void OnHeaderBytes(beast::error_code ec, std::size_t bytes) {
     buffer_.commit(bytes);
     if (ec) return DoClose();
-    DoReadHeader();
+    state_ == State::kIdle ? DoReadHeader() : ReadWholeHeader();
   }
 
   void DoReadHeader() {
@@ -169,6 +168,18 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
         std::min<std::size_t>(server_.options_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(static_cast<std::uint64_t>(server_.options_.max_body_bytes));
     Lowest().expires_after(server_.options_.read_timeout);
+    header_scanned_ = 0;
+    ReadWholeHeader();
+  }
+
+  // The whole header is buffered and checked (http_framing.h ScanRawHeader) before Beast parses
+  // it: Beast's own size limit applies per read, and it would unfold obs-fold silently.
+  void ReadWholeHeader() {
+    const std::string_view bytes(static_cast<const char*>(buffer_.cdata().data()), buffer_.size());
+    const RawHeader scan = ScanRawHeader(bytes, header_scanned_, server_.options_.max_header_bytes);
+    if (scan == RawHeader::kIncomplete) return ReadSome();
+    if (scan == RawHeader::kTooLarge) return OnReadFailed(http::error::header_limit);
+    if (scan == RawHeader::kObsFold) return RejectAndClose(400, "header fields may not be folded");
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::OnHeader, Self()));
   }
@@ -380,7 +391,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     out.version(version_);
     out.result(static_cast<unsigned>(response.status));
     for (auto& header : response.headers) {
-      if (!IsServerSetHeader(header.name)) out.insert(header.name, header.value);
+      if (!IsFramingField(header.name)) out.insert(header.name, header.value);
     }
     close_after_write_ = !keep_alive_ || response.close_connection || server_.draining_.load();
     authenticates_ = response.authenticated;
@@ -474,6 +485,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   bool authenticates_ = false;  // the response being written carries proven credentials
   bool sensitive_ = false;      // the response being written carries plaintext
   std::size_t drained_ = 0;
+  std::size_t header_scanned_ = 0;  // ScanRawHeader's resume point in buffer_
   std::optional<std::uint64_t> drain_remaining_;
   std::optional<Clock::time_point> drain_deadline_;
 };

@@ -242,3 +242,13 @@ e2e_verify_audit() {
       || fail "the $prefix audit chain does not verify"
   done
 }
+
+# e2e_set_server JQ_ASSIGNMENTS: edits the configuration's server section (after every xksctl
+# change, which rewrites the file), e.g. e2e_set_server '.read_timeout_ms = 1000'.
+e2e_set_server() {
+  jq ".server |= ($1)" "$XKS_CONFIG" > "$E2E_DIR/config.next"
+  cat "$E2E_DIR/config.next" > "$XKS_CONFIG"  # keeps the file's mode
+}
+
+# e2e_proxy_rss_kib: the running proxy's resident memory (VmRSS) in KiB.
+e2e_proxy_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$PROXY_PID/status"; }
