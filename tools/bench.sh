@@ -537,11 +537,15 @@ phase_memory() {
 t_start=$SECONDS
 load_start="$(cut -d" " -f1-3 /proc/loadavg)"
 bt="\`"  # a Markdown code span around paths
-build_label="$bt$build$bt"
+# Paths in the report are relative to the repository: the report is shipped (docs/, the .deb) and
+# must not carry the machine's build paths.
+in_repo() { local p="$1"; [[ $p == "$here" ]] && p="."; printf '%s' "${p#"$here"/}"; }
+command_line="${command_line//"$here"\//}"
+build_label="$bt$(in_repo "$build")$bt"
 src_dir="$(sed -n "s/^CMAKE_HOME_DIRECTORY:INTERNAL=//p" "$build/CMakeCache.txt" 2>/dev/null || true)"
 if [[ -n $src_dir ]] && rev="$(git -C "$src_dir" rev-parse --short HEAD 2>/dev/null)"; then
-  build_label="$bt$build$bt (xks-proxy built $(date -u -r "$proxy_bin" '+%F %H:%M UTC'); its source"
-  build_label+=" $bt$src_dir$bt was at $rev"
+  build_label="$bt$(in_repo "$build")$bt (xks-proxy built $(date -u -r "$proxy_bin" '+%F %H:%M UTC'); its source"
+  build_label+=" $bt$(in_repo "$src_dir")$bt was at $rev"
   git -C "$src_dir" diff --quiet HEAD 2>/dev/null || build_label+=" + uncommitted changes"
   build_label+=" when the run started)"
 fi

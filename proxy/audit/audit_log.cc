@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 
-
 namespace xks::audit {
 namespace {
 

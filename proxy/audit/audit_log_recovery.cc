@@ -1,6 +1,7 @@
 // AuditLog::Open and AuditLog::Recover: taking the chain's lock, and how a start continues the
-// chain the previous run left on disk. Only the newest file is read; its torn tail (never acknowledged) is dropped and its last record gives the
-// sequence number and chain value to continue from.
+// chain the previous run left on disk. Only the newest file is read; its torn tail (never
+// acknowledged) is dropped and its last record gives the sequence number and chain value to
+// continue from.
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -147,8 +148,9 @@ Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& con
   auto recovered = log->Recover();
   if (!recovered.ok()) return Fail(std::move(recovered).error());
   if (!log->OpenNewFile()) {
-    return Fail(MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
-                                                   ": audit write failed: " + log->io_failure_->Message()));
+    return Fail(
+        MakeProblem("audit.directory", "cannot start a new file in " + config.directory +
+                                           ": audit write failed: " + log->io_failure_->Message()));
   }
   // Signs whatever the previous run left unsigned and proves the signer works before any
   // request depends on it.
@@ -158,8 +160,9 @@ Result<std::unique_ptr<AuditLog>, Problem> AuditLog::Open(const AuditConfig& con
           "audit.signer", "startup checkpoint failed in " + config.directory + " (signer failed)",
           "check that the checkpoint signer's key is reachable"));
     }
-    return Fail(MakeProblem("audit.directory", "startup checkpoint failed in " + config.directory +
-                                                   " (audit write failed: " + log->io_failure_->Message() + ")"));
+    return Fail(MakeProblem("audit.directory",
+                            "startup checkpoint failed in " + config.directory +
+                                " (audit write failed: " + log->io_failure_->Message() + ")"));
   }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   pthread_setname_np(log->writer_.native_handle(), "audit-writer");

@@ -13,6 +13,17 @@ void WipeString(std::string& text) noexcept {
 
 HttpRequest::~HttpRequest() { WipeString(body); }
 
+HttpRequest HttpRequest::WithoutBody() const {
+  HttpRequest copy;
+  copy.method = method;
+  copy.target = target;
+  copy.version = version;
+  copy.headers = headers;
+  copy.connection = connection;
+  copy.received_at = received_at;
+  return copy;
+}
+
 HttpResponse::~HttpResponse() {
   if (sensitive_body) WipeString(body);
 }

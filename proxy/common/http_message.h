@@ -54,6 +54,8 @@ struct HttpRequest {
   std::optional<std::string_view> Header(std::string_view name) const;
   /// Number of headers with this name (ASCII case-insensitive).
   std::size_t HeaderCount(std::string_view name) const;
+  /// A copy without the body, for observers (audit of a refusal): the body may hold plaintext.
+  HttpRequest WithoutBody() const;
 };
 
 struct HttpResponse {

@@ -50,6 +50,19 @@ struct TlsConfig {
   bool operator==(const TlsConfig&) const = default;
 };
 
+/// `server.health_listener`: a listener of its own for load-balancer checks, for when the API port
+/// requires client certificates (an NLB's HTTPS check presents none). It answers only
+/// GET/HEAD `server.ping_path`.
+struct HealthListenerConfig {
+  std::string listen_address = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::optional<TlsConfig> tls;  ///< absent: plain HTTP; never with client_ca_file
+  /// false: 200 while the process serves. true: 503 while it cannot serve any key operation (the
+  /// audit log cannot be written, or every HSM token reads UNAVAILABLE).
+  bool deep = false;
+  bool operator==(const HealthListenerConfig&) const = default;
+};
+
 /// `server`: the listener and request limits.
 struct ServerConfig {
   std::string listen_address = "0.0.0.0";
@@ -75,6 +88,7 @@ struct ServerConfig {
   /// Key operations of all tenants together with the HSMs at once (queued for a token or
   /// running); beyond it ThrottlingException. Generous: 1800 requests/s at 250 ms each is 450.
   std::size_t max_concurrent_hsm = 1024;
+  std::optional<HealthListenerConfig> health_listener;  ///< absent: none
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -61,6 +61,16 @@ json SerializeServer(const ServerConfig& s, const SerializeOptions& options) {
       .Optional("ping_path", s.ping_path, d.ping_path)
       .Optional("max_concurrent_hsm", s.max_concurrent_hsm, d.max_concurrent_hsm);
   if (s.tls) out.Json("tls", SerializeTls(*s.tls));
+  if (s.health_listener) {
+    const HealthListenerConfig& h = *s.health_listener;
+    const HealthListenerConfig dh;
+    ObjectWriter health(options);
+    health.Optional("listen_address", h.listen_address, dh.listen_address)
+        .Optional("port", h.port, dh.port)
+        .Optional("deep", h.deep, dh.deep);
+    if (h.tls) health.Json("tls", SerializeTls(*h.tls));
+    out.Json("health_listener", health.Take());
+  }
   return out.Take();
 }
 

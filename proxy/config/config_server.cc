@@ -54,14 +54,58 @@ TlsConfig ParseTls(const json& t, const std::string& tp, std::string_view base_d
   return tls;
 }
 
+namespace {
+
+HealthListenerConfig ParseHealthListener(const json& h, const std::string& p,
+                                         std::string_view base_dir, const ServerConfig& server,
+                                         Checker& c) {
+  c.CheckKnown(h, p, {"listen_address", "port", "tls", "deep"});
+  HealthListenerConfig out;
+  if (auto v = c.String(h, "listen_address", p, false)) {
+    if (v->empty()) c.Add(Join(p, "listen_address"), "empty — give an IP address, e.g. 0.0.0.0");
+    out.listen_address = *v;
+  }
+  if (auto v = c.Uint(h, "port", p, 0, 65535)) out.port = static_cast<std::uint16_t>(*v);
+  if (const json* t = c.Object(h, "tls", p, false)) {
+    out.tls = ParseTls(*t, Join(p, "tls"), base_dir, c);
+    if (!out.tls->client_ca_file.empty()) {
+      c.Add(Join(p, "tls.client_ca_file"),
+            "a load balancer's check presents no client certificate — remove it (this listener "
+            "exists for an API port that requires them)");
+    }
+  }
+  if (auto v = c.Bool(h, "deep", p)) out.deep = *v;
+  if (out.port != 0 && out.port == server.port && out.listen_address == server.listen_address) {
+    c.Add(Join(p, "port"), "the API listener's own address and port — give it a port of its own");
+  }
+  return out;
+}
+
+}  // namespace
+
 void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker& c) {
   const std::string p = "server";
   c.CheckKnown(s, p,
-               {"listen_address", "port", "insecure", "tls", "io_threads", "worker_threads",
-                "queue_limit", "low_priority_queue_limit", "hsm_time_budget_ms", "read_timeout_ms",
-                "write_timeout_ms", "idle_timeout_ms", "unauthenticated_idle_timeout_ms",
-                "max_connections", "max_connections_per_address", "max_handshakes_in_progress",
-                "max_body_bytes", "ping_path", "max_concurrent_hsm"});
+               {"listen_address",
+                "port",
+                "insecure",
+                "tls",
+                "io_threads",
+                "worker_threads",
+                "queue_limit",
+                "low_priority_queue_limit",
+                "hsm_time_budget_ms",
+                "read_timeout_ms",
+                "write_timeout_ms",
+                "idle_timeout_ms",
+                "unauthenticated_idle_timeout_ms",
+                "max_connections",
+                "max_connections_per_address",
+                "max_handshakes_in_progress",
+                "max_body_bytes",
+                "ping_path",
+                "max_concurrent_hsm",
+                "health_listener"});
   ServerConfig& out = cfg.server;
   if (auto v = c.String(s, "listen_address", p, false)) {
     if (v->empty()) c.Add(Join(p, "listen_address"), "empty — give an IP address, e.g. 0.0.0.0");
@@ -109,6 +153,9 @@ void ParseServer(const json& s, std::string_view base_dir, Config& cfg, Checker&
             "must start with '/' and must not contain /kms/xks/v1, e.g. /ping");
     }
     out.ping_path = *v;
+  }
+  if (const json* h = c.Object(s, "health_listener", p, false)) {
+    out.health_listener = ParseHealthListener(*h, Join(p, "health_listener"), base_dir, out, c);
   }
 }
 

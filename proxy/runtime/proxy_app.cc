@@ -19,6 +19,7 @@
 #include "proxy/runtime/hsm_key_backend.h"
 #include "proxy/runtime/proxy_telemetry.h"
 #include "proxy/runtime/sigv4_authenticator.h"
+#include "proxy/server/health_listener.h"
 #include "proxy/server/server.h"
 #include "proxy/tenant/registry_diff.h"
 #include "proxy/tenant/registry_holder.h"
@@ -106,6 +107,8 @@ class ProxyApp::Impl {
   nlohmann::json LiveStatus();
   // Metrics: the admin listener (config `admin`).
   Result<void, Problem> StartAdmin();
+  Result<void, Problem> StartHealthListener();
+  bool CanServe() const;
 
   std::mutex lifecycle_mutex_;
   bool started_ = false;
@@ -126,6 +129,7 @@ class ProxyApp::Impl {
   std::unique_ptr<api::HealthReportingBackend> request_backend_;
   std::unique_ptr<api::XksService> service_;
   std::unique_ptr<server::Server> server_;
+  std::unique_ptr<server::HealthListener> health_listener_;
   std::unique_ptr<AdminSocketServer> admin_socket_;
   config::ServerConfig started_server_;
   config::AuditConfig started_audit_;
@@ -161,10 +165,11 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
   registry_ = std::move(holder).value();
   const auto registry = registry_->Current();
   const config::Config& config = registry->config();
+  // First, so that every later line (the privilege check's too) has the configured format.
+  SetLogFormat(config.log.format == "json" ? LogFormat::kJson : LogFormat::kText);
   if (before_open) {
     if (auto go_on = before_open(config); !go_on.ok()) return Fail(Problems{go_on.error()});
   }
-  SetLogFormat(config.log.format == "json" ? LogFormat::kJson : LogFormat::kText);
 
   if (auto applied = backend_.ApplyConfig(config.hsm); !applied.ok()) {
     return Fail(std::move(applied).error());
@@ -245,7 +250,15 @@ void ProxyApp::Impl::RecordAdmin(std::string operation, nlohmann::json details, 
 AdminActions ProxyApp::Impl::MakeAdminActions() {
   AdminActions actions;
   actions.status = [this] { return LiveStatus(); };
-  actions.reload = [this] { return Reload(); };
+  actions.reload = [this] {
+    auto reloaded = Reload();
+    if (!reloaded.ok()) {  // as SIGHUP's refusals are logged (main.cc)
+      for (const auto& problem : reloaded.error()) {
+        LogError(kComponent, "reload refused (admin socket): " + problem.ToString());
+      }
+    }
+    return reloaded;
+  };
   actions.record = [this](AdminEventRequest request) -> Result<nlohmann::json, std::string> {
     // Durable before the answer (the admin thread waits, never an I/O thread).
     auto seq = audit_->Append(
@@ -288,6 +301,7 @@ Result<void, Problem> ProxyApp::Impl::Start() {
   refusals_->Start();
   auto started = server_->Start();
   if (started.ok()) started = StartAdmin();
+  if (started.ok()) started = StartHealthListener();
   if (!started.ok()) {
     server_->Shutdown(std::chrono::milliseconds(0));
     health_->Stop();
@@ -373,6 +387,39 @@ Result<void, Problems> ProxyApp::Impl::Reload() {
   return {};
 }
 
+bool ProxyApp::Impl::CanServe() const {
+  if (!audit_->Healthy()) return false;  // crypto operations fail closed
+  const auto ids = registry_->Current()->TenantTokenIds();
+  return ids.empty() || std::any_of(ids.begin(), ids.end(), [this](const std::string& id) {
+           return health_->Status(id) != api::HealthStatus::kUnavailable;
+         });
+}
+
+Result<void, Problem> ProxyApp::Impl::StartHealthListener() {
+  if (!started_server_.health_listener) return {};
+  const config::HealthListenerConfig& c = *started_server_.health_listener;
+  server::HealthListenerOptions options;
+  options.address = c.listen_address;
+  options.port = c.port;
+  if (c.tls) options.tls = ToTlsOptions(c.tls);
+  const std::string ping_path =
+      started_server_.ping_path.empty() ? "/ping" : started_server_.ping_path;
+  options.ping_path = ping_path;
+  if (c.deep) options.can_serve = [this] { return CanServe(); };
+  options.read_timeout = started_server_.read_timeout;
+  options.write_timeout = started_server_.write_timeout;
+  options.idle_timeout = started_server_.idle_timeout;
+  health_listener_ = std::make_unique<server::HealthListener>(std::move(options));
+  if (auto started = health_listener_->Start(); !started.ok()) {
+    return Fail(MakeProblem("server.health_listener", started.error().ToString()));
+  }
+  LogInfo(kComponent, "load-balancer check listener (" + ping_path + ", " +
+                          (c.deep ? "deep" : "shallow") + ") on " + c.listen_address + ":" +
+                          std::to_string(health_listener_->port()) +
+                          (c.tls ? " (TLS)" : " (plain HTTP)"));
+  return {};
+}
+
 Result<void, Problem> ProxyApp::Impl::StartAdmin() {
   if (!started_admin_) return {};
   if (auto started = telemetry_->StartAdmin(*started_admin_, started_server_); !started.ok()) {
@@ -399,6 +446,7 @@ void ProxyApp::Impl::Shutdown(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
   telemetry_->Stop();
+  if (health_listener_) health_listener_->Shutdown(std::chrono::milliseconds(0));
   if (server_) server_->Shutdown(grace);
   // Work still queued for a token is answered (503) and audited; running work gets a short while
   // to finish and be audited before the log closes (a hung HSM call cannot be interrupted).

@@ -3,14 +3,13 @@
 #include <span>
 #include <string_view>
 
+#include "proxy/server/small_listener.h"
+
 namespace xks::server {
 namespace {
 
 constexpr std::string_view kMetricsPath = "/metrics";
 constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
-// A scrape is a short GET; anything bigger is not one.
-constexpr std::size_t kAdminMaxBodyBytes = 1024;
-constexpr std::size_t kAdminMaxHeaderBytes = 8 * 1024;
 // A handful of scrapers (Prometheus, an operator's curl): a flood cannot take more than this.
 constexpr std::size_t kAdminMaxConnections = 16;
 
@@ -36,28 +35,17 @@ bool BearerTokenMatches(const HttpRequest& request, const SecretBytes& token) {
 }
 
 ServerOptions ToServerOptions(const AdminListenerOptions& options) {
-  ServerOptions out;
-  out.address = options.address;
-  out.port = options.port;
-  out.insecure = !options.tls.has_value();
-  out.warn_if_insecure = false;  // plain HTTP here is the loopback default, not a test setting
-  if (options.tls) out.tls = *options.tls;
-  out.io_threads = 1;
-  out.worker_threads = 1;
-  out.queue_limit = 4;
-  out.low_priority_queue_limit = 4;
-  out.time_budget = std::chrono::milliseconds(5000);  // a scrape renders in microseconds
-  out.read_timeout = options.read_timeout;
-  out.write_timeout = options.write_timeout;
-  out.idle_timeout = options.idle_timeout;
-  out.unauthenticated_idle_timeout = options.idle_timeout;
-  out.max_body_bytes = kAdminMaxBodyBytes;
-  out.max_header_bytes = kAdminMaxHeaderBytes;
-  out.ping_path = "";
-  out.max_connections = kAdminMaxConnections;
-  out.max_connections_per_address = kAdminMaxConnections;
-  out.max_handshakes_in_progress = kAdminMaxConnections;
-  return out;
+  SmallListenerShape shape;
+  shape.address = options.address;
+  shape.port = options.port;
+  shape.tls = options.tls;
+  shape.read_timeout = options.read_timeout;
+  shape.write_timeout = options.write_timeout;
+  shape.idle_timeout = options.idle_timeout;
+  shape.time_budget = std::chrono::milliseconds(5000);  // a scrape renders in microseconds
+  shape.max_connections = kAdminMaxConnections;
+  shape.queue_limit = 4;
+  return SmallListenerOptions(shape);
 }
 
 }  // namespace

@@ -35,18 +35,6 @@ constexpr std::chrono::milliseconds kDrainCap{2000};
 // A peer that never answers close_notify must not hold a connection (or Shutdown) for long.
 constexpr std::chrono::milliseconds kTlsShutdownCap{2000};
 
-// What an observer may see of a request: never the body (it may hold plaintext).
-HttpRequest WithoutBody(const HttpRequest& request) {
-  HttpRequest copy;
-  copy.method = request.method;
-  copy.target = request.target;
-  copy.version = request.version;
-  copy.headers = request.headers;
-  copy.connection = request.connection;
-  copy.received_at = request.received_at;
-  return copy;
-}
-
 /// One connection: reads a request header, checks its framing, reads the body, hands the request
 /// to the worker pool (or answers it), writes the response, repeats. Every step runs on the
 /// connection's strand; only the handler runs elsewhere. At most one request is in flight, so
@@ -340,7 +328,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     if (!server_.pool_->TrySubmit(std::move(job), priority)) {
       server_.throttled_.fetch_add(1);
       const Error error = MakeError(ErrorName::kThrottling, "too many requests in progress");
-      server_.Reject(WithoutBody(*request), error, 429);
+      server_.Reject(request->WithoutBody(), error, 429);
       return WriteResponse(ErrorResponse(error, 429, false));
     }
     pending_ = std::move(request);
@@ -380,7 +368,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     server_.timed_out_.fetch_add(1);
     const Error error =
         MakeError(ErrorName::kDependencyTimeout, "the request was not completed in time");
-    server_.Reject(WithoutBody(*pending_), error, 503);
+    server_.Reject(pending_->WithoutBody(), error, 503);
     pending_.reset();
     WriteResponse(ErrorResponse(error, 503, false));
   }

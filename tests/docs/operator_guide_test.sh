@@ -90,8 +90,9 @@ has_record '.type == "request" and .operation == "Encrypt" and .result == "OK" a
   || fail "no audited Encrypt of guide-1"
 has_record '.type == "request" and .result == "AuthenticationFailedException"' \
   "$state"/audit/audit-*.jsonl || fail "the revoked credential's refusal is not audited"
-has_record '.type == "admin" and .operation == "key.shred"' "$state"/audit/xksctl-*.jsonl \
-  || fail "no key.shred event in xksctl's chain"
+has_record '.type == "admin" and .operation == "key.shred"' "$state"/audit/audit-*.jsonl \
+  || fail "no key.shred event in the proxy's chain"
+! compgen -G "$state/audit/xksctl-*.jsonl" >/dev/null || fail "xksctl wrote a chain of its own"
 starts="$(ls "$state"/audit/audit-*.jsonl | wc -l)"
 ((starts >= 2)) || fail "expected one audit file per start (2), found $starts"
 grep -q 'stopped' "$state/proxy.log" || fail "the proxy did not log a clean stop"
