@@ -6,11 +6,13 @@
 namespace xks::runtime {
 namespace {
 
-nlohmann::json Refusal(std::string error) { return {{"ok", false}, {"error", std::move(error)}}; }
+nlohmann::json AdminRefusal(std::string error) {
+  return {{"ok", false}, {"error", std::move(error)}};
+}
 
 // xksctl's events are named like the proxy's ("tenant.shred"); the proxy's own lifecycle and
 // reload events cannot be forged through the socket.
-bool IsAcceptableOperation(std::string_view op) {
+bool IsAcceptableAdminOperation(std::string_view op) {
   if (op.empty() || op.size() > 64 || op.front() < 'a' || op.front() > 'z') return false;
   if (op.starts_with("proxy.") || op.starts_with("config.")) return false;
   return std::all_of(op.begin(), op.end(), [](char c) {
@@ -19,7 +21,7 @@ bool IsAcceptableOperation(std::string_view op) {
 }
 
 // The optional string member `key`; false when present and not a string.
-bool OptionalString(const nlohmann::json& request, const char* key, std::string& out) {
+bool OptionalStringMember(const nlohmann::json& request, const char* key, std::string& out) {
   const auto it = request.find(key);
   if (it == request.end()) return true;
   if (!it->is_string()) return false;
@@ -27,35 +29,35 @@ bool OptionalString(const nlohmann::json& request, const char* key, std::string&
   return true;
 }
 
-nlohmann::json Record(const AdminActions& actions, const nlohmann::json& request) {
+nlohmann::json RecordAdminEventRequest(const AdminActions& actions, const nlohmann::json& request) {
   AdminEventRequest event;
-  if (!OptionalString(request, "operation", event.operation) ||
-      !IsAcceptableOperation(event.operation)) {
-    return Refusal(
+  if (!OptionalStringMember(request, "operation", event.operation) ||
+      !IsAcceptableAdminOperation(event.operation)) {
+    return AdminRefusal(
         "\"operation\" must be 1..64 of a-z 0-9 . - _, starting with a letter, and not a proxy. or "
         "config. event");
   }
-  if (!OptionalString(request, "tenant", event.tenant) ||
-      !OptionalString(request, "externalKeyId", event.external_key_id)) {
-    return Refusal("\"tenant\" and \"externalKeyId\" must be strings");
+  if (!OptionalStringMember(request, "tenant", event.tenant) ||
+      !OptionalStringMember(request, "externalKeyId", event.external_key_id)) {
+    return AdminRefusal("\"tenant\" and \"externalKeyId\" must be strings");
   }
   if (const auto it = request.find("details"); it != request.end()) {
-    if (!it->is_object()) return Refusal("\"details\" must be an object");
+    if (!it->is_object()) return AdminRefusal("\"details\" must be an object");
     event.details = *it;
   }
   auto recorded = actions.record(std::move(event));
-  if (!recorded.ok()) return Refusal("the audit record was not written: " + recorded.error());
+  if (!recorded.ok()) return AdminRefusal("the audit record was not written: " + recorded.error());
   nlohmann::json answer = recorded.value();
   answer["ok"] = true;
   return answer;
 }
 
-nlohmann::json Reload(const AdminActions& actions) {
+nlohmann::json ReloadFromAdmin(const AdminActions& actions) {
   auto reloaded = actions.reload();
   if (reloaded.ok()) return {{"ok", true}};
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& problem : reloaded.error()) problems.push_back(problem.ToString());
-  nlohmann::json answer = Refusal("the reload was refused; the running configuration stays");
+  nlohmann::json answer = AdminRefusal("the reload was refused; the running configuration stays");
   answer["problems"] = std::move(problems);
   return answer;
 }
@@ -65,13 +67,13 @@ nlohmann::json Reload(const AdminActions& actions) {
 nlohmann::json HandleAdminRequest(const AdminActions& actions, const nlohmann::json& request) {
   const auto op = request.find("op");
   if (op == request.end() || !op->is_string()) {
-    return Refusal("missing \"op\": one of status, reload, record");
+    return AdminRefusal("missing \"op\": one of status, reload, record");
   }
   const std::string& name = op->get_ref<const std::string&>();
   if (name == "status") return {{"ok", true}, {"status", actions.status()}};
-  if (name == "reload") return Reload(actions);
-  if (name == "record") return Record(actions, request);
-  return Refusal("unknown op \"" + name + "\": one of status, reload, record");
+  if (name == "reload") return ReloadFromAdmin(actions);
+  if (name == "record") return RecordAdminEventRequest(actions, request);
+  return AdminRefusal("unknown op \"" + name + "\": one of status, reload, record");
 }
 
 }  // namespace xks::runtime

@@ -17,56 +17,56 @@
 namespace xks::runtime {
 namespace {
 
-constexpr std::string_view kComponent = "admin";
+constexpr std::string_view kAdminSocketComponent = "admin";
 // An admin request is a command and at most an event's details: far below this.
-constexpr std::size_t kMaxRequestBytes = 1 << 20;
+constexpr std::size_t kMaxAdminRequestBytes = 1 << 20;
 // A client that connects and says nothing must not block the next one for long.
-constexpr std::chrono::seconds kExchangeTimeout{5};
+constexpr std::chrono::seconds kAdminExchangeTimeout{5};
 
-using Clock = std::chrono::steady_clock;
+using AdminClock = std::chrono::steady_clock;
 
-Problem SocketProblem(const std::string& what, const std::string& fix = "") {
+Problem AdminSocketProblem(const std::string& what, const std::string& fix = "") {
   return MakeProblem("audit.admin_socket", what, fix);
 }
 
-Result<sockaddr_un, Problem> AddressOf(const std::string& path) {
+Result<sockaddr_un, Problem> SocketAddressOf(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    return Fail(SocketProblem("the path " + path + " does not fit a Unix socket address"));
+    return Fail(AdminSocketProblem("the path " + path + " does not fit a Unix socket address"));
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   return addr;
 }
 
 // A socket file left by a proxy that crashed is replaced; anything else at the path is an error.
-Result<void, Problem> ClearStaleSocket(const std::string& path, const sockaddr_un& addr) {
+Result<void, Problem> ClearStaleAdminSocket(const std::string& path, const sockaddr_un& addr) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
-    return Fail(SocketProblem("cannot inspect " + path + ": " + std::strerror(errno)));
+    return Fail(AdminSocketProblem("cannot inspect " + path + ": " + std::strerror(errno)));
   }
   if (!S_ISSOCK(st.st_mode)) {
-    return Fail(SocketProblem(path + " exists and is not a socket",
-                              "remove it or choose another audit.admin_socket"));
+    return Fail(AdminSocketProblem(path + " exists and is not a socket",
+                                   "remove it or choose another audit.admin_socket"));
   }
   UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-    return Fail(SocketProblem("another process listens on " + path,
-                              "one proxy per audit directory; stop the other one first"));
+    return Fail(AdminSocketProblem("another process listens on " + path,
+                                   "one proxy per audit directory; stop the other one first"));
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Fail(
-        SocketProblem("cannot remove the stale socket " + path + ": " + std::strerror(errno)));
+        AdminSocketProblem("cannot remove the stale socket " + path + ": " + std::strerror(errno)));
   }
   return {};
 }
 
 // Waits until `fd` is ready for `events` or the deadline passes.
-bool WaitFor(int fd, short events, Clock::time_point deadline) {
+bool SocketWaitFor(int fd, short events, AdminClock::time_point deadline) {
   for (;;) {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - AdminClock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd, events, 0};
     const int n = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -76,14 +76,14 @@ bool WaitFor(int fd, short events, Clock::time_point deadline) {
 }
 
 // Reads one line (without its "\n"); false on timeout, EOF before a line, error or oversize.
-bool ReadLine(int fd, Clock::time_point deadline, std::string& line) {
+bool SocketReadLine(int fd, AdminClock::time_point deadline, std::string& line) {
   char buf[4096];
   for (;;) {
     if (const auto nl = line.find('\n'); nl != std::string::npos) {
       line.resize(nl);
       return true;
     }
-    if (line.size() > kMaxRequestBytes || !WaitFor(fd, POLLIN, deadline)) return false;
+    if (line.size() > kMaxAdminRequestBytes || !SocketWaitFor(fd, POLLIN, deadline)) return false;
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
@@ -91,9 +91,9 @@ bool ReadLine(int fd, Clock::time_point deadline, std::string& line) {
   }
 }
 
-void WriteAllBefore(int fd, const std::string& text, Clock::time_point deadline) {
+void SocketWriteAllBefore(int fd, const std::string& text, AdminClock::time_point deadline) {
   std::size_t done = 0;
-  while (done < text.size() && WaitFor(fd, POLLOUT, deadline)) {
+  while (done < text.size() && SocketWaitFor(fd, POLLOUT, deadline)) {
     const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
@@ -101,7 +101,7 @@ void WriteAllBefore(int fd, const std::string& text, Clock::time_point deadline)
   }
 }
 
-nlohmann::json Refusal(const std::string& error) { return {{"ok", false}, {"error", error}}; }
+nlohmann::json SocketRefusal(const std::string& error) { return {{"ok", false}, {"error", error}}; }
 
 }  // namespace
 
@@ -114,26 +114,26 @@ AdminSocketServer::AdminSocketServer(std::string path, UniqueFd listener, Unique
 
 Result<std::unique_ptr<AdminSocketServer>, Problem> AdminSocketServer::Start(
     const std::string& path, Handler handler) {
-  auto addr = AddressOf(path);
+  auto addr = SocketAddressOf(path);
   if (!addr.ok()) return Fail(std::move(addr).error());
-  if (auto cleared = ClearStaleSocket(path, addr.value()); !cleared.ok()) {
+  if (auto cleared = ClearStaleAdminSocket(path, addr.value()); !cleared.ok()) {
     return Fail(std::move(cleared).error());
   }
   UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   UniqueFd wakeup(::eventfd(0, EFD_CLOEXEC));
   if (!listener || !wakeup)
-    return Fail(SocketProblem(std::string("socket: ") + std::strerror(errno)));
+    return Fail(AdminSocketProblem(std::string("socket: ") + std::strerror(errno)));
   if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr.value()),
              sizeof addr.value()) != 0) {
-    return Fail(SocketProblem("cannot bind " + path + ": " + std::strerror(errno),
-                              "the directory must exist and be writable by the proxy's user"));
+    return Fail(AdminSocketProblem("cannot bind " + path + ": " + std::strerror(errno),
+                                   "the directory must exist and be writable by the proxy's user"));
   }
   // Between bind and chmod the file has the umask's mode: the peer credential check below keeps
   // that moment harmless (umask is process-wide, so it cannot be narrowed for this file alone).
   if (::chmod(path.c_str(), 0600) != 0 || ::listen(listener.get(), 8) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(path.c_str());
-    return Fail(SocketProblem("cannot set up " + path + ": " + why));
+    return Fail(AdminSocketProblem("cannot set up " + path + ": " + why));
   }
   std::unique_ptr<AdminSocketServer> server(
       new AdminSocketServer(path, std::move(listener), std::move(wakeup), std::move(handler)));
@@ -157,7 +157,7 @@ void AdminSocketServer::Serve() {
     pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {wakeup_.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      LogError(kComponent,
+      LogError(kAdminSocketComponent,
                std::string("poll failed, the admin socket stops: ") + std::strerror(errno));
       return;
     }
@@ -169,31 +169,32 @@ void AdminSocketServer::Serve() {
 }
 
 void AdminSocketServer::ServeConnection(int fd) {
-  const auto deadline = Clock::now() + kExchangeTimeout;
+  const auto deadline = AdminClock::now() + kAdminExchangeTimeout;
   ucred peer{};
   socklen_t len = sizeof peer;
   nlohmann::json answer;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
-    answer = Refusal("cannot read the peer's credentials");
+    answer = SocketRefusal("cannot read the peer's credentials");
   } else if (peer.uid != 0 && peer.uid != ::geteuid()) {
-    LogWarning(kComponent, "refused a connection from uid " + std::to_string(peer.uid) + " (pid " +
-                               std::to_string(peer.pid) + ")");
-    answer = Refusal("permission denied: only root and the proxy's own user may use this socket");
-  } else if (std::string line; !ReadLine(fd, deadline, line)) {
-    answer = Refusal("expected one JSON object on one line within 5 s (at most 1 MiB)");
+    LogWarning(kAdminSocketComponent, "refused a connection from uid " + std::to_string(peer.uid) +
+                                          " (pid " + std::to_string(peer.pid) + ")");
+    answer =
+        SocketRefusal("permission denied: only root and the proxy's own user may use this socket");
+  } else if (std::string line; !SocketReadLine(fd, deadline, line)) {
+    answer = SocketRefusal("expected one JSON object on one line within 5 s (at most 1 MiB)");
   } else if (auto request = nlohmann::json::parse(line, nullptr, false); !request.is_object()) {
-    answer = Refusal("the request is not a JSON object");
+    answer = SocketRefusal("the request is not a JSON object");
   } else {
     try {
       answer = handler_(request);
     } catch (const std::exception& e) {
-      LogError(kComponent, std::string("admin request failed: ") + e.what());
-      answer = Refusal("internal error (see the proxy's log)");
+      LogError(kAdminSocketComponent, std::string("admin request failed: ") + e.what());
+      answer = SocketRefusal("internal error (see the proxy's log)");
     }
   }
   // replace: a request may carry invalid UTF-8, which an answer echoing it must not choke on.
-  WriteAllBefore(fd, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                 deadline);
+  SocketWriteAllBefore(
+      fd, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", deadline);
 }
 
 }  // namespace xks::runtime

@@ -34,7 +34,7 @@ bool BearerTokenMatches(const HttpRequest& request, const SecretBytes& token) {
   return ConstantTimeEquals(bytes, token.span());
 }
 
-ServerOptions ToServerOptions(const AdminListenerOptions& options) {
+ServerOptions AdminListenerServerOptions(const AdminListenerOptions& options) {
   SmallListenerShape shape;
   shape.address = options.address;
   shape.port = options.port;
@@ -75,7 +75,7 @@ AdminListener::AdminListener(AdminListenerOptions options, MetricsRender render)
     : token_(std::make_unique<SecretBytes>(std::move(options.bearer_token))) {
   const SecretBytes* token = token_.get();
   server_ = std::make_unique<Server>(
-      ToServerOptions(options),
+      AdminListenerServerOptions(options),
       Handler([token, render = std::move(render)](const HttpRequest& request) {
         return HandleAdminRequest(request, *token, render);
       }));

@@ -8,7 +8,7 @@
 namespace xks::server {
 namespace {
 
-HttpResponse Json(int status, std::string body, bool head) {
+HttpResponse CheckAnswer(int status, std::string body, bool head) {
   HttpResponse response;
   response.status = status;
   response.headers.push_back({"Content-Type", "application/json"});
@@ -17,7 +17,7 @@ HttpResponse Json(int status, std::string body, bool head) {
   return response;
 }
 
-ServerOptions ToServerOptions(const HealthListenerOptions& options) {
+ServerOptions HealthListenerServerOptions(const HealthListenerOptions& options) {
   SmallListenerShape shape;
   shape.address = options.address;
   shape.port = options.port;
@@ -38,21 +38,22 @@ HttpResponse HandleHealthCheck(const HttpRequest& request, const std::string& pi
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool head = request.method == "HEAD";
-  if (path != ping_path) return Json(404, "{\"status\":\"NOT_FOUND\"}", head);
+  if (path != ping_path) return CheckAnswer(404, "{\"status\":\"NOT_FOUND\"}", head);
   if (request.method != "GET" && !head) {
-    HttpResponse response = Json(405, "{\"status\":\"METHOD_NOT_ALLOWED\"}", false);
+    HttpResponse response = CheckAnswer(405, "{\"status\":\"METHOD_NOT_ALLOWED\"}", false);
     response.headers.push_back({"Allow", "GET, HEAD"});
     return response;
   }
-  if (can_serve && !can_serve()) return Json(503, "{\"status\":\"UNAVAILABLE\"}", head);
-  return Json(200, "{\"status\":\"OK\"}", head);
+  if (can_serve && !can_serve()) return CheckAnswer(503, "{\"status\":\"UNAVAILABLE\"}", head);
+  return CheckAnswer(200, "{\"status\":\"OK\"}", head);
 }
 
 HealthListener::HealthListener(HealthListenerOptions options) {
   auto handler = [path = options.ping_path, can_serve = options.can_serve](const HttpRequest& r) {
     return HandleHealthCheck(r, path, can_serve);
   };
-  server_ = std::make_unique<Server>(ToServerOptions(options), Handler(std::move(handler)));
+  server_ =
+      std::make_unique<Server>(HealthListenerServerOptions(options), Handler(std::move(handler)));
 }
 
 HealthListener::~HealthListener() { Shutdown(std::chrono::milliseconds(0)); }

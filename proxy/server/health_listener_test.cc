@@ -13,7 +13,7 @@
 namespace xks::server {
 namespace {
 
-HttpRequest Check(std::string method, std::string target) {
+HttpRequest CheckRequest(std::string method, std::string target) {
   HttpRequest request;
   request.method = std::move(method);
   request.target = std::move(target);
@@ -21,29 +21,30 @@ HttpRequest Check(std::string method, std::string target) {
 }
 
 TEST(HealthCheckTest, ShallowAnswersOkOnThePingPathOnly) {
-  const HttpResponse ok = HandleHealthCheck(Check("GET", "/ping"), "/ping", nullptr);
+  const HttpResponse ok = HandleHealthCheck(CheckRequest("GET", "/ping"), "/ping", nullptr);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "{\"status\":\"OK\"}");
-  EXPECT_EQ(HandleHealthCheck(Check("GET", "/ping?lb=1"), "/ping", nullptr).status, 200);
-  const HttpResponse head = HandleHealthCheck(Check("HEAD", "/ping"), "/ping", nullptr);
+  EXPECT_EQ(HandleHealthCheck(CheckRequest("GET", "/ping?lb=1"), "/ping", nullptr).status, 200);
+  const HttpResponse head = HandleHealthCheck(CheckRequest("HEAD", "/ping"), "/ping", nullptr);
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
-  EXPECT_EQ(HandleHealthCheck(Check("GET", "/"), "/ping", nullptr).status, 404);
-  EXPECT_EQ(HandleHealthCheck(Check("POST", "/alpha/kms/xks/v1/health"), "/ping", nullptr).status,
-            404);
-  const HttpResponse post = HandleHealthCheck(Check("POST", "/ping"), "/ping", nullptr);
+  EXPECT_EQ(HandleHealthCheck(CheckRequest("GET", "/"), "/ping", nullptr).status, 404);
+  EXPECT_EQ(
+      HandleHealthCheck(CheckRequest("POST", "/alpha/kms/xks/v1/health"), "/ping", nullptr).status,
+      404);
+  const HttpResponse post = HandleHealthCheck(CheckRequest("POST", "/ping"), "/ping", nullptr);
   EXPECT_EQ(post.status, 405);
 }
 
 TEST(HealthCheckTest, DeepAnswersUnavailableWhileTheProxyCannotServe) {
   bool can_serve = true;
   const std::function<bool()> deep = [&] { return can_serve; };
-  EXPECT_EQ(HandleHealthCheck(Check("GET", "/lb"), "/lb", deep).status, 200);
+  EXPECT_EQ(HandleHealthCheck(CheckRequest("GET", "/lb"), "/lb", deep).status, 200);
   can_serve = false;
-  const HttpResponse down = HandleHealthCheck(Check("GET", "/lb"), "/lb", deep);
+  const HttpResponse down = HandleHealthCheck(CheckRequest("GET", "/lb"), "/lb", deep);
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(down.body, "{\"status\":\"UNAVAILABLE\"}");
-  EXPECT_EQ(HandleHealthCheck(Check("HEAD", "/lb"), "/lb", deep).status, 503);
+  EXPECT_EQ(HandleHealthCheck(CheckRequest("HEAD", "/lb"), "/lb", deep).status, 503);
 }
 
 // A raw HTTP/1.1 exchange on loopback; returns the status line.

@@ -16,9 +16,9 @@ namespace xks::xksctl {
 namespace {
 
 // A reload of a large configuration or a durable audit append with a slow disk: seconds at most.
-constexpr std::chrono::seconds kAnswerTimeout{30};
+constexpr std::chrono::seconds kProxyAnswerTimeout{30};
 
-bool WaitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+bool ProxySocketWaitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -30,7 +30,7 @@ bool WaitFor(int fd, short events, std::chrono::steady_clock::time_point deadlin
   }
 }
 
-OperationError ExchangeFailed(const std::string& path, const std::string& why) {
+OperationError ProxyExchangeFailed(const std::string& path, const std::string& why) {
   return OperationError("the proxy's admin socket " + path + ": " + why);
 }
 
@@ -44,33 +44,36 @@ std::optional<nlohmann::json> AskProxy(const config::AuditConfig& audit,
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw ExchangeFailed(path, std::string("socket: ") + std::strerror(errno));
+  if (!fd) throw ProxyExchangeFailed(path, std::string("socket: ") + std::strerror(errno));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     // Absent, or left behind by a proxy that is gone: nobody writes the chain through it.
     if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR) return std::nullopt;
-    throw ExchangeFailed(path, std::strerror(errno));
+    throw ProxyExchangeFailed(path, std::strerror(errno));
   }
-  const auto deadline = std::chrono::steady_clock::now() + kAnswerTimeout;
+  const auto deadline = std::chrono::steady_clock::now() + kProxyAnswerTimeout;
   const std::string line = request.dump() + "\n";
   for (std::size_t done = 0; done < line.size();) {
-    if (!WaitFor(fd.get(), POLLOUT, deadline)) throw ExchangeFailed(path, "timed out sending");
+    if (!ProxySocketWaitFor(fd.get(), POLLOUT, deadline))
+      throw ProxyExchangeFailed(path, "timed out sending");
     const ssize_t n = ::send(fd.get(), line.data() + done, line.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw ExchangeFailed(path, std::string("send: ") + std::strerror(errno));
+    if (n <= 0) throw ProxyExchangeFailed(path, std::string("send: ") + std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
   std::string answer;
   char buf[4096];
   while (answer.find('\n') == std::string::npos) {
-    if (!WaitFor(fd.get(), POLLIN, deadline)) throw ExchangeFailed(path, "no answer within 30 s");
+    if (!ProxySocketWaitFor(fd.get(), POLLIN, deadline))
+      throw ProxyExchangeFailed(path, "no answer within 30 s");
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw ExchangeFailed(path, "the proxy closed the connection without an answer");
+    if (n <= 0)
+      throw ProxyExchangeFailed(path, "the proxy closed the connection without an answer");
     answer.append(buf, static_cast<std::size_t>(n));
   }
   auto parsed = nlohmann::json::parse(answer.substr(0, answer.find('\n')), nullptr, false);
   if (!parsed.is_object() || !parsed.contains("ok")) {
-    throw ExchangeFailed(path, "the answer is not what a proxy sends");
+    throw ProxyExchangeFailed(path, "the answer is not what a proxy sends");
   }
   return parsed;
 }
