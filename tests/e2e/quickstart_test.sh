@@ -50,8 +50,10 @@ done
 [[ "$XKS_ENDPOINT" =~ ^https://127\.0\.0\.1:[0-9]+$ ]] || fail "XKS_ENDPOINT=$XKS_ENDPOINT"
 # The admin listener the quickstart enables: Prometheus text on loopback.
 [[ "${XKS_ADMIN_ENDPOINT:-}" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || fail "XKS_ADMIN_ENDPOINT=${XKS_ADMIN_ENDPOINT:-}"
-curl -sS -f "$XKS_ADMIN_ENDPOINT/metrics" | grep -q '^# TYPE xks_requests_total counter$' \
-  || fail "no metrics at $XKS_ADMIN_ENDPOINT/metrics"
+# Into a variable first: `curl | grep -q` fails under pipefail when grep stops reading early.
+scrape="$(curl -sS -f "$XKS_ADMIN_ENDPOINT/metrics")" || fail "no metrics at $XKS_ADMIN_ENDPOINT/metrics"
+grep -q '^# TYPE xks_requests_total counter$' <<<"$scrape" \
+  || fail "no xks_requests_total in the metrics at $XKS_ADMIN_ENDPOINT/metrics"
 
 call() {
   curl -sS --cacert "$XKS_CA_FILE" --aws-sigv4 "aws:amz:us-east-1:kms-xks-proxy" \
