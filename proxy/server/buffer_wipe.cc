@@ -15,7 +15,8 @@ void WipeConsumed(ReadBuffer& buffer, const WipeObserver& observer) {
   boost::asio::buffer_copy(boost::asio::buffer(pending.data(), pending.size()), buffer.data());
   buffer.consume(buffer.size());
   auto storage = buffer.prepare(buffer.capacity());
-  explicit_bzero(storage.data(), storage.size());
+  // An empty buffer has no storage at all (a null pointer, which explicit_bzero must not get).
+  if (storage.size() != 0) explicit_bzero(storage.data(), storage.size());
   if (observer) observer({static_cast<const char*>(storage.data()), storage.size()});
   if (!pending.empty()) {
     auto out = buffer.prepare(pending.size());

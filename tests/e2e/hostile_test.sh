@@ -249,10 +249,11 @@ encrypt_ok
 per_connection=$(((rss_held - rss_before) / 2000))
 echo "  RSS before ${rss_before} KiB, with 2000 idle TLS connections ${rss_held} KiB:" \
   "$per_connection KiB per connection"
-# docs/operations.md ("Memory per connection"): 72 KiB measured in a release build; the bound
-# leaves room for ASan's redzones and size classes.
-((per_connection <= 128)) || fail "2000 idle connections cost $per_connection KiB each (bound 128)"
-pass "2000 idle TLS connections: $per_connection KiB each (bound 128), the server still answers"
+# docs/operations.md ("Memory per connection"): 72 KiB measured in a release build, bound 128;
+# the sanitizer build passes its own bound (tests/e2e/CMakeLists.txt).
+bound="${HOSTILE_CONNECTION_KIB_BOUND:-128}"
+((per_connection <= bound)) || fail "2000 idle connections cost $per_connection KiB each (bound $bound)"
+pass "2000 idle TLS connections: $per_connection KiB each (bound $bound), the server still answers"
 kill "$idle_pid"
 wait "$idle_pid" 2>/dev/null || true
 
