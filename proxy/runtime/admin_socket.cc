@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/line_io.h"
 #include "proxy/common/log.h"
 
 namespace xks::runtime {
@@ -60,45 +61,6 @@ Result<void, Problem> ClearStaleAdminSocket(const std::string& path, const socka
         AdminSocketProblem("cannot remove the stale socket " + path + ": " + std::strerror(errno)));
   }
   return {};
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes.
-bool SocketWaitFor(int fd, short events, AdminClock::time_point deadline) {
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - AdminClock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-// Reads one line (without its "\n"); false on timeout, EOF before a line, error or oversize.
-bool SocketReadLine(int fd, AdminClock::time_point deadline, std::string& line) {
-  char buf[4096];
-  for (;;) {
-    if (const auto nl = line.find('\n'); nl != std::string::npos) {
-      line.resize(nl);
-      return true;
-    }
-    if (line.size() > kMaxAdminRequestBytes || !SocketWaitFor(fd, POLLIN, deadline)) return false;
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
-void SocketWriteAllBefore(int fd, const std::string& text, AdminClock::time_point deadline) {
-  std::size_t done = 0;
-  while (done < text.size() && SocketWaitFor(fd, POLLOUT, deadline)) {
-    const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
 }
 
 nlohmann::json SocketRefusal(const std::string& error) { return {{"ok", false}, {"error", error}}; }
@@ -180,7 +142,8 @@ void AdminSocketServer::ServeConnection(int fd) {
                                           " (pid " + std::to_string(peer.pid) + ")");
     answer =
         SocketRefusal("permission denied: only root and the proxy's own user may use this socket");
-  } else if (std::string line; !SocketReadLine(fd, deadline, line)) {
+  } else if (std::string line;
+             ReadLineBefore(fd, deadline, kMaxAdminRequestBytes, line) != LineIoResult::kOk) {
     answer = SocketRefusal("expected one JSON object on one line within 5 s (at most 1 MiB)");
   } else if (auto request = nlohmann::json::parse(line, nullptr, false); !request.is_object()) {
     answer = SocketRefusal("the request is not a JSON object");
@@ -193,7 +156,8 @@ void AdminSocketServer::ServeConnection(int fd) {
     }
   }
   // replace: a request may carry invalid UTF-8, which an answer echoing it must not choke on.
-  SocketWriteAllBefore(
+  // Best effort: a client that went away has nothing left to hear.
+  (void)SendAllBefore(
       fd, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", deadline);
 }
 

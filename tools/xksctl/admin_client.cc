@@ -1,6 +1,5 @@
 #include "tools/xksctl/admin_client.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/line_io.h"
 #include "base/unique_fd.h"
 #include "tools/xksctl/cli.h"
 
@@ -17,18 +17,8 @@ namespace {
 
 // A reload of a large configuration or a durable audit append with a slow disk: seconds at most.
 constexpr std::chrono::seconds kProxyAnswerTimeout{30};
-
-bool ProxySocketWaitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
+// A status or a reload's problems: far below this.
+constexpr std::size_t kMaxProxyAnswerBytes = 4 << 20;
 
 OperationError ProxyExchangeFailed(const std::string& path, const std::string& why) {
   return OperationError("the proxy's admin socket " + path + ": " + why);
@@ -51,27 +41,22 @@ std::optional<nlohmann::json> AskProxy(const config::AuditConfig& audit,
     throw ProxyExchangeFailed(path, std::strerror(errno));
   }
   const auto deadline = std::chrono::steady_clock::now() + kProxyAnswerTimeout;
-  const std::string line = request.dump() + "\n";
-  for (std::size_t done = 0; done < line.size();) {
-    if (!ProxySocketWaitFor(fd.get(), POLLOUT, deadline))
-      throw ProxyExchangeFailed(path, "timed out sending");
-    const ssize_t n = ::send(fd.get(), line.data() + done, line.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw ProxyExchangeFailed(path, std::string("send: ") + std::strerror(errno));
-    done += static_cast<std::size_t>(n);
+  if (SendAllBefore(fd.get(), request.dump() + "\n", deadline) != LineIoResult::kOk) {
+    throw ProxyExchangeFailed(path, std::string("sending failed: ") + std::strerror(errno));
   }
   std::string answer;
-  char buf[4096];
-  while (answer.find('\n') == std::string::npos) {
-    if (!ProxySocketWaitFor(fd.get(), POLLIN, deadline))
+  switch (ReadLineBefore(fd.get(), deadline, kMaxProxyAnswerBytes, answer)) {
+    case LineIoResult::kOk:
+      break;
+    case LineIoResult::kTimedOut:
       throw ProxyExchangeFailed(path, "no answer within 30 s");
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
+    case LineIoResult::kClosed:
       throw ProxyExchangeFailed(path, "the proxy closed the connection without an answer");
-    answer.append(buf, static_cast<std::size_t>(n));
+    case LineIoResult::kTooLong:
+    case LineIoResult::kFailed:
+      throw ProxyExchangeFailed(path, "the answer could not be read");
   }
-  auto parsed = nlohmann::json::parse(answer.substr(0, answer.find('\n')), nullptr, false);
+  auto parsed = nlohmann::json::parse(answer, nullptr, false);
   if (!parsed.is_object() || !parsed.contains("ok")) {
     throw ProxyExchangeFailed(path, "the answer is not what a proxy sends");
   }
