@@ -30,9 +30,12 @@ constexpr char kPublicKeyHelp[] =
     "Prints the PEM public key and key id of a checkpoint signing key file.\n"
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kExportHelp[] =
-    "usage: export --tenant TENANT -o|--output OUT [--json] FILE...\n"
-    "Writes one file with TENANT's records, all checkpoints and file-start records, and only\n"
-    "the digest of every other record; `verify` accepts it.\n"
+    "usage: export --tenant TENANT -o|--output OUT [--redacted] [--json] FILE...\n"
+    "Writes a tenant-complete export: TENANT's records, every checkpoint, and with each\n"
+    "checkpoint the proof that it signed TENANT's chain as those records give it, so `verify`\n"
+    "proves to the tenant that no record of its own is missing. Nothing of other tenants but\n"
+    "opaque hashes. --redacted: the older form for logs written before tenant chains (all\n"
+    "checkpoints and file-starts, the digest of every other record; no completeness proof).\n"
     "Exit: 0 ok, 2 usage or I/O error.\n";
 constexpr char kKeygenHelp[] =
     "usage: keygen --type p256|ed25519 -o|--output FILE [--json]\n"
@@ -221,7 +224,7 @@ void PrintSignerPublicKey(const CheckpointSigner& s, bool json, std::ostream& ou
 }
 
 int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  Args a = Parse(args, {"--tenant", "-o", "--output"}, {"--json", "--help", "-h"});
+  Args a = Parse(args, {"--tenant", "-o", "--output"}, {"--json", "--redacted", "--help", "-h"});
   if (a.Has("--help") || a.Has("-h")) {
     out << kExportHelp;
     return kExitOk;
@@ -232,23 +235,40 @@ int RunAuditExport(const std::vector<std::string>& args, std::ostream& out, std:
   if (tenant.empty()) return Usage(err, "--tenant is required", kExportHelp);
   if (output.empty()) return Usage(err, "-o OUT is required", kExportHelp);
   if (a.positional.empty()) return Usage(err, "no audit files given", kExportHelp);
-  auto summary = ExportTenant(a.positional, tenant, output);
+  const bool redacted = a.Has("--redacted");
+  auto summary = redacted ? ExportTenant(a.positional, tenant, output)
+                          : ExportTenantComplete(a.positional, tenant, output);
   if (!summary.ok()) {
     err << "error: " << summary.error().ToString() << "\n";
     return kExitUsage;
   }
   const ExportSummary& s = summary.value();
   if (a.Has("--json")) {
-    out << nlohmann::json{{"output", output},
-                          {"tenant", tenant},
-                          {"tenantRecords", s.tenant_records},
-                          {"redactedRecords", s.redacted_records},
-                          {"checkpoints", s.checkpoints}}
-               .dump(2)
-        << "\n";
-  } else {
+    nlohmann::json j = {{"output", output},
+                        {"tenant", tenant},
+                        {"form", redacted ? "redacted" : "complete"},
+                        {"tenantRecords", s.tenant_records},
+                        {"redactedRecords", s.redacted_records},
+                        {"checkpoints", s.checkpoints}};
+    if (!redacted) {
+      j["proofs"] = s.proofs;
+      j["firstTenantSeq"] = s.first_tenant_seq;
+      j["lastTenantSeq"] = s.last_tenant_seq;
+      j["skippedBeforeTenantChains"] = s.skipped_before_anchor;
+    }
+    out << j.dump(2) << "\n";
+  } else if (redacted) {
     out << "wrote " << output << ": " << s.tenant_records << " records of tenant " << tenant << ", "
         << s.redacted_records << " redacted, " << s.checkpoints << " checkpoints\n";
+  } else {
+    out << "wrote " << output << ": " << s.tenant_records << " records of tenant " << tenant
+        << " (tenantSeq " << s.first_tenant_seq << ".." << s.last_tenant_seq << "), "
+        << s.checkpoints << " checkpoints, " << s.proofs << " proofs";
+    if (s.skipped_before_anchor > 0) {
+      out << "; " << s.skipped_before_anchor
+          << " earlier records predate tenant chains (export them with --redacted)";
+    }
+    out << "\n";
   }
   return kExitOk;
 }

@@ -17,12 +17,6 @@ constexpr std::size_t kMaxQueued = 65536;
 constexpr const char* kSignerFailing = "checkpoint signer failing beyond its grace period";
 constexpr const char* kClosed = "audit log closed";
 
-std::string FileNameFor(const std::string& prefix, std::uint64_t first_seq) {
-  char digits[24];
-  std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(first_seq));
-  return prefix + "-" + digits + ".jsonl";
-}
-
 std::string Describe(const SystemError& failure) {
   return "audit write failed: " + failure.Message();
 }
@@ -56,135 +50,6 @@ void AuditLog::IoFailed(const char* step, int rc) {
   next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
 }
 
-bool AuditLog::Commit(const std::string& buf) {
-  const char* step = "write";
-  const auto started = std::chrono::steady_clock::now();
-  int rc = WriteAll(*ops_, fd_, buf.data(), buf.size());
-  if (rc == 0 && config_.durability == Durability::kFsync) {
-    step = "fdatasync";
-    rc = ops_->Fdatasync(fd_);
-  }
-  if (on_flush_) on_flush_(std::chrono::steady_clock::now() - started);
-  if (rc != 0) {
-    IoFailed(step, rc);
-    // The batch is refused, so its bytes must not stay: a later successful write would
-    // otherwise follow records that were never acknowledged and break the chain.
-    if (ops_->Ftruncate(fd_, offset_) != 0) file_broken_ = true;
-    std::lock_guard lock(mu_);
-    ++stats_.write_failures;
-    return false;
-  }
-  offset_ += static_cast<off_t>(buf.size());
-  io_failure_.reset();
-  return true;
-}
-
-bool AuditLog::OpenNewFile() {
-  const std::string name = FileNameFor(config_.file_prefix, seq_ + 1);
-  const std::string path = config_.directory + "/" + name;
-  // O_EXCL so we never write into a file we did not create; the one exception is our own
-  // earlier attempt for the same sequence number that failed before holding any record.
-  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
-  flags |= (name == failed_new_file_) ? O_TRUNC : O_EXCL;
-  // Owner only (docs/audit-format.md): the records name tenants, keys and clients.
-  int fd = ops_->Open(path, flags, 0600);
-  if (fd < 0) {
-    IoFailed("open", fd);
-    return false;
-  }
-  failed_new_file_ = name;
-  int dir = ops_->Open(config_.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  int drc = dir < 0 ? dir : ops_->Fsync(dir);
-  if (dir >= 0) ops_->Close(dir);
-  if (drc != 0) {
-    IoFailed(dir < 0 ? "open directory" : "fsync directory", drc);
-    ops_->Close(fd);
-    return false;
-  }
-  const int old_fd = fd_;
-  const off_t old_offset = offset_;
-  const bool old_broken = file_broken_;
-  fd_ = fd;
-  offset_ = 0;
-  file_broken_ = false;
-  const Sha256Digest saved_chain = chain_;
-  nlohmann::json rec = BuildFileStartRecord(
-      NextHeader(), ChainIdFor(config_.instance_id, config_.file_prefix), file_name_, seq_, chain_);
-  std::string line = SerializeRecordLine(rec, chain_);
-  // The file-start record is synced even in `write` mode: it anchors the file in the chain.
-  const char* step = "write";
-  int rc = WriteAll(*ops_, fd_, line.data(), line.size());
-  if (rc == 0) {
-    step = "fdatasync";
-    rc = ops_->Fdatasync(fd_);
-  }
-  if (rc != 0) {
-    IoFailed(step, rc);
-    chain_ = saved_chain;
-    ops_->Close(fd_);
-    fd_ = old_fd;
-    offset_ = old_offset;
-    file_broken_ = old_broken;
-    return false;
-  }
-  if (old_fd >= 0) {
-    ops_->Fdatasync(old_fd);
-    ops_->Close(old_fd);
-  }
-  failed_new_file_.clear();
-  offset_ = static_cast<off_t>(line.size());
-  ++seq_;
-  if (uncovered_++ == 0) oldest_uncovered_ = std::chrono::steady_clock::now();
-  file_name_ = name;
-  file_opened_ = std::chrono::steady_clock::now();
-  io_failure_.reset();
-  MirrorLine(line);
-  std::lock_guard lock(mu_);
-  current_path_ = path;
-  ++stats_.files_started;
-  stats_.last_seq = seq_;
-  return true;
-}
-
-bool AuditLog::WriteCheckpoint(const char* reason) {
-  if ((fd_ < 0 || file_broken_) && !OpenNewFile()) return false;
-  RecordHeader header = NextHeader();
-  CheckpointFields f;
-  f.first_seq = last_checkpoint_seq_ + 1;
-  f.last_seq = seq_;
-  f.chain_head = chain_;
-  f.key_id = signer_->key_id();
-  f.algorithm = signer_->algorithm();
-  f.reason = reason;
-  std::string payload = CheckpointPayload(header, f);
-  auto sig = signer_->Sign(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
-  if (!sig.ok()) {
-    signer_failing_ = true;
-    next_probe_ = std::chrono::steady_clock::now() + config_.retry_interval;
-    std::lock_guard lock(mu_);
-    ++stats_.signer_failures;
-    return false;
-  }
-  signer_failing_ = false;
-  const Sha256Digest saved_chain = chain_;
-  std::string line =
-      SerializeRecordLine(BuildCheckpointRecord(header, f, Base64Encode(sig.value())), chain_);
-  if (!Commit(line)) {
-    chain_ = saved_chain;
-    return false;
-  }
-  ++seq_;
-  last_checkpoint_seq_ = seq_;
-  uncovered_ = 0;
-  MirrorLine(line);
-  std::lock_guard lock(mu_);
-  ++stats_.checkpoints_written;
-  stats_.last_checkpoint = clock_->Now();
-  stats_.last_seq = seq_;
-  return true;
-}
-
 void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
   std::string refusal;
   if (!signer_healthy_.load()) {
@@ -198,12 +63,23 @@ void AuditLog::WriteBatch(std::vector<QueueItem>& batch) {
   if (refusal.empty()) {
     for (QueueItem& item : batch) {
       RecordHeader header = NextHeader();
-      buf += ChainBodyLine(FillEventBody(item.pending->tmpl, header.seq, header.time), chain_);
+      const EventTemplate& tmpl = item.pending->tmpl;
+      if (tmpl.tenant.empty()) {
+        buf += ChainBodyLine(FillEventBody(tmpl, header.seq, header.time), chain_);
+      } else {
+        const TenantLink link = tenants_.Next(tmpl.tenant);
+        Sha256Digest digest;
+        buf += ChainBodyLine(FillEventBody(tmpl, header.seq, header.time, link), chain_, &digest);
+        tenants_.Advance(tmpl.tenant, link, digest);
+      }
       item.pending->seq = ++seq_;
     }
-    if (!Commit(buf)) {
+    if (Commit(buf)) {
+      tenants_.Commit();
+    } else {
       seq_ = saved_seq;
       chain_ = saved_chain;
+      tenants_.Rollback();
       refusal = Describe(*io_failure_);
     }
   }

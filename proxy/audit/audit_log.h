@@ -153,6 +153,7 @@ class AuditLog final : public AuditSink {
   bool file_broken_ = false;     // truncation after a failure failed: start a new file
   std::uint64_t seq_ = 0;        // last sequence number on disk
   Sha256Digest chain_ = kGenesisChain;
+  TenantChainState tenants_;  // every tenant's chain (tenant_chain.h), rolled back with chain_
   std::uint64_t last_checkpoint_seq_ = 0;
   std::uint64_t uncovered_ = 0;  // non-checkpoint records after the last checkpoint
   std::chrono::steady_clock::time_point oldest_uncovered_{};

@@ -14,6 +14,7 @@
 
 #include "base/file_io.h"
 #include "proxy/audit/audit_log.h"
+#include "proxy/audit/audit_verifier_files.h"
 #include "proxy/audit/directory_lock.h"
 
 namespace xks::audit {
@@ -94,7 +95,34 @@ struct ChainTail {
   bool saw_checkpoint = false;
   std::uint64_t last_checkpoint_seq = 0;
   std::uint64_t uncovered = 0;  // non-checkpoint records after the last checkpoint
+  // Tenant chains (tenant_chain.h): the heads after the file's records, and whether the file
+  // says where they stood at its start (a tenant-heads record) or began before tenant chains.
+  TenantHeads heads;
+  bool saw_heads = false;
+  bool predates_tenant_chains = false;
 };
+
+// Applies one parsed record `j` (canonical body `body`) of a file to the tenant heads in `tail`.
+void ApplyTenantRecord(const nlohmann::json& j, const std::string& body, ChainTail& tail) {
+  const std::string& type = j["type"].get_ref<const std::string&>();
+  if (type == "file-start") {
+    auto format = j.find("format");
+    tail.predates_tenant_chains =
+        format == j.end() || !format->is_number_unsigned() || format->get<std::uint64_t>() < 2;
+    return;
+  }
+  if (type == "tenant-heads") {
+    tail.saw_heads = true;
+    tail.heads = verify_detail::ParseTenantHeads(j);
+    return;
+  }
+  auto tenant_seq = j.find("tenantSeq");
+  if (tenant_seq == j.end() || !tenant_seq->is_number_unsigned()) return;
+  auto prev = HexDecodeFixed<32>(verify_detail::GetString(j, "tenantPrev"));
+  tail.heads[verify_detail::GetString(j, "tenant")] =
+      TenantHead{tenant_seq->get<std::uint64_t>(),
+                 NextTenantChain(prev.value_or(Sha256Digest{}), Sha256(body))};
+}
 
 Result<ChainTail, Problem> ScanChainTail(const std::string& path, const std::string& data) {
   ChainTail tail;
@@ -114,6 +142,7 @@ Result<ChainTail, Problem> ScanChainTail(const std::string& path, const std::str
           "run `xks-audit verify`; move the directory aside to start a new chain"));
     }
     std::uint64_t s = j["seq"].get<std::uint64_t>();
+    ApplyTenantRecord(j, split->body, tail);
     if (!any) tail.first_seq = s;
     any = true;
     tail.last_seq = s;
@@ -131,6 +160,36 @@ Result<ChainTail, Problem> ScanChainTail(const std::string& path, const std::str
                                  "remove it (it holds no records) so the chain can be continued"));
   }
   return tail;
+}
+
+// Every tenant's head at the end of the newest file (`newest`, the scan of names.back()).
+Result<TenantHeads, Problem> RecoverTenantHeads(const std::string& directory,
+                                                const std::vector<std::string>& names,
+                                                ChainTail newest) {
+  // The newest file normally starts with every tenant's head. Only when it lacks that record
+  // (its file-start was written, the tenant-heads line after it torn) do the files before it
+  // tell where the tenants stood; none before the first file with tenant chains can.
+  std::vector<TenantHeads> later{std::move(newest.heads)};
+  bool known = newest.saw_heads || newest.predates_tenant_chains;
+  for (std::size_t i = names.size() - 1; !known && i-- > 0;) {
+    const std::string path = directory + "/" + names[i];
+    std::string data;
+    auto fd = OpenFile(path, O_RDONLY);
+    if (!fd.ok() || !ReadAll(fd->get(), data).ok()) {
+      return Fail(DirectoryProblem("cannot read " + path + " to continue the tenant chains"));
+    }
+    data.resize(data.rfind('\n') == std::string::npos ? 0 : data.rfind('\n') + 1);
+    auto tail = ScanChainTail(path, data);
+    if (!tail.ok()) return Fail(std::move(tail).error());
+    later.push_back(std::move(tail->heads));
+    known = tail->saw_heads || tail->predates_tenant_chains;
+  }
+  // Oldest first: each later file's heads override the earlier ones for the tenants it names.
+  TenantHeads heads;
+  for (auto it = later.rbegin(); it != later.rend(); ++it) {
+    for (auto& [tenant, head] : *it) heads[tenant] = head;
+  }
+  return heads;
 }
 
 }  // namespace
@@ -186,6 +245,9 @@ Result<void, Problem> AuditLog::Recover() {
   uncovered_ = tail->uncovered;
   if (uncovered_ > 0) oldest_uncovered_ = std::chrono::steady_clock::now();
   file_name_ = newest;
+  auto heads = RecoverTenantHeads(config_.directory, *names, std::move(tail).value());
+  if (!heads.ok()) return Fail(std::move(heads).error());
+  tenants_.Reset(std::move(heads).value());
   return {};
 }
 

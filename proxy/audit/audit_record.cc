@@ -24,11 +24,16 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& event) {
+nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& event,
+                                const TenantLink& link) {
   nlohmann::json r = nlohmann::json::object();
   r["seq"] = header.seq;
   r["time"] = header.time;
   r["instance"] = header.instance;
+  if (!event.tenant.empty()) {
+    r["tenantSeq"] = link.seq;
+    r["tenantPrev"] = HexEncode(link.prev);
+  }
   if (event.kind == AuditEvent::Kind::kRefusalSummary) {
     r["type"] = "refusal-summary";
     r["tenant"] = event.tenant;
@@ -79,7 +84,7 @@ nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& ev
 }
 
 std::string CheckpointPayload(const RecordHeader& header, const CheckpointFields& fields) {
-  std::string p = "xks-audit-checkpoint-v1\n";
+  std::string p = fields.tenants ? "xks-audit-checkpoint-v2\n" : "xks-audit-checkpoint-v1\n";
   p += header.instance + "\n";
   p += std::to_string(header.seq) + "\n";
   p += header.time + "\n";
@@ -88,6 +93,10 @@ std::string CheckpointPayload(const RecordHeader& header, const CheckpointFields
   p += HexEncode(fields.chain_head) + "\n";
   p += fields.key_id + "\n";
   p += fields.algorithm + "\n";
+  if (fields.tenants) {
+    p += std::to_string(fields.tenants->count) + "\n";
+    p += HexEncode(fields.tenants->root) + "\n";
+  }
   return p;
 }
 
@@ -105,6 +114,10 @@ nlohmann::json BuildCheckpointRecord(const RecordHeader& header, const Checkpoin
   r["alg"] = fields.algorithm;
   r["reason"] = fields.reason;
   r["sig"] = signature_b64;
+  if (fields.tenants) {
+    r["tenantCount"] = fields.tenants->count;
+    r["tenantRoot"] = HexEncode(fields.tenants->root);
+  }
   return r;
 }
 
@@ -124,7 +137,21 @@ nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::strin
   r["prevFile"] = prev_file;
   r["prevSeq"] = prev_seq;
   r["prevChain"] = HexEncode(prev_chain);
-  r["format"] = 1;
+  r["format"] = 2;
+  return r;
+}
+
+nlohmann::json BuildTenantHeadsRecord(const RecordHeader& header, const TenantHeads& heads) {
+  nlohmann::json r = nlohmann::json::object();
+  r["seq"] = header.seq;
+  r["time"] = header.time;
+  r["instance"] = header.instance;
+  r["type"] = "tenant-heads";
+  nlohmann::json list = nlohmann::json::object();
+  for (const auto& [tenant, head] : heads) {
+    list[tenant] = {{"seq", head.seq}, {"chain", HexEncode(head.chain)}};
+  }
+  r["heads"] = std::move(list);
   return r;
 }
 
@@ -142,12 +169,22 @@ EventTemplate PrepareEventBody(const std::string& instance, const AuditEvent& ev
   EventTemplate t;
   t.body = CanonicalBody(BuildEventRecord(RecordHeader{0, "", instance}, event));
   // Inside JSON strings every '"' is escaped, so an unescaped `"seq":` is always a key; nested
-  // objects (requestMetadata, details) sort before "seq", and only scalars follow "time", so the
-  // last occurrences are the top-level keys.
+  // objects (requestMetadata, details) sort before "seq", and only scalars follow it ("tenant",
+  // "tenantPrev", "tenantSeq", "time", ...), so the last occurrences are the top-level keys.
   std::size_t seq = t.body.rfind("\"seq\":0,");
   std::size_t time = t.body.rfind("\"time\":\"\"");
-  if (seq == std::string::npos || time == std::string::npos || time < seq) {
-    std::fprintf(stderr, "fatal: audit record template without seq/time keys\n");
+  bool ok = seq != std::string::npos && time != std::string::npos && time > seq;
+  if (ok && !event.tenant.empty()) {
+    std::size_t prev = t.body.rfind("\"tenantPrev\":\"");
+    std::size_t tseq = t.body.rfind("\"tenantSeq\":0,");
+    ok = prev != std::string::npos && tseq != std::string::npos && seq < prev && prev < tseq &&
+         tseq < time;
+    t.tenant = event.tenant;
+    t.tenant_prev_pos = prev + 14;
+    t.tenant_seq_pos = tseq + 12;
+  }
+  if (!ok) {
+    std::fprintf(stderr, "fatal: audit record template without seq/time/tenant keys\n");
     std::abort();
   }
   t.seq_pos = seq + 6;
@@ -155,19 +192,31 @@ EventTemplate PrepareEventBody(const std::string& instance, const AuditEvent& ev
   return t;
 }
 
-std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const std::string& time) {
+std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const std::string& time,
+                          const TenantLink& link) {
   std::string out;
-  out.reserve(tmpl.body.size() + 48);
+  out.reserve(tmpl.body.size() + 64);
   out.append(tmpl.body, 0, tmpl.seq_pos);
   out += std::to_string(seq);
-  out.append(tmpl.body, tmpl.seq_pos + 1, tmpl.time_pos - tmpl.seq_pos - 1);
+  std::size_t from = tmpl.seq_pos + 1;  // past the placeholder "0"
+  if (!tmpl.tenant.empty()) {
+    out.append(tmpl.body, from, tmpl.tenant_prev_pos - from);
+    out += HexEncode(link.prev);
+    from = tmpl.tenant_prev_pos + 64;
+    out.append(tmpl.body, from, tmpl.tenant_seq_pos - from);
+    out += std::to_string(link.seq);
+    from = tmpl.tenant_seq_pos + 1;
+  }
+  out.append(tmpl.body, from, tmpl.time_pos - from);
   out += time;
   out.append(tmpl.body, tmpl.time_pos, std::string::npos);
   return out;
 }
 
-std::string ChainBodyLine(std::string body, Sha256Digest& chain) {
-  chain = Sha256({chain, Sha256(body)});
+std::string ChainBodyLine(std::string body, Sha256Digest& chain, Sha256Digest* body_digest) {
+  const Sha256Digest digest = Sha256(body);
+  if (body_digest != nullptr) *body_digest = digest;
+  chain = Sha256({chain, digest});
   body.pop_back();  // the closing '}' of a non-empty object
   body += ",\"chain\":\"";
   body += HexEncode(chain);

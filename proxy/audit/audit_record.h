@@ -12,6 +12,7 @@
 
 #include "proxy/audit/audit_crypto.h"
 #include "proxy/audit/audit_event.h"
+#include "proxy/audit/tenant_chain.h"
 
 namespace xks::audit {
 
@@ -46,7 +47,9 @@ struct RecordHeader {
 
 /// A request or admin record object (without the chain field) for `event`. Writes only the
 /// documented fields of the documented types; unknown/invalid UTF-8 is handled at dump time.
-nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& event);
+/// A record naming a tenant also carries `tenantSeq` and `tenantPrev` from `link`.
+nlohmann::json BuildEventRecord(const RecordHeader& header, const AuditEvent& event,
+                                const TenantLink& link = {});
 
 /// Fields of a checkpoint record.
 struct CheckpointFields {
@@ -56,9 +59,13 @@ struct CheckpointFields {
   std::string key_id;
   std::string algorithm;
   std::string reason;  ///< "interval" | "count" | "rotation" | "shutdown" | "startup" | "forced"
+  /// The tree over every tenant's head (tenant_chain.h). Present: payload v2 (the writer always
+  /// writes it); absent: a v1 checkpoint written before tenant chains existed.
+  std::optional<TenantRoot> tenants;
 };
 
-/// The exact bytes a checkpoint signature covers (see docs/audit-format.md).
+/// The exact bytes a checkpoint signature covers (see docs/audit-format.md): v2 when
+/// `fields.tenants` is set, else v1.
 std::string CheckpointPayload(const RecordHeader& header, const CheckpointFields& fields);
 
 /// A checkpoint record object (without chain) carrying `signature_b64`.
@@ -75,6 +82,10 @@ nlohmann::json BuildFileStartRecord(const RecordHeader& header, const std::strin
                                     const std::string& prev_file, std::uint64_t prev_seq,
                                     const Sha256Digest& prev_chain);
 
+/// A tenant-heads record object (without chain): every tenant's head as the file starts, so a
+/// file can be exported and its tenants' chains continued without the files before it.
+nlohmann::json BuildTenantHeadsRecord(const RecordHeader& header, const TenantHeads& heads);
+
 /// The canonical text of a record object without its chain field: compact nlohmann dump, keys
 /// sorted, non-ASCII escaped as \uXXXX, invalid UTF-8 replaced by U+FFFD.
 std::string CanonicalBody(const nlohmann::json& record);
@@ -88,15 +99,21 @@ std::string SerializeRecordLine(const nlohmann::json& record, Sha256Digest& chai
 /// appending thread so the single writer thread only splices in the header values.
 struct EventTemplate {
   std::string body;
-  std::size_t seq_pos = 0;   ///< offset of the placeholder digit "0" of "seq"
-  std::size_t time_pos = 0;  ///< offset just inside the empty "time" string
+  std::size_t seq_pos = 0;          ///< offset of the placeholder digit "0" of "seq"
+  std::size_t time_pos = 0;         ///< offset just inside the empty "time" string
+  std::string tenant;               ///< the record's tenant; "" for none (no tenant fields)
+  std::size_t tenant_prev_pos = 0;  ///< offset of the 64 placeholder zeros of "tenantPrev"
+  std::size_t tenant_seq_pos = 0;   ///< offset of the placeholder digit "0" of "tenantSeq"
 };
 /// Builds the template for `event` written by `instance`.
 EventTemplate PrepareEventBody(const std::string& instance, const AuditEvent& event);
-/// Exactly CanonicalBody(BuildEventRecord({seq, time, instance}, event)).
-std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const std::string& time);
-/// The line for an already canonical `body` (see SerializeRecordLine); updates `chain`.
-std::string ChainBodyLine(std::string body, Sha256Digest& chain);
+/// Exactly CanonicalBody(BuildEventRecord({seq, time, instance}, event, link)).
+std::string FillEventBody(const EventTemplate& tmpl, std::uint64_t seq, const std::string& time,
+                          const TenantLink& link = {});
+/// The line for an already canonical `body` (see SerializeRecordLine); updates `chain`, and
+/// stores SHA-256(body) in `body_digest` when given (a tenant record's chain step needs it).
+std::string ChainBodyLine(std::string body, Sha256Digest& chain,
+                          Sha256Digest* body_digest = nullptr);
 
 /// A line split into the hashed body and its stored chain value. nullopt when the line does not
 /// end with a well-formed chain suffix.

@@ -1,24 +1,26 @@
 #include "proxy/audit/audit_verifier.h"
 
-#include <fcntl.h>
-
 #include <algorithm>
-#include <cstring>
 #include <optional>
 
 #include "proxy/audit/audit_record.h"
 #include "proxy/audit/audit_verifier_files.h"
 #include "proxy/audit/file_ops.h"
+#include "proxy/audit/tenant_chain_check.h"
+#include "proxy/audit/tenant_export_verifier.h"
 
 namespace xks::audit {
 namespace {
 
+using verify_detail::CheckpointVerdict;
 using verify_detail::Entry;
 using verify_detail::FileData;
 using verify_detail::GetString;
 using verify_detail::GetU64;
 using verify_detail::LoadFiles;
 using verify_detail::ParseEntry;
+using verify_detail::TenantChainCheck;
+using verify_detail::VerifyCheckpointEntry;
 
 class Walker {
  public:
@@ -31,6 +33,7 @@ class Walker {
       if (auto pc = HexDecodeFixed<32>(GetString(e_[0].rec, "prevChain"))) {
         prev_ = *pc;
         expected_ = GetU64(e_[0].rec, "prevSeq") + 1;
+        if (expected_ == 1) tenants_.AnchorAtGenesis();
       }
     }
     if (!e_.empty() && !e_[0].malformed) r_.first_seq = e_[0].seq;
@@ -64,6 +67,8 @@ class Walker {
 
   void Report(FindingKind kind, std::uint64_t seq, std::uint64_t last, const std::string& file,
               std::size_t line, std::string detail) {
+    step_reported_ = true;
+    tenants_.Forget();
     r_.findings.push_back(VerifyFinding{kind, seq, last, file, line, std::move(detail), {}});
   }
 
@@ -76,6 +81,10 @@ class Walker {
       CheckCheckpoint(x, before);
     } else {
       ++r_.records;
+      if (auto problem = tenants_.OnRecord(x, !step_reported_)) {
+        Report(problem->kind, problem->seq != 0 ? problem->seq : x.seq,
+               problem->last_seq != 0 ? problem->last_seq : x.seq, x.file, x.line, problem->detail);
+      }
       if (x.seq > r_.signed_through && x.seq > last_record_seq_) {
         if (last_record_seq_ <= r_.signed_through) {
           first_unsigned_file_ = x.file;
@@ -88,36 +97,12 @@ class Walker {
   }
 
   void CheckCheckpoint(const Entry& x, const Sha256Digest& chain_before) {
-    const nlohmann::json& j = x.rec;
-    RecordHeader h{x.seq, GetString(j, "time"), GetString(j, "instance")};
-    CheckpointFields f;
-    f.first_seq = GetU64(j, "firstSeq");
-    f.last_seq = GetU64(j, "lastSeq");
-    auto head = HexDecodeFixed<32>(GetString(j, "chainHead"));
-    f.chain_head = head.value_or(Sha256Digest{});
-    f.key_id = GetString(j, "keyId");
-    f.algorithm = GetString(j, "alg");
-    const VerificationKey* key = nullptr;
-    for (const VerificationKey& k : keys_) {
-      if (k.key_id == f.key_id) key = &k;
-    }
-    if (key == nullptr) {
-      Report(FindingKind::kUnknownKey, x.seq, x.seq, x.file, x.line,
-             "checkpoint signed by key id " + f.key_id + ", which is not among the given keys");
+    const CheckpointVerdict verdict = VerifyCheckpointEntry(x, keys_);
+    if (verdict.failure) {
+      Report(*verdict.failure, x.seq, x.seq, x.file, x.line, verdict.detail);
       return;
     }
-    std::string payload = CheckpointPayload(h, f);
-    auto sig = Base64Decode(GetString(j, "sig"));
-    if (!head || f.algorithm != key->algorithm || !sig ||
-        !VerifyCheckpointSignature(
-            *key,
-            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()),
-                                          payload.size()),
-            *sig)) {
-      Report(FindingKind::kBadSignature, x.seq, x.seq, x.file, x.line,
-             "checkpoint signature does not verify with key " + f.key_id);
-      return;
-    }
+    const CheckpointFields& f = verdict.fields;
     if (f.last_seq + 1 != x.seq || f.chain_head != chain_before) {
       // The signature is genuine but the records before it are not the ones it signed: they
       // were altered and the chain recomputed, so only the interval can be named.
@@ -128,11 +113,15 @@ class Walker {
     }
     ++r_.checkpoints;
     r_.signed_through = std::max(r_.signed_through, f.last_seq);
+    if (auto problem = tenants_.OnCheckpoint(f)) {
+      Report(problem->kind, x.seq, x.seq, x.file, x.line, problem->detail);
+    }
   }
 
   // One position of the walk: each handler either accepts e_[i_], reports and skips it, or
   // reorders the window and leaves i_ to be examined again.
   void Step() {
+    step_reported_ = false;
     Entry& x = e_[i_];
     const Entry* next = i_ + 1 < e_.size() ? &e_[i_ + 1] : nullptr;
     const bool next_fits =
@@ -274,6 +263,8 @@ class Walker {
   std::uint64_t expected_ = 1;
   bool resync_ = false;
   std::uint64_t last_record_seq_ = 0;
+  TenantChainCheck tenants_;
+  bool step_reported_ = false;  // this step reported a finding: its record is not trusted
   std::string first_unsigned_file_;
   std::size_t first_unsigned_line_ = 0;
 };
@@ -281,6 +272,23 @@ class Walker {
 }  // namespace
 
 namespace {
+
+// Adds what `sub` found of one chain (whose id and files `coverage` holds) to `report`.
+void AddChain(VerifyReport sub, ChainCoverage coverage, VerifyReport& report) {
+  coverage.records = sub.records;
+  coverage.checkpoints = sub.checkpoints;
+  coverage.first_seq = sub.first_seq;
+  coverage.last_seq = sub.last_seq;
+  coverage.signed_through = sub.signed_through;
+  coverage.findings = sub.findings.size();
+  for (VerifyFinding& f : sub.findings) {
+    f.chain = coverage.chain_id;
+    report.findings.push_back(std::move(f));
+  }
+  report.records += sub.records;
+  report.checkpoints += sub.checkpoints;
+  report.chains.push_back(std::move(coverage));
+}
 
 // Verifies the files of one chain (consecutive in `data`, [begin, end)) on their own.
 void VerifyOneChain(const std::vector<FileData>& data, std::size_t begin, std::size_t end,
@@ -313,19 +321,27 @@ void VerifyOneChain(const std::vector<FileData>& data, std::size_t begin, std::s
     }
   }
   Walker(std::move(entries), keys, sub).Run();
-  coverage.records = sub.records;
-  coverage.checkpoints = sub.checkpoints;
-  coverage.first_seq = sub.first_seq;
-  coverage.last_seq = sub.last_seq;
-  coverage.signed_through = sub.signed_through;
-  coverage.findings = sub.findings.size();
-  for (VerifyFinding& f : sub.findings) {
-    f.chain = coverage.chain_id;
-    report.findings.push_back(std::move(f));
+  AddChain(std::move(sub), std::move(coverage), report);
+}
+
+// A tenant-complete export: the tenant's view of one chain, verified on its own.
+void VerifyOneExport(const FileData& f, const std::vector<VerificationKey>& keys,
+                     VerifyReport& report) {
+  VerifyReport sub;
+  verify_detail::VerifyTenantExport(f, keys, sub);
+  if (f.incomplete_tail) {
+    sub.findings.push_back(VerifyFinding{FindingKind::kIncompleteLine,
+                                         0,
+                                         0,
+                                         f.path,
+                                         f.lines.size() + 1,
+                                         "final line has no newline (truncated export)",
+                                         {}});
   }
-  report.records += sub.records;
-  report.checkpoints += sub.checkpoints;
-  report.chains.push_back(std::move(coverage));
+  ChainCoverage coverage;
+  coverage.chain_id = f.chain_id;
+  coverage.files = {f.path};
+  AddChain(std::move(sub), std::move(coverage), report);
 }
 
 // Every chain among `data` (ordered by chain id, so each chain's files are one run) on its own.
@@ -333,6 +349,10 @@ VerifyReport VerifyLoaded(const std::vector<FileData>& data,
                           const std::vector<VerificationKey>& keys) {
   VerifyReport report;
   for (std::size_t begin = 0; begin < data.size();) {
+    if (!data[begin].export_tenant.empty()) {
+      VerifyOneExport(data[begin++], keys, report);
+      continue;
+    }
     std::size_t end = begin + 1;
     while (end < data.size() && data[end].chain_id == data[begin].chain_id) ++end;
     VerifyOneChain(data, begin, end, keys, report);
@@ -358,61 +378,6 @@ VerifyReport VerifyAuditBytes(const std::vector<AuditFileBytes>& files,
   std::vector<std::pair<std::string, std::string>> named;
   for (const AuditFileBytes& file : files) named.emplace_back(file.name, file.bytes);
   return VerifyLoaded(verify_detail::LoadBytes(named), keys);
-}
-
-Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
-                                            const std::string& tenant,
-                                            const std::string& out_path) {
-  std::vector<FileData> data = LoadFiles(files);
-  // One export file holds one chain: records of two chains in one file could not verify.
-  for (const FileData& f : data) {
-    if (f.chain_id != data.front().chain_id) {
-      return Fail(MakeProblem(f.path, "belongs to chain " + f.chain_id + ", not " +
-                                          data.front().chain_id +
-                                          "; export each chain's files on their own"));
-    }
-  }
-  std::string out;
-  ExportSummary summary;
-  for (const FileData& f : data) {
-    if (!f.error.empty()) return Fail(MakeProblem(f.path, "cannot read: " + f.error));
-    for (std::size_t li = 0; li < f.lines.size(); ++li) {
-      const std::string& line = f.lines[li];
-      Entry e = ParseEntry(f.path, li + 1, line);
-      if (e.malformed) {
-        return Fail(MakeProblem(f.path + ":" + std::to_string(li + 1),
-                                "unparseable record; run verify first"));
-      }
-      bool keep = e.type == "checkpoint" || e.type == "file-start" || e.type == "redacted" ||
-                  ((e.type == "request" || e.type == "admin" || e.type == "refusal-summary") &&
-                   GetString(e.rec, "tenant") == tenant);
-      if (keep) {
-        out += line;
-        out += '\n';
-        if (e.type == "checkpoint") {
-          ++summary.checkpoints;
-        } else if (e.type == "redacted") {
-          ++summary.redacted_records;
-        } else if (e.type != "file-start") {
-          ++summary.tenant_records;
-        }
-      } else {
-        out += RedactedLine(e.seq, e.digest);
-        ++summary.redacted_records;
-      }
-    }
-  }
-  PosixFileOps ops;
-  int fd = ops.Open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Fail(MakeProblem(out_path, std::string("cannot create: ") + std::strerror(-fd)));
-  int rc = WriteAll(ops, fd, out.data(), out.size());
-  if (rc == 0) rc = ops.Fsync(fd);
-  int crc = ops.Close(fd);
-  if (rc == 0) rc = crc;
-  if (rc != 0)
-    return Fail(MakeProblem(out_path, std::string("write failed: ") + std::strerror(-rc)));
-  return summary;
 }
 
 }  // namespace xks::audit

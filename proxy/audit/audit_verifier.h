@@ -25,10 +25,16 @@ enum class FindingKind {
   kUnsignedTail,    ///< records after the last valid checkpoint (normal after a crash)
   kIncompleteLine,  ///< a final line without '\n' in a file other than the last
   kIo,              ///< a file could not be read
+  /// A tenant's records missing: its tenantSeq skips ahead, or a checkpoint commits to a head
+  /// beyond the records given (deleted from the log, or left out of a tenant export).
+  kTenantMissing,
+  /// A tenant export's inclusion proof that does not lead to its checkpoint's tenantRoot, or a
+  /// checkpoint without the proof of the tenant's head.
+  kBadProof,
 };
 
 /// "modified", "deleted", "inserted", "reordered", "bad-signature", "unknown-key",
-/// "unsigned-tail", "incomplete-line", "io".
+/// "unsigned-tail", "incomplete-line", "io", "tenant-missing", "bad-proof".
 std::string_view FindingKindName(FindingKind kind);
 
 struct VerifyFinding {
@@ -93,14 +99,31 @@ struct ExportSummary {
   std::uint64_t tenant_records = 0;    ///< records of the tenant copied verbatim
   std::uint64_t redacted_records = 0;  ///< other records replaced by their digest
   std::uint64_t checkpoints = 0;
+  std::uint64_t proofs = 0;  ///< tenant-complete export: inclusion proofs of the tenant's head
+  /// Tenant-complete export: records before the first point where every tenant's head is known
+  /// (a tenant-heads record, or genesis), which cannot be proven and are left out.
+  std::uint64_t skipped_before_anchor = 0;
+  std::uint64_t first_tenant_seq = 0;  ///< tenant-complete export: first tenantSeq held (0: none)
+  std::uint64_t last_tenant_seq = 0;
 };
 
-/// Writes to `out_path` (created or truncated, mode 0600) one file holding, in order, the
-/// tenant's records (request, admin and refusal-summary records naming it) and every checkpoint and
-/// file-start record verbatim, and for every other record only {"digest","seq","type":"redacted"}.
-/// Incomplete final lines are skipped. Errors: a Problem whose path is the file (with ":line"
-/// for an unparseable record) that could not be read, parsed or written, or that belongs to
-/// another chain than the first file (one export holds one chain).
+/// The tenant-complete export (docs/audit-format.md, "Per-tenant export"): a header line, the
+/// tenant's records verbatim, every tenant-chain checkpoint verbatim, each followed by the
+/// inclusion proof of the tenant's head in that checkpoint's tree. Nothing of another tenant but
+/// sibling hashes. Verified by VerifyAuditFiles like any audit file. Errors: as ExportTenant, and
+/// when no record of the files can be proven (they all predate tenant chains: use
+/// ExportTenant), or a checkpoint does not commit to the heads the records give (run verify).
+Result<ExportSummary, Problem> ExportTenantComplete(const std::vector<std::string>& files,
+                                                    const std::string& tenant,
+                                                    const std::string& out_path);
+
+/// The redacted export, for logs written before tenant chains: writes to `out_path` (created or
+/// truncated, mode 0600) one file holding, in order, the tenant's records (request, admin and
+/// refusal-summary records naming it) and every checkpoint and file-start record verbatim, and for
+/// every other record only {"digest","seq","type":"redacted"}. Incomplete final lines are skipped.
+/// Errors: a Problem whose path is the file (with ":line" for an unparseable record) that could not
+/// be read, parsed or written, or that belongs to another chain than the first file (one export
+/// holds one chain).
 Result<ExportSummary, Problem> ExportTenant(const std::vector<std::string>& files,
                                             const std::string& tenant, const std::string& out_path);
 

@@ -76,6 +76,18 @@ std::uint64_t GetU64(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
 }
 
+TenantHeads ParseTenantHeads(const nlohmann::json& rec) {
+  TenantHeads heads;
+  auto list = rec.find("heads");
+  if (list == rec.end() || !list->is_object()) return heads;
+  for (const auto& [tenant, head] : list->items()) {
+    if (!head.is_object()) continue;
+    auto chain = HexDecodeFixed<32>(GetString(head, "chain"));
+    heads[tenant] = TenantHead{GetU64(head, "seq"), chain.value_or(Sha256Digest{})};
+  }
+  return heads;
+}
+
 Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string& line) {
   Entry e;
   e.file = file;
@@ -104,7 +116,58 @@ Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string
   return e;
 }
 
+CheckpointVerdict VerifyCheckpointEntry(const Entry& x, const std::vector<VerificationKey>& keys) {
+  const nlohmann::json& j = x.rec;
+  RecordHeader h{x.seq, GetString(j, "time"), GetString(j, "instance")};
+  CheckpointVerdict v;
+  CheckpointFields& f = v.fields;
+  f.first_seq = GetU64(j, "firstSeq");
+  f.last_seq = GetU64(j, "lastSeq");
+  auto head = HexDecodeFixed<32>(GetString(j, "chainHead"));
+  f.chain_head = head.value_or(Sha256Digest{});
+  f.key_id = GetString(j, "keyId");
+  f.algorithm = GetString(j, "alg");
+  bool tenants_ok = true;
+  if (j.contains("tenantRoot") || j.contains("tenantCount")) {
+    auto root = HexDecodeFixed<32>(GetString(j, "tenantRoot"));
+    tenants_ok =
+        root.has_value() && j.contains("tenantCount") && j["tenantCount"].is_number_unsigned();
+    f.tenants = TenantRoot{GetU64(j, "tenantCount"), root.value_or(Sha256Digest{})};
+  }
+  const VerificationKey* key = nullptr;
+  for (const VerificationKey& k : keys) {
+    if (k.key_id == f.key_id) key = &k;
+  }
+  if (key == nullptr) {
+    v.failure = FindingKind::kUnknownKey;
+    v.detail = "checkpoint signed by key id " + f.key_id + ", which is not among the given keys";
+    return v;
+  }
+  std::string payload = CheckpointPayload(h, f);
+  auto sig = Base64Decode(GetString(j, "sig"));
+  if (!head || !tenants_ok || f.algorithm != key->algorithm || !sig ||
+      !VerifyCheckpointSignature(
+          *key,
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                        payload.size()),
+          *sig)) {
+    v.failure = FindingKind::kBadSignature;
+    v.detail = "checkpoint signature does not verify with key " + f.key_id;
+  }
+  return v;
+}
+
 namespace {
+
+// The header of a tenant-complete export, when `line` is one.
+bool ReadExportHeader(const std::string& line, FileData& f) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object() || GetString(j, "type") != kTenantExportType) return false;
+  f.export_tenant = GetString(j, "tenant");
+  // Its own id: the tenant's view of the chain, verified on its own (see tenant_export_verifier).
+  f.chain_id = GetString(j, "chainId") + " (tenant " + f.export_tenant + ")";
+  return true;
+}
 
 // Cuts `data` (the bytes of the file named f.path) into f's lines; finds its first sequence
 // number and its chain.
@@ -126,7 +189,7 @@ void SplitFileData(FileData& f, const std::string& data) {
       break;
     }
   }
-  f.chain_id = ChainIdOfFile(f);
+  if (f.lines.empty() || !ReadExportHeader(f.lines.front(), f)) f.chain_id = ChainIdOfFile(f);
 }
 
 std::vector<FileData> AssignAndOrder(std::vector<FileData> out);

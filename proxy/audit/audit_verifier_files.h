@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "proxy/audit/audit_crypto.h"
+#include "proxy/audit/audit_record.h"
+#include "proxy/audit/audit_verifier.h"
+#include "proxy/audit/checkpoint_signer.h"
 
 namespace xks::audit::verify_detail {
 
@@ -32,11 +35,32 @@ struct FileData {
   bool incomplete_tail = false;
   std::string error;  ///< non-empty when the file could not be read
   std::uint64_t first_seq = UINT64_MAX;
-  std::string chain_id;  ///< see ChainIdOfFile; "" when nothing in the file identifies it
+  std::string chain_id;       ///< see ChainIdOfFile; "" when nothing in the file identifies it
+  std::string export_tenant;  ///< a tenant-complete export's tenant (its header line); else ""
 };
+
+/// What a checkpoint's signature says: the fields it signed (v1 or v2 payload), or why it
+/// cannot be trusted (kUnknownKey or kBadSignature, with the detail to report).
+struct CheckpointVerdict {
+  CheckpointFields fields;
+  std::optional<FindingKind> failure;
+  std::string detail;
+};
+CheckpointVerdict VerifyCheckpointEntry(const Entry& x, const std::vector<VerificationKey>& keys);
+
+/// The first line of a tenant-complete export: {"chainId","format":2,"tenant","type":
+/// "tenant-export"}.
+inline constexpr const char* kTenantExportType = "tenant-export";
+/// Its proof lines: {"checkpointSeq","index","path","size","tenant","tenantChain","tenantSeq",
+/// "type":"tenant-proof"}.
+inline constexpr const char* kTenantProofType = "tenant-proof";
 
 std::string GetString(const nlohmann::json& j, const char* key);
 std::uint64_t GetU64(const nlohmann::json& j, const char* key);
+
+/// The `heads` of a tenant-heads record (malformed entries are left out; the chain check of
+/// the verifier reports what they break).
+TenantHeads ParseTenantHeads(const nlohmann::json& rec);
 
 /// Parses one line (a chained record or an export's redacted stand-in).
 Entry ParseEntry(const std::string& file, std::size_t line_no, const std::string& line);

@@ -29,6 +29,10 @@ std::string_view FindingKindName(FindingKind kind) {
       return "incomplete-line";
     case FindingKind::kIo:
       return "io";
+    case FindingKind::kTenantMissing:
+      return "tenant-missing";
+    case FindingKind::kBadProof:
+      return "bad-proof";
   }
   return "unknown";
 }

@@ -75,7 +75,7 @@ TEST_F(AuditChainsTest, TwoChainsVerifyTogetherEachOnItsOwn) {
     EXPECT_EQ(c.signed_through + 1, c.last_seq) << c.chain_id;
     EXPECT_EQ(c.files.size(), 1u);
   }
-  EXPECT_EQ(r.chains[1].records, 2u);  // file-start and the admin record
+  EXPECT_EQ(r.chains[1].records, 3u);  // file-start, tenant-heads and the admin record
   EXPECT_EQ(r.records, r.chains[0].records + r.chains[1].records);
   std::string text = r.ToText();
   EXPECT_NE(text.find("chain test-instance/xksctl: 1 file(s)"), std::string::npos) << text;
@@ -125,6 +125,7 @@ TEST_F(AuditChainsTest, LegacyFilesWithoutChainIdAreGroupedByNameAndInstance) {
   nlohmann::json start =
       BuildFileStartRecord({1, "2026-01-01T00:00:00.000000Z", "old"}, "", "", 0, kGenesisChain);
   start.erase("chainId");
+  start["format"] = 1;  // and no tenant chains either
   std::vector<std::string> lines;
   auto add = [&](const nlohmann::json& rec) {
     std::string line = SerializeRecordLine(rec, chain);
@@ -133,8 +134,11 @@ TEST_F(AuditChainsTest, LegacyFilesWithoutChainIdAreGroupedByNameAndInstance) {
   };
   add(start);
   AuditEvent e = testing::SampleEvent("a", 0);
-  add(BuildEventRecord({2, "2026-01-01T00:00:01.000000Z", "old"}, e));
-  CheckpointFields f{1, 2, chain, signer->key_id(), signer->algorithm(), "shutdown"};
+  nlohmann::json legacy = BuildEventRecord({2, "2026-01-01T00:00:01.000000Z", "old"}, e);
+  legacy.erase("tenantSeq");
+  legacy.erase("tenantPrev");
+  add(legacy);
+  CheckpointFields f{1, 2, chain, signer->key_id(), signer->algorithm(), "shutdown", std::nullopt};
   RecordHeader h{3, "2026-01-01T00:00:02.000000Z", "old"};
   std::string payload = CheckpointPayload(h, f);
   auto sig = signer->Sign(std::span<const std::uint8_t>(

@@ -62,7 +62,7 @@ TEST_F(AuditCliTest, VerifyOkTextAndJson) {
   EXPECT_EQ(j.code, 0);
   auto parsed = nlohmann::json::parse(j.out);
   EXPECT_TRUE(parsed["ok"].get<bool>());
-  EXPECT_EQ(parsed["records"], 7);  // 6 requests + the file-start
+  EXPECT_EQ(parsed["records"], 8);  // 6 requests, the file-start and the tenant-heads
 }
 
 TEST_F(AuditCliTest, VerifyFailureExitsOneAndNamesTheLine) {

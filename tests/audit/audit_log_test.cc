@@ -4,6 +4,8 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
@@ -108,7 +110,9 @@ TEST(AuditLogTest, ConcurrentAppendsGetUniqueSequenceNumbersInFileOrderAndVerify
   EXPECT_EQ(recs[0]["type"], "file-start");
   EXPECT_EQ(recs[0]["prevSeq"], 0);
   EXPECT_EQ(recs[0]["prevChain"], std::string(64, '0'));
-  EXPECT_EQ(recs[1]["reason"], "startup");
+  EXPECT_EQ(recs[1]["type"], "tenant-heads");
+  EXPECT_EQ(recs[1]["heads"], nlohmann::json::object());  // genesis: no tenant has records yet
+  EXPECT_EQ(recs[2]["reason"], "startup");
   EXPECT_EQ(recs.back()["reason"], "shutdown");
   VerifyReport report = VerifyAuditFiles(LogFiles(dir.path()), {key});
   EXPECT_TRUE(report.Ok()) << report.ToText();
@@ -185,7 +189,7 @@ TEST(AuditLogTest, ForcedCheckpointCoversEverything) {
   // Before Close: the files as they are now already verify with no unsigned tail.
   VerifyReport report = VerifyAuditFiles(LogFiles(dir.path()), {key});
   EXPECT_TRUE(report.Ok()) << report.ToText();
-  EXPECT_EQ(report.signed_through, 5u);  // file-start, startup checkpoint, 3 records
+  EXPECT_EQ(report.signed_through, 6u);  // file-start, tenant-heads, startup checkpoint, 3 records
 }
 
 TEST(AuditLogTest, SizeRotationChainsFilesWithFileStartAndCheckpoints) {
@@ -237,7 +241,9 @@ TEST(AuditLogTest, RestartContinuesTheChainAndDropsATornLine) {
     ASSERT_TRUE(log.ok()) << log.error().ToString();
     auto r = log.value()->Append(SampleEvent("t", 9));
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r.value(), 11u);  // 1 fs, 2 ckpt, 3-7 records, 8 shutdown, 9 fs, 10 startup ckpt
+    // 1 file-start, 2 tenant-heads, 3 checkpoint, 4-8 records, 9 shutdown, 10 file-start,
+    // 11 tenant-heads, 12 startup checkpoint.
+    EXPECT_EQ(r.value(), 13u);
   }
   files = LogFiles(dir.path());
   ASSERT_EQ(files.size(), 2u);
@@ -312,7 +318,7 @@ TEST_P(AuditLogFaultTest, WriteFailureFailsClosedThenRecoversWithAContinuousChai
   ops->write_errno = 0;
   auto ok = log.value()->Append(SampleEvent("t", 4));
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok.value(), 4u);  // the refused records took no sequence numbers
+  EXPECT_EQ(ok.value(), 5u);  // the refused records took no sequence numbers
   EXPECT_TRUE(log.value()->Healthy());
   EXPECT_EQ(log.value()->Stats().failed_appends, 2u);
   log.value()->Close();
@@ -413,7 +419,7 @@ TEST(AuditLogTest, WriteModeAndStdoutMirror) {
   // The injected clock dates the records.
   EXPECT_NE(mirrored.find(FormatTimestamp(clock->Now())), std::string::npos);
   auto lines = ReadLines(LogFiles(dir.path())[0]);
-  EXPECT_NE(mirrored.find(lines[2]), std::string::npos);
+  EXPECT_NE(mirrored.find(lines[3]), std::string::npos);
 }
 
 // A real full filesystem: needs root and permission to mount (skipped otherwise).
@@ -456,6 +462,49 @@ TEST(AuditLogTest, RealTinyFilesystemFullFailsClosedAndRecovers) {
   auto recs = Records(config.directory);
   EXPECT_EQ(CountType(recs, "request"), ok + 1);
   VerifyReport report = VerifyAuditFiles(LogFiles(config.directory), {key});
+  EXPECT_TRUE(report.Ok()) << report.ToText();
+}
+
+}  // namespace
+}  // namespace xks::audit
+
+namespace xks::audit {
+namespace {
+
+// Tenant chains run on across restarts; when the newest file's tenant-heads record was lost
+// (its file-start reached the disk, the line after it did not), the files before it say where
+// the tenants stood.
+TEST(AuditLogTest, TenantChainsContinueAcrossRestartsEvenWithoutTheNewestTenantHeads) {
+  TempDir dir;
+  std::vector<VerificationKey> keys;
+  auto run = [&](int records) {
+    auto signer = testing::NewSigner();
+    keys.push_back(testing::KeyOf(*signer));
+    auto log = AuditLog::Open(TestConfig(dir.path()), std::move(signer));
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
+    for (int i = 0; i < records; ++i) ASSERT_TRUE(log.value()->Append(SampleEvent("t", i)).ok());
+  };
+  run(3);
+  // The file a crash left behind: only its file-start record.
+  auto files = LogFiles(dir.path());
+  const std::string last = testing::ReadLines(files.back()).back();
+  auto split = SplitRecordLine(last);
+  const std::uint64_t last_seq = nlohmann::json::parse(split->body)["seq"];
+  Sha256Digest chain = split->chain;
+  nlohmann::json start = BuildFileStartRecord(
+      {last_seq + 1, "2026-11-18T11:06:41.000000Z", "test-instance"}, "test-instance/audit",
+      std::filesystem::path(files.back()).filename().string(), last_seq, chain);
+  char name[64];
+  std::snprintf(name, sizeof name, "/audit-%020llu.jsonl",
+                static_cast<unsigned long long>(last_seq + 1));
+  testing::WriteFile(dir.path() + name, SerializeRecordLine(start, chain));
+  run(1);
+  std::uint64_t last_tenant_seq = 0;
+  for (const nlohmann::json& r : Records(dir.path())) {
+    if (r["type"] == "request") last_tenant_seq = r["tenantSeq"];
+  }
+  EXPECT_EQ(last_tenant_seq, 4u);
+  VerifyReport report = VerifyAuditFiles(LogFiles(dir.path()), keys);
   EXPECT_TRUE(report.Ok()) << report.ToText();
 }
 

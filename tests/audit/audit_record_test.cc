@@ -32,6 +32,8 @@ TEST(AuditRecordTest, RequestRecordWritesExactlyTheDocumentedFields) {
   e.details = {{"must", "not appear in a request record"}};
   nlohmann::json r = BuildEventRecord({7, "2026-11-27T00:00:00.000000Z", "i-1"}, e);
   const std::set<std::string> documented = {"seq",
+                                            "tenantSeq",
+                                            "tenantPrev",
                                             "time",
                                             "instance",
                                             "type",
@@ -93,9 +95,9 @@ TEST(AuditRecordTest, RefusalSummaryRecordWritesExactlyTheDocumentedFields) {
   e.operation = "must not appear";
   e.request_metadata = {{"must", "not appear"}};
   nlohmann::json r = BuildEventRecord({5, "2026-11-27T00:00:00.000000Z", "i"}, e);
-  EXPECT_EQ(Keys(r),
-            (std::set<std::string>{"seq", "time", "instance", "type", "tenant", "clientAddress",
-                                   "result", "httpStatus", "count", "firstTime", "lastTime"}));
+  EXPECT_EQ(Keys(r), (std::set<std::string>{"seq", "time", "instance", "type", "tenant",
+                                            "tenantSeq", "tenantPrev", "clientAddress", "result",
+                                            "httpStatus", "count", "firstTime", "lastTime"}));
   EXPECT_EQ(r["type"], "refusal-summary");
   EXPECT_EQ(r["count"], 41);
   EXPECT_EQ(r["firstTime"], "2026-11-18T11:06:40.123456Z");
@@ -117,10 +119,24 @@ TEST(AuditRecordTest, AdminRecordFields) {
   e.tenant = "t1";
   e.details = {{"keys", {"k1"}}};
   nlohmann::json r = BuildEventRecord({3, "t", "i"}, e);
-  EXPECT_EQ(Keys(r), (std::set<std::string>{"seq", "time", "instance", "type", "operation",
-                                            "tenant", "externalKeyId", "keyLabel", "accessKeyId",
-                                            "clientAddress", "result", "details"}));
+  EXPECT_EQ(Keys(r),
+            (std::set<std::string>{"seq", "time", "instance", "type", "operation", "tenant",
+                                   "tenantSeq", "tenantPrev", "externalKeyId", "keyLabel",
+                                   "accessKeyId", "clientAddress", "result", "details"}));
   EXPECT_EQ(r["type"], "admin");
+}
+
+TEST(AuditRecordTest, OnlyRecordsNamingATenantCarryTenantFields) {
+  AuditEvent e = testing::SampleEvent("", 1);
+  nlohmann::json r = BuildEventRecord({1, "t", "i"}, e);
+  EXPECT_FALSE(r.contains("tenantSeq"));
+  EXPECT_FALSE(r.contains("tenantPrev"));
+  e.tenant = "t1";
+  Sha256Digest prev{};
+  prev[0] = 0xab;
+  r = BuildEventRecord({1, "t", "i"}, e, TenantLink{17, prev});
+  EXPECT_EQ(r["tenantSeq"], 17);
+  EXPECT_EQ(r["tenantPrev"], "ab" + std::string(62, '0'));
 }
 
 TEST(AuditRecordTest, LineIsSortedBodyPlusChainAndChainRecomputes) {
@@ -146,7 +162,12 @@ TEST(AuditRecordTest, TemplateFillEqualsDirectSerialisationEvenWithHostileString
   hostile.request_metadata["time"] = "";
   hostile.request_metadata["zz"] = {{"seq", 0}, {"time", ""}};
   hostile.client_cert_subject = "CN=\"seq\":0,";
+  hostile.request_metadata["tenantSeq"] = 0;
+  hostile.request_metadata["tenantPrev"] = "";
   events.push_back(hostile);
+  AuditEvent tenant_named = testing::SampleEvent("\"tenantSeq\":0,\"tenantPrev\":\"", 4);
+  tenant_named.key_label = "\"tenantSeq\":0,";
+  events.push_back(tenant_named);
   AuditEvent admin;
   admin.kind = AuditEvent::Kind::kAdmin;
   admin.details = {{"seq", 0}, {"time", ""}};
@@ -165,8 +186,11 @@ TEST(AuditRecordTest, TemplateFillEqualsDirectSerialisationEvenWithHostileString
     EventTemplate t = PrepareEventBody("inst", e);
     for (std::uint64_t seq : {1ull, 42ull, 18446744073709551615ull}) {
       const std::string time = "2026-11-27T21:16:38.123456Z";
-      EXPECT_EQ(FillEventBody(t, seq, time),
-                CanonicalBody(BuildEventRecord({seq, time, "inst"}, e)));
+      Sha256Digest prev{};
+      prev[31] = static_cast<std::uint8_t>(seq);
+      const TenantLink link{seq / 2 + 1, prev};
+      EXPECT_EQ(FillEventBody(t, seq, time, link),
+                CanonicalBody(BuildEventRecord({seq, time, "inst"}, e, link)));
     }
   }
 }
@@ -196,6 +220,13 @@ TEST(AuditRecordTest, CheckpointPayloadIsTheDocumentedText) {
   std::string p = CheckpointPayload({10, "T", "inst"}, f);
   EXPECT_EQ(p, "xks-audit-checkpoint-v1\ninst\n10\nT\n2\n9\n" + std::string(64, '0') +
                    "\nkid\ned25519\n");
+  // With tenant chains (v2): the number of tenants and the root of their tree follow.
+  Sha256Digest root{};
+  root[0] = 0x01;
+  f.tenants = TenantRoot{3, root};
+  EXPECT_EQ(CheckpointPayload({10, "T", "inst"}, f),
+            "xks-audit-checkpoint-v2\ninst\n10\nT\n2\n9\n" + std::string(64, '0') +
+                "\nkid\ned25519\n3\n01" + std::string(62, '0') + "\n");
 }
 
 TEST(AuditRecordTest, Base64RoundTripAndStrictness) {

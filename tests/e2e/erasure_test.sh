@@ -44,6 +44,37 @@ jq -e '[.chains[].chainId] == ["e2e/audit"]' "$E2E_DIR/verify.json" >/dev/null \
 compgen -G "$E2E_DIR/audit/xksctl-*.jsonl" >/dev/null && fail "xksctl wrote a chain of its own"
 pass "audit verify: one chain holds the requests and the shred event"
 
+# Tenant-complete exports: each tenant's export proves it holds every one of its records (its
+# tenant chain, proven at every checkpoint) and holds nothing of the other tenant.
+for tenant in alpha beta; do
+  other=beta; [[ $tenant == beta ]] && other=alpha
+  xksctl --json audit export --tenant "$tenant" -o "$E2E_DIR/export-$tenant.jsonl" "${AUDIT_FILES[@]}" \
+    > "$E2E_DIR/export-$tenant.json" || fail "export $tenant: $(cat "$E2E_DIR/export-$tenant.json")"
+  jq -e '.form == "complete" and .firstTenantSeq == 1 and .proofs > 0 and .redactedRecords == 0' \
+    "$E2E_DIR/export-$tenant.json" >/dev/null || fail "export $tenant: $(cat "$E2E_DIR/export-$tenant.json")"
+  xksctl --json audit verify --public-key "$PUB" "$E2E_DIR/export-$tenant.jsonl" \
+    > "$E2E_DIR/verify-$tenant.json" || fail "verify export $tenant: $(cat "$E2E_DIR/verify-$tenant.json")"
+  records="$(jq .tenantRecords "$E2E_DIR/export-$tenant.json")"
+  jq -e --argjson n "$records" '.ok and .records == $n and .signedThrough == $n' \
+    "$E2E_DIR/verify-$tenant.json" >/dev/null || fail "export $tenant not proven: $(cat "$E2E_DIR/verify-$tenant.json")"
+  ! grep -q "\"tenant\":\"$other\"\|/$other/kms\|\"redacted\"" "$E2E_DIR/export-$tenant.jsonl" \
+    || fail "export $tenant holds something of $other"
+done
+jq -e '.tenantRecords >= 4' "$E2E_DIR/export-beta.json" >/dev/null || fail "beta's traffic not exported"
+pass "each tenant's export verifies as complete through its last checkpoint, with nothing of the other"
+
+# One of beta's records deleted from its export: reported as missing, by its tenantSeq.
+victim="$(grep -n '"operation":"Encrypt"' "$E2E_DIR/export-beta.jsonl" | sed -n 2p | cut -d: -f1)"
+victim_seq="$(sed -n "${victim}p" "$E2E_DIR/export-beta.jsonl" | sed 's/.*"tenantSeq":\([0-9]*\).*/\1/')"
+sed "${victim}d" "$E2E_DIR/export-beta.jsonl" > "$E2E_DIR/export-beta-cut.jsonl"
+rc=0
+xksctl --json audit verify --public-key "$PUB" "$E2E_DIR/export-beta-cut.jsonl" \
+  > "$E2E_DIR/verify-cut.json" || rc=$?
+[[ $rc == 1 ]] || fail "a cut export verified (exit $rc)"
+jq -e --argjson s "$victim_seq" '[.findings[] | select(.kind == "tenant-missing" and .seq == $s)] | length == 1' \
+  "$E2E_DIR/verify-cut.json" >/dev/null || fail "missing record not reported: $(cat "$E2E_DIR/verify-cut.json")"
+pass "a record deleted from beta's export is reported: tenant-missing, tenantSeq $victim_seq"
+
 # verify-erasure EXPECTED_EXIT CERT FILES... → the JSON report in $E2E_DIR/ve.json
 verify_erasure() {
   local expected="$1" rc=0

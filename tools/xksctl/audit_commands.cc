@@ -71,8 +71,9 @@ std::vector<Command> AuditCommands() {
               "tenant or its keys succeeded afterwards. Exit 1 on any finding.",
               audit::RunAuditVerifyErasure),
       PublicKeyCommand(),
-      Forward("export", "--tenant T -o OUT FILE...",
-              "Writes a per-tenant export (other tenants' records redacted, still verifiable).",
+      Forward("export", "--tenant T -o OUT [--redacted] FILE...",
+              "Writes a tenant-complete export: the tenant's records and a proof per checkpoint "
+              "that none is missing.",
               audit::RunAuditExport),
       Forward("keygen", "--type p256|ed25519 -o FILE",
               "Creates a new audit signing key file (0600).", audit::RunAuditKeygen),
