@@ -89,6 +89,31 @@ class XksctlTest : public ::testing::Test {
   }
 
   // Opens the tenant's token in-process as the proxy would (URI and PIN file from the config).
+  // Makes an ECDSA P-256 key pair "audit-signer" in the sandbox token "preexisting" and points
+  // cfg's audit.signer at it (type pkcs11, a token of its own), then saves cfg.
+  void UseHsmAuditSigner(json& cfg) {
+    auto module = xks::pkcs11::OpenModule(sandbox_->module_config());
+    ASSERT_TRUE(module.ok()) << module.error().ToLogString();
+    auto token =
+        xks::pkcs11::TokenClient::Open(module.value(), sandbox_->token_config("preexisting"));
+    ASSERT_TRUE(token.ok()) << token.error().ToLogString();
+    const std::uint8_t id[] = {7};
+    ASSERT_TRUE(
+        token.value()->GenerateEcP256KeyPair("audit-signer", id, xks::testing::FarDeadline()).ok());
+    cfg["hsm"]["modules"].push_back({{"id", "audit-module"}, {"module", module_}});
+    cfg["hsm"]["tokens"].push_back(
+        {{"id", "audit-token"},
+         {"module", "audit-module"},
+         {"token", "preexisting"},
+         {"pin", {{"file", sandbox_->token("preexisting").user_pin_file}}},
+         // Required of every token by the schema (xksctl reads the configuration as the proxy
+         // does).
+         {"health_check_key", "audit-token-health"}});
+    cfg["audit"]["signer"] = {
+        {"type", "pkcs11"}, {"token", "audit-token"}, {"key_label", "audit-signer"}};
+    std::ofstream(config_) << cfg.dump(2);
+  }
+
   std::unique_ptr<xks::pkcs11::TokenClient> OpenToken(const std::string& tenant) {
     json cfg = Config();
     std::string token_id;
@@ -714,24 +739,13 @@ TEST_F(XksctlTest, AuditPublicKeyComesFromTheConfiguredSigner) {
 
   // An HSM-held signer: the key pair is made in-process in the sandbox token, the configuration
   // names that token, and the printed key must verify a signature the token makes.
+  UseHsmAuditSigner(cfg);
   auto module = xks::pkcs11::OpenModule(sandbox_->module_config());
   ASSERT_TRUE(module.ok()) << module.error().ToLogString();
   auto token =
       xks::pkcs11::TokenClient::Open(module.value(), sandbox_->token_config("preexisting"));
   ASSERT_TRUE(token.ok()) << token.error().ToLogString();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  const std::uint8_t id[] = {7};
-  ASSERT_TRUE(token.value()->GenerateEcP256KeyPair("audit-signer", id, deadline).ok());
-  cfg["hsm"]["modules"].push_back({{"id", "audit-module"}, {"module", module_}});
-  cfg["hsm"]["tokens"].push_back(
-      {{"id", "audit-token"},
-       {"module", "audit-module"},
-       {"token", "preexisting"},
-       {"pin", {{"file", sandbox_->token("preexisting").user_pin_file}}},
-       // Required of every token by the schema (xksctl reads the configuration as the proxy does).
-       {"health_check_key", "audit-token-health"}});
-  cfg["audit"]["signer"] = {
-      {"type", "pkcs11"}, {"token", "audit-token"}, {"key_label", "audit-signer"}};
   { std::ofstream(config_) << cfg.dump(2); }
   RunResult hsm = Run({"audit", "public-key", "--json"});
   ASSERT_EQ(hsm.code, 0) << hsm.out << hsm.err;
@@ -756,6 +770,53 @@ TEST_F(XksctlTest, AuditPublicKeyComesFromTheConfiguredSigner) {
   EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
   EXPECT_NE(missing.err.find("no-such-signer"), std::string::npos) << missing.err;
   EXPECT_EQ(missing.err.find(sandbox_->token("preexisting").user_pin), std::string::npos);
+}
+
+// With the audit signer in an HSM, xksctl signs the erasure certificate with it and, with no
+// proxy running, writes the shred event into the chain with checkpoints it signs there too: the
+// certificate then verifies with the HSM key, offline, as any other.
+TEST_F(XksctlTest, AShredSignsItsCertificateWithTheHsmAuditSigner) {
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  ASSERT_EQ(Run({"key", "create", "acme", "k1"}).code, 0);
+  json cfg = Config();
+  // The chain so far is signed with the file key InitConfig made; from now on with the HSM's.
+  RunResult file_pub =
+      Run({"audit", "public-key", "--key-file", cfg["audit"]["signer"]["key_file"]}, false);
+  ASSERT_EQ(file_pub.code, 0) << file_pub.err;
+  const std::string file_pem = dir_ + "/file-audit-pub.pem";
+  std::ofstream(file_pem) << file_pub.out;
+  UseHsmAuditSigner(cfg);
+  RunResult pub = Run({"audit", "public-key"});
+  ASSERT_EQ(pub.code, 0) << pub.err;
+  const std::string pem_path = dir_ + "/hsm-audit-pub.pem";
+  std::ofstream(pem_path) << pub.out;
+  const std::string key_id = Run({"audit", "public-key", "--json"}).Json()["keyId"];
+
+  const std::string cert_path = dir_ + "/hsm-cert.json";
+  RunResult r = Run(
+      {"key", "shred", "acme", "k1", "--yes-destroy", "k1", "--certificate", cert_path, "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  json cert = json::parse(ReadFile(cert_path));
+  ASSERT_TRUE(cert["signature"].contains("value")) << cert["signature"].dump();
+  EXPECT_EQ(cert["signature"]["key_id"], key_id);
+  ASSERT_TRUE(cert["audit_event"]["recorded"].get<bool>()) << cert["audit_event"].dump();
+  EXPECT_EQ(cert["audit_event"]["via"], "xksctl");
+  std::vector<std::string> args = {"audit",  "verify-erasure", cert_path, "--public-key",
+                                   pem_path, "--public-key",   file_pem,  "--json"};
+  const std::filesystem::path audit_dir =
+      std::filesystem::path(cert["audit_event"]["file"].get<std::string>()).parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(audit_dir)) {
+    if (entry.path().extension() == ".jsonl") args.push_back(entry.path().string());
+  }
+  r = Run(args, false);
+  // Everything verifies; with no proxy ever run there are no request records to search for a
+  // use after the erasure, which is the one finding.
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const json report = r.Json();
+  json findings = json::array();
+  for (const auto& f : report["findings"]) findings.push_back(f["kind"]);
+  EXPECT_EQ(findings, json::array({"no-request-log"})) << r.out;
 }
 
 TEST_F(XksctlTest, KeyImportOnSoftHsmIsRefusedCleanly) {

@@ -5,17 +5,17 @@
 
 #include "proxy/audit/audit_log.h"
 #include "proxy/audit/directory_lock.h"
-#include "proxy/audit/file_signer.h"
 #include "proxy/tenant/registry_diff.h"
+#include "tools/xksctl/audit_signer.h"
 #include "tools/xksctl/config_store.h"
 
 namespace xks::xksctl {
 
 Result<nlohmann::json, Problem> AppendToChainDirectly(
-    const config::AuditConfig& audit, const std::vector<audit::AuditEvent>& events) {
-  config::AuditConfig config = audit;
+    const config::Config& full_config, const std::vector<audit::AuditEvent>& events) {
+  config::AuditConfig config = full_config.audit;
   config.mirror = config::Mirror::kNone;  // the proxy's mirror is its own business
-  auto signer = audit::MakeFileSigner(config.signer);
+  auto signer = OpenAuditSigner(full_config);
   if (!signer.ok()) return Fail(std::move(signer).error());
   audit::AuditLogDeps deps;
   deps.lock_wait = std::chrono::seconds(2);  // another xksctl appending its events
@@ -51,7 +51,7 @@ nlohmann::json RecordConfigChanges(const ConfigStore& store) {
         audit::AdminEvent(change.operation, change.tenant, change.external_key_id, change.details));
   }
   if (events.empty()) return {{"recorded", true}, {"events", 0}};
-  auto written = AppendToChainDirectly(store.config().audit, events);
+  auto written = AppendToChainDirectly(store.config(), events);
   if (!written.ok()) {
     const std::string why = written.error().ToString();
     if (why.find(audit::kAuditChainBusy) != std::string::npos) {

@@ -12,16 +12,16 @@
 #include "base/problem.h"
 #include "base/result.h"
 #include "proxy/audit/audit_event.h"
-#include "proxy/config/audit_config.h"
+#include "proxy/config/config.h"
 
 namespace xks::xksctl {
 
 /// Appends `events` (at least one) to `audit`'s chain in one session of the writer (file-start,
 /// startup checkpoint, the events, shutdown checkpoint), waiting up to 2 s for the lock. Returns
 /// {"recorded": true, "seq": <last seq>, "file": F, "via": "xksctl"}. Errors: the lock's or the
-/// log's problem (kAuditChainBusy in its text when a proxy holds the chain); a signer of type
-/// pkcs11 is not opened here (a Problem says so).
-Result<nlohmann::json, Problem> AppendToChainDirectly(const config::AuditConfig& audit,
+/// log's problem (kAuditChainBusy in its text when a proxy holds the chain), or the signer's
+/// (config.audit.signer: a key file or the HSM-held key, opened as the proxy opens it).
+Result<nlohmann::json, Problem> AppendToChainDirectly(const config::Config& config,
                                                       const std::vector<audit::AuditEvent>& events);
 
 class ConfigStore;

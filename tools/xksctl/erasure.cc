@@ -101,9 +101,8 @@ void ShredMembers(std::vector<ShredMember>& members, const std::function<void()>
 }
 
 // Writes the certificate (signature included).
-void WriteCertificate(nlohmann::json& cert, const config::AuditConfig& audit,
-                      const std::string& path) {
-  cert["signature"] = SignWithAuditKey(audit, cert);
+void WriteCertificate(nlohmann::json& cert, const config::Config& config, const std::string& path) {
+  cert["signature"] = SignWithAuditKey(config, cert);
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   WriteFileAtomic(path, cert.dump(2) + "\n", 0644);
 }
@@ -111,7 +110,7 @@ void WriteCertificate(nlohmann::json& cert, const config::AuditConfig& audit,
 // Shared by tenant and key shred: the members and keys into the certificate, the audit record,
 // the signed certificate, the output. Throws OperationError (exit 1) when a member is not done.
 int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<ShredMember>& members,
-                const config::AuditConfig& audit, const std::string& cert_path) {
+                const config::Config& config, const std::string& cert_path) {
   nlohmann::json keys = nlohmann::json::array();
   nlohmann::json member_list = nlohmann::json::array();
   for (const ShredMember& m : members) {
@@ -135,8 +134,8 @@ int FinishShred(Context& ctx, nlohmann::json cert, const std::vector<ShredMember
   cert["all_erased"] = complete;
   cert["out_of_scope"] = kOutOfScope;
   cert["completed_at"] = NowUtc();
-  cert["audit_event"] = RecordShredEvent(audit, cert, cert_path);
-  WriteCertificate(cert, audit, cert_path);
+  cert["audit_event"] = RecordShredEvent(config, cert, cert_path);
+  WriteCertificate(cert, config, cert_path);
   if (!complete) {
     throw OperationError("shred incomplete: " + UnfinishedMembers(members) + " — the certificate " +
                          cert_path +
@@ -239,7 +238,8 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
   cert["path_prefix"] = found->path_prefix;
   std::vector<config::SecretRef> secrets;
   for (const config::CredentialConfig& c : found->credentials) secrets.push_back(c.secret_ref);
-  const config::AuditConfig audit = store->config().audit;
+  // The audit signer's token is never a tenant's, so it stays configured whatever is removed.
+  const config::Config& config = store->config();
   std::vector<ShredMember> members = OpenShredMembers(store->config(), found->tokens);
   for (ShredMember& m : members) ListTenantTargets(m, *found);
   const std::string cert_path = CertificatePath(args, *store, "tenant-" + tenant);
@@ -258,7 +258,7 @@ int ShredTenant(Context& ctx, const ParsedArgs& args, const std::string& tenant)
   cert["members_left_in_config"] = left;
   cert["credential_files_removed"] =
       removed ? RemoveCredentialFiles(secrets) : nlohmann::json::array();
-  return FinishShred(ctx, std::move(cert), members, audit, cert_path);
+  return FinishShred(ctx, std::move(cert), members, config, cert_path);
 }
 
 int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
@@ -274,7 +274,8 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
   ConfirmDestroy(args, key_id, "key");
   nlohmann::json cert = CertificateHead("key", tenant, *store, NowUtc());
   cert["external_key_id"] = key_id;
-  const config::AuditConfig audit = store->config().audit;
+  // The audit signer's token is never a tenant's, so it stays configured whatever is removed.
+  const config::Config& config = store->config();
   std::vector<ShredMember> members = OpenShredMembers(store->config(), t.tokens);
   for (ShredMember& m : members) {
     for (const config::KeyVersionConfig& v : key->versions) {
@@ -294,7 +295,7 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
   if (complete) std::erase_if(store->Tenant(tenant).keys, this_key);
   cert["reload"] = {{"before_destroy", reload}, {"after", SaveThenReload(ctx, *store)}};
   cert["config_removed"] = complete;
-  return FinishShred(ctx, std::move(cert), members, audit, cert_path);
+  return FinishShred(ctx, std::move(cert), members, config, cert_path);
 }
 
 }  // namespace xks::xksctl

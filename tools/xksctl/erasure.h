@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "proxy/config/audit_config.h"
+#include "proxy/config/config.h"
 #include "tools/xksctl/cli.h"
 
 namespace xks::xksctl {
@@ -27,24 +27,24 @@ int ShredKey(Context& ctx, const ParsedArgs& args, const std::string& tenant,
              const std::string& key_id);
 
 /// Signs `document` (its canonical form without a "signature" member, audit::
-/// ErasureCertificatePayload) with the audit signer key of `audit` (type "file"). Returns the
-/// signature object {"algorithm","key_id","public_key_pem","signed_payload","value"} or
-/// {"unsigned": reason}.
-nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document);
+/// ErasureCertificatePayload) with the audit signer of `config` (audit.signer: a key file, or the
+/// HSM-held key in its own token). Returns the signature object
+/// {"algorithm","key_id","public_key_pem","signed_payload","value"} or {"unsigned": reason}.
+nlohmann::json SignWithAuditKey(const config::Config& config, const nlohmann::json& document);
 
 /// Appends an admin event to the proxy's own audit chain: through the running proxy's admin socket
 /// (audit.admin_socket), or, when no proxy runs, directly under the chain's directory lock (the
 /// lock the proxy holds while it runs), so there is one chain whatever runs. Returns
 /// {"recorded": true, "seq": N, "file": ..., "via": "proxy"|"xksctl"} or
 /// {"recorded": false, "reason": ...}.
-nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
+nlohmann::json RecordAdminEvent(const config::Config& config, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details);
 
 /// Records the shred event of `certificate` (before its audit_event and signature are set) in
 /// xksctl's audit chain: operation tenant.shred / key.shred, details audit::ShredEventDetails
 /// plus the certificate's path. Returns as RecordAdminEvent.
-nlohmann::json RecordShredEvent(const config::AuditConfig& audit, const nlohmann::json& certificate,
+nlohmann::json RecordShredEvent(const config::Config& config, const nlohmann::json& certificate,
                                 const std::string& certificate_path);
 
 /// Counts audit request records with operation Encrypt for tenant/key id/key label in the proxy's

@@ -19,35 +19,34 @@
 #include "proxy/audit/checkpoint_signer.h"
 #include "proxy/audit/directory_lock.h"
 #include "proxy/audit/erasure_certificate.h"
-#include "proxy/audit/file_signer.h"
+#include "tools/xksctl/audit_signer.h"
 #endif
 
 namespace xks::xksctl {
 
 #ifdef XKSCTL_HAVE_AUDIT
 
-nlohmann::json SignWithAuditKey(const config::AuditConfig& audit, const nlohmann::json& document) {
-  if (audit.signer.type != config::SignerConfig::Type::kFile) {
-    return {{"unsigned", "no audit signer of type \"file\" is configured"}};
+nlohmann::json SignWithAuditKey(const config::Config& config, const nlohmann::json& document) {
+  auto signer = OpenAuditSigner(config);
+  if (!signer.ok()) {
+    return {{"unsigned", "audit signer unusable: " + signer.error().ToString()}};
   }
-  auto signer = audit::FileCheckpointSigner::Load(audit.signer.key_file);
-  if (!signer.ok())
-    return {{"unsigned", "audit signer key unusable: " + signer.error().ToString()}};
   return audit::SignErasureCertificate(*signer.value(), document);
 }
 
-nlohmann::json RecordShredEvent(const config::AuditConfig& audit, const nlohmann::json& certificate,
+nlohmann::json RecordShredEvent(const config::Config& config, const nlohmann::json& certificate,
                                 const std::string& certificate_path) {
   nlohmann::json details = audit::ShredEventDetails(certificate);
   details["certificate"] = certificate_path;
-  return RecordAdminEvent(audit, audit::ShredOperationOf(certificate),
+  return RecordAdminEvent(config, audit::ShredOperationOf(certificate),
                           certificate.value("tenant", ""), certificate.value("external_key_id", ""),
                           details);
 }
 
-nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::string& operation,
+nlohmann::json RecordAdminEvent(const config::Config& config, const std::string& operation,
                                 const std::string& tenant, const std::string& key_id,
                                 const nlohmann::json& details) {
+  const config::AuditConfig& audit = config.audit;
   // One chain per instance: through the running proxy when one runs, else written here under
   // the same lock the proxy holds while it runs. A proxy that starts in between holds the lock
   // before its socket listens, so a busy lock means "ask again".
@@ -73,7 +72,7 @@ nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::str
     } catch (const OperationError& e) {
       return {{"recorded", false}, {"reason", e.what()}};
     }
-    auto written = AppendToChainDirectly(audit, events);
+    auto written = AppendToChainDirectly(config, events);
     if (written.ok()) return written.value();
     last_problem = written.error().ToString();
     if (last_problem.find(audit::kAuditChainBusy) == std::string::npos) break;
@@ -90,17 +89,16 @@ nlohmann::json RecordAdminEvent(const config::AuditConfig& audit, const std::str
 
 #else
 
-nlohmann::json SignWithAuditKey(const config::AuditConfig&, const nlohmann::json&) {
+nlohmann::json SignWithAuditKey(const config::Config&, const nlohmann::json&) {
   return {{"unsigned", "xksctl was built without the audit library"}};
 }
 
-nlohmann::json RecordAdminEvent(const config::AuditConfig&, const std::string&, const std::string&,
+nlohmann::json RecordAdminEvent(const config::Config&, const std::string&, const std::string&,
                                 const std::string&, const nlohmann::json&) {
   return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
 }
 
-nlohmann::json RecordShredEvent(const config::AuditConfig&, const nlohmann::json&,
-                                const std::string&) {
+nlohmann::json RecordShredEvent(const config::Config&, const nlohmann::json&, const std::string&) {
   return {{"recorded", false}, {"reason", "xksctl was built without the audit library"}};
 }
 
