@@ -3,7 +3,9 @@
 # its certificate is verified with `xksctl audit verify-erasure`, with `xks-audit verify-erasure`
 # and with the independent openssl + Python recipe extracted from docs/erasure-verification.md.
 # Then the certificate, the shred record and a later record (a forged successful Encrypt after
-# the shred, re-chained) are tampered with, and each is refused with its finding.
+# the shred, re-chained) are tampered with, and each is refused with its finding. Before that,
+# each tenant's tenant-complete export is proven complete (by xksctl and by the documented
+# Python recipe), and a record deleted from one is reported missing by both.
 source "$(dirname "$0")/lib.sh"
 
 e2e_config_init
@@ -74,6 +76,23 @@ xksctl --json audit verify --public-key "$PUB" "$E2E_DIR/export-beta-cut.jsonl" 
 jq -e --argjson s "$victim_seq" '[.findings[] | select(.kind == "tenant-missing" and .seq == $s)] | length == 1' \
   "$E2E_DIR/verify-cut.json" >/dev/null || fail "missing record not reported: $(cat "$E2E_DIR/verify-cut.json")"
 pass "a record deleted from beta's export is reported: tenant-missing, tenantSeq $victim_seq"
+
+# The same with the documented Python + openssl recipe, independent of this project's verifier.
+EXPORT_RECIPE="$E2E_DIR/verify_tenant_export.py"
+sed -n '/^<!-- recipe: verify_tenant_export.py -->$/,/^```$/p' "$XKS_SOURCE_DIR/docs/audit-format.md" \
+  | sed '1,2d;$d' > "$EXPORT_RECIPE"
+[[ -s "$EXPORT_RECIPE" ]] || fail "no export recipe in docs/audit-format.md"
+for tenant in alpha beta; do
+  python3 "$EXPORT_RECIPE" "$E2E_DIR/export-$tenant.jsonl" "$PUB" > "$E2E_DIR/recipe-$tenant.out" 2>&1 \
+    || fail "export recipe on $tenant: $(cat "$E2E_DIR/recipe-$tenant.out")"
+  grep -q "^OK: tenant $tenant holds every record, tenantSeq 1\.\." "$E2E_DIR/recipe-$tenant.out" \
+    || fail "export recipe: $(cat "$E2E_DIR/recipe-$tenant.out")"
+done
+rc=0
+python3 "$EXPORT_RECIPE" "$E2E_DIR/export-beta-cut.jsonl" "$PUB" > "$E2E_DIR/recipe-cut.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] && grep -q "^FAIL: records $victim_seq\.\.$victim_seq of tenant beta are missing" \
+  "$E2E_DIR/recipe-cut.out" || fail "export recipe on the cut export (exit $rc): $(cat "$E2E_DIR/recipe-cut.out")"
+pass "the documented Python + openssl recipe proves both exports complete and finds the deleted record"
 
 # verify-erasure EXPECTED_EXIT CERT FILES... → the JSON report in $E2E_DIR/ve.json
 verify_erasure() {
