@@ -110,11 +110,15 @@ Result<void, SystemError> SyncParentDirectory(const std::string& path) {
 }
 
 Result<void, SystemError> WriteFileAtomic(const std::string& path, std::string_view bytes,
-                                          mode_t mode) {
+                                          mode_t mode, std::optional<FileOwner> owner) {
   std::string temp = path + ".tmp.XXXXXX";
   UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (!fd) return Fail(Errno("create temporary file"));
   auto written = [&]() -> Result<void, SystemError> {
+    if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) {
+      return Fail(Errno("fchown temporary file"));
+    }
+    // After fchown, which clears set-id bits: the mode asked for is the mode the file gets.
     if (::fchmod(fd.get(), mode) != 0) return Fail(Errno("fchmod temporary file"));
     if (auto w = WriteAll(fd.get(), bytes); !w.ok()) return w;
     if (auto s = SyncAndClose(std::move(fd)); !s.ok()) return s;

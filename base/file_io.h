@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,7 +55,15 @@ inline constexpr std::string_view kSyncDirectoryStep = "fsync directory";
 /// written, fsynced, renamed over `path`, then the directory fsynced. On any failure before the
 /// rename the temporary file is removed and `path` is unchanged; a failure to sync the directory
 /// afterwards is reported with what = kSyncDirectoryStep (the new file is then already in place).
+/// With `owner`, the temporary file is given that owner and group before the rename (what =
+/// "fchown temporary file" when that is not permitted), so replacing a file never changes who
+/// owns it.
+struct FileOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
 Result<void, SystemError> WriteFileAtomic(const std::string& path, std::string_view bytes,
-                                          mode_t mode);
+                                          mode_t mode,
+                                          std::optional<FileOwner> owner = std::nullopt);
 
 }  // namespace xks

@@ -166,5 +166,35 @@ TEST_F(FileIoTest, WriteFileAtomicFailsWithoutTouchingTheTarget) {
   EXPECT_EQ(missing_dir.error().what, "create temporary file");
 }
 
+// Replacing a file can keep its owner and group; who may not give a file away is told so and
+// the target stays as it was.
+TEST_F(FileIoTest, WriteFileAtomicKeepsTheOwnerItIsGiven) {
+  const std::string path = dir_ + "/owned.json";
+  ASSERT_TRUE(WriteFileAtomic(path, "mine", 0640, FileOwner{::getuid(), ::getgid()}).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getuid());
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  constexpr uid_t kNobody = 65534;
+  if (::geteuid() == 0) {
+    ASSERT_TRUE(WriteFileAtomic(path, "theirs", 0640, FileOwner{kNobody, kNobody}).ok());
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, kNobody);
+    EXPECT_EQ(st.st_gid, kNobody);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+  } else {
+    auto refused = WriteFileAtomic(path, "theirs", 0640, FileOwner{kNobody, kNobody});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().what, "fchown temporary file");
+    std::string out;
+    auto fd = OpenFile(path, O_RDONLY);
+    ASSERT_TRUE(ReadAll(fd->get(), out).ok());
+    EXPECT_EQ(out, "mine");
+  }
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_)) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
+
 }  // namespace
 }  // namespace xks

@@ -166,7 +166,8 @@ class ExportWalk {
     } else if (p.head.seq < head_.seq) {
       Report(FindingKind::kInserted, p.head.seq + 1, head_.seq, line,
              "records beyond what checkpoint " + std::to_string(cp.seq) + " signed precede it");
-      head_ = p.head;
+      // Continue from what the checkpoint signed, never behind what an earlier one proved.
+      if (p.head.seq >= r_.signed_through) head_ = p.head;
     } else if (p.head.chain != head_.chain) {
       Report(FindingKind::kModified, r_.signed_through + 1, p.head.seq, line,
              "the tenant's records up to tenantSeq " + std::to_string(p.head.seq) +

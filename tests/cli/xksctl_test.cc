@@ -571,6 +571,22 @@ TEST_F(XksctlTest, ChangesKeepTheFileModeAndSignalTheProxy) {
   EXPECT_FALSE(Config()["tenants"][0].contains("disabled"));
 }
 
+// A packaged install's configuration belongs to root:xks-proxy (0640) so that the proxy, after it
+// dropped its privileges, can still read it at a reload: root's edits keep that owner and group.
+TEST_F(XksctlTest, ChangesKeepTheFilesOwnerAndGroup) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file to another owner";
+  InitConfig();
+  AddTenant("acme", "/tenants/acme");
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(::chown(config_.c_str(), kNobody, kNobody), 0);
+  ASSERT_EQ(Run({"tenant", "disable", "acme"}).code, 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(config_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, kNobody);
+  EXPECT_EQ(st.st_gid, kNobody);
+  EXPECT_TRUE(Config()["tenants"][0]["disabled"].get<bool>());
+}
+
 TEST_F(XksctlTest, TenantShredDestroysKeysAndProvesIt) {
   InitConfig();
   AddTenant("acme", "/tenants/acme");

@@ -170,11 +170,17 @@ config::ModuleConfig& ConfigStore::Module(const std::string& id) {
 }
 
 void WriteFileAtomic(const std::string& path, const std::string& content, unsigned new_mode) {
-  // An existing file keeps its mode (an operator may have tightened or loosened it on purpose).
+  // An existing file keeps its mode (an operator may have tightened or loosened it on purpose)
+  // and its owner and group: root editing a packaged install's configuration (root:xks-proxy
+  // 0640) must not leave a file the proxy can no longer read at its next reload.
   mode_t mode = static_cast<mode_t>(new_mode);
+  std::optional<FileOwner> owner;
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & ~S_IFMT;  // permission bits only
-  auto written = ::xks::WriteFileAtomic(path, content, mode);
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & ~S_IFMT;  // permission bits only
+    owner = FileOwner{st.st_uid, st.st_gid};
+  }
+  auto written = ::xks::WriteFileAtomic(path, content, mode, owner);
   // A failed directory sync comes after the rename: the new file is in place and only its
   // durability across a power cut is uncertain. xksctl has never failed a command for that.
   if (written.ok() || written.error().what == kSyncDirectoryStep) return;
