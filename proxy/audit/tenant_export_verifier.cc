@@ -84,8 +84,15 @@ class ExportWalk {
                     "record without a valid tenantSeq/tenantPrev");
     }
     if (!anchored_) {
-      // The export begins here: complete from this record on (from the tenant's first record
-      // when tenantSeq is 1); a later proof authenticates tenantPrev with everything after it.
+      // The export begins here. An export made from the files always starts with the tenant's
+      // first record (tenantSeq 1) or with a proof of where the tenant stood (every file begins
+      // with a checkpoint that proves it), so a later first record means records were cut off.
+      if (seq > 1) {
+        Report(FindingKind::kTenantMissing, 1, seq - 1, e.line,
+               "records 1.." + std::to_string(seq - 1) + " of tenant " + f_.export_tenant +
+                   " (tenantSeq) are missing before the export's first record, and no proof "
+                   "shows where the export starts");
+      }
       head_ = TenantHead{seq - 1, *prev};
       anchored_ = true;
       r_.first_seq = seq;

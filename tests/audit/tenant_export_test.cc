@@ -132,6 +132,20 @@ TEST_F(TenantExportTest, ARecordDeletedFromTheExportIsReportedMissing) {
   ASSERT_FALSE(r.findings.empty()) << r.ToText();
   EXPECT_EQ(r.findings[0].kind, FindingKind::kTenantMissing) << r.ToText();
   EXPECT_NE(r.findings[0].detail.find("were signed by checkpoint"), std::string::npos);
+
+  // The tenant's first record, before any proof: the export would start at tenantSeq 2.
+  without = lines;
+  for (std::size_t i = 0; i < without.size(); ++i) {
+    if (TypeOf(without[i]) == "request") {
+      without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  WriteLines(out, without);
+  r = Verify(out);
+  ASSERT_FALSE(r.findings.empty()) << r.ToText();
+  EXPECT_EQ(r.findings[0].kind, FindingKind::kTenantMissing) << r.ToText();
+  EXPECT_EQ(r.findings[0].seq, 1u);
 }
 
 TEST_F(TenantExportTest, EditsForgedProofsAndForeignRecordsAreReported) {
