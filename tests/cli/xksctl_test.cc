@@ -233,6 +233,27 @@ TEST_F(XksctlTest, TokenInitRefusesAGroupReadablePinFileAlsoBehindASymlink) {
   EXPECT_EQ(list.out.find("\"loose\""), std::string::npos) << "a token was initialized";
 }
 
+// `config init --user/--group` writes the account the proxy drops to; a group without a user, or
+// a name that is no user name, is refused by the same validation and writes nothing.
+TEST_F(XksctlTest, ConfigInitWritesTheProcessAccount) {
+  RunResult r = Run({"config", "init", "--listen", "127.0.0.1:0", "--insecure", "--group", "xks"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("process.group"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(config_));
+  r = Run({"config", "init", "--listen", "127.0.0.1:0", "--insecure", "--user", "Not A User"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("process.user"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(config_));
+  r = Run({"config", "init", "--listen", "127.0.0.1:0", "--insecure", "--user", "xks-proxy",
+           "--group", "xks"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(Config()["process"], (json{{"user", "xks-proxy"}, {"group", "xks"}}));
+  auto loaded = xks::config::LoadConfigFile(config_);
+  ASSERT_TRUE(loaded.ok()) << xks::FormatProblems(loaded.error());
+  EXPECT_EQ(loaded->process.user, "xks-proxy");
+  EXPECT_EQ(loaded->process.group, "xks");
+}
+
 TEST_F(XksctlTest, ConfigInitThenTenantAddProducesAValidConfig) {
   InitConfig();
   // Just after init there is no tenant yet: an idle proxy is a valid configuration (it is also

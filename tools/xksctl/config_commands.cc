@@ -80,6 +80,10 @@ config::Config InitialConfig(const ParsedArgs& args, const std::string& dir,
   cfg.audit.instance_id = args.GetOr("instance-id", Hostname());
   cfg.audit.signer.type = config::SignerConfig::Type::kFile;
   cfg.audit.signer.key_file = signer_key;
+  // The account the proxy drops to once its listeners are bound (configuration "process"); the
+  // names are checked by the same validation as the rest of the file when it is saved.
+  cfg.process.user = args.GetOr("user", "");
+  cfg.process.group = args.GetOr("group", "");
   return cfg;
 }
 
@@ -171,7 +175,7 @@ std::vector<Command> ConfigCommands() {
       {"config",
        "init",
        "[--listen HOST:PORT] (--tls-cert F --tls-key F | --insecure) [--audit-dir D] "
-       "[--audit-key F] [--instance-id ID]",
+       "[--audit-key F] [--instance-id ID] [--user NAME [--group NAME]]",
        "Creates a minimal configuration file at --config (which must not exist): the listener, "
        "empty hsm/tenant lists and an audit section with a new P-256 checkpoint signing key "
        "(0600). Add tenants with `tenant add`.",
@@ -181,7 +185,9 @@ std::vector<Command> ConfigCommands() {
         {"insecure", "", "plain HTTP (local tests only)"},
         {"audit-dir", "D", "audit log directory (default <config dir>/audit)"},
         {"audit-key", "F", "audit signer key (default <config dir>/audit-signer.pem; created)"},
-        {"instance-id", "ID", "audit instance id (default: host name)"}},
+        {"instance-id", "ID", "audit instance id (default: host name)"},
+        {"user", "NAME", "account the proxy runs as after binding (process.user)"},
+        {"group", "NAME", "its group (process.group; default: the user's primary group)"}},
        0,
        0,
        RunConfigInit});
