@@ -89,8 +89,19 @@ root="$PKG_DIR/root"
 dpkg -x "$deb" "$root"
 expect_programs "$root/usr/bin"
 for entry in $XKS_PROGRAMS; do
-  if readelf -S "$root/usr/bin/${entry%%=*}" | grep -q '\.debug_'; then
+  program="$root/usr/bin/${entry%%=*}"
+  if readelf -S "$program" | grep -q '\.debug_'; then
     fail "${entry%%=*} is not stripped"
+  fi
+  # What hardening-check (devscripts) looks at: PIE, full RELRO (BIND_NOW), stack protector and
+  # fortified libc calls.
+  if [[ ${XKS_HARDENED:-0} == 1 ]]; then
+    readelf -h "$program" | grep -q 'Type: *DYN' || fail "${entry%%=*} is not a position-independent executable"
+    readelf -lW "$program" | grep -q GNU_RELRO || fail "${entry%%=*} has no RELRO segment"
+    readelf -dW "$program" | grep -Eq 'BIND_NOW|FLAGS.*NOW' || fail "${entry%%=*} is not linked with -z now"
+    syms="$(readelf --dyn-syms -W "$program")"
+    grep -q '__stack_chk_fail' <<<"$syms" || fail "${entry%%=*} has no stack protector"
+    grep -Eq '__[a-z_]+_chk@' <<<"$syms" || fail "${entry%%=*} calls no fortified libc function"
   fi
 done
 unit="$root/usr/lib/systemd/system/xks-proxy.service"
@@ -116,7 +127,7 @@ leftover="$(find "$root" -path "$root/usr/local*" -o -path "$root/var*" | head -
 [[ -z "$leftover" ]] || fail "files outside /usr and /etc: $leftover"
 owners="$(dpkg-deb -c "$deb" | awk '{print $2}' | sort -u)"
 [[ "$owners" == root/root ]] || fail "entries not owned by root/root: $owners"
-pass "unpacked tree: programs (stripped), unit, docs, examples, /etc/xks-proxy, owners root/root"
+pass "unpacked tree: programs (stripped, hardened: ${XKS_HARDENED:-0}), unit, docs, examples, /etc/xks-proxy, owners root/root"
 
 # Lintian's verdict on the package itself; overrides live in packaging/debian/lintian-overrides.
 lintian_out="$(lintian --tag-display-limit 0 "$deb" 2>&1)" || true
