@@ -2,7 +2,6 @@
 #include <string>
 #include <vector>
 
-#include "base/base64.h"
 #include "proxy/api/backend_errors.h"
 #include "proxy/api/ciphertext_metadata.h"
 #include "proxy/api/hsm_aad.h"
@@ -90,12 +89,7 @@ ProxyResult<HttpResponse> RunEncrypt(RequestContext& ctx, OperationEnv& env) {
   }
 
   ctx.event.ciphertext_length = out.ciphertext.size();
-  nlohmann::json body = {{"ciphertext", Base64Encode(out.ciphertext)},
-                         {"ciphertextMetadata", Base64Encode(metadata)},
-                         {"initializationVector", Base64Encode(out.iv)},
-                         {"authenticationTag", Base64Encode(out.tag)}};
-  if (in.cdiv_requested) body["ciphertextDataIntegrityValue"] = cdiv;
-  return JsonResponse(200, body);
+  return EncryptResponse(out, metadata, cdiv);
 }
 
 }  // namespace xks::api

@@ -2,6 +2,7 @@
 
 #include "base/base64.h"
 #include "proxy/common/error_body.h"
+#include "proxy/common/log.h"
 
 namespace xks::api {
 
@@ -10,6 +11,30 @@ HttpResponse JsonResponse(int status, const nlohmann::json& body) {
   r.status = status;
   r.headers.push_back({"Content-Type", "application/json"});
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse EncryptResponse(const SealedData& sealed, std::span<const std::uint8_t> metadata,
+                             std::string_view cdiv_base64) {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.push_back({"Content-Type", "application/json"});
+  std::string& body = r.body;
+  body.reserve(160 + 4 * (sealed.ciphertext.size() + metadata.size()) / 3 + cdiv_base64.size());
+  body += R"({"authenticationTag":")";
+  body += Base64Encode(sealed.tag);
+  body += R"(","ciphertext":")";
+  body += Base64Encode(sealed.ciphertext);
+  body += '"';
+  if (!cdiv_base64.empty()) {
+    body += R"(,"ciphertextDataIntegrityValue":)";
+    AppendJsonString(body, cdiv_base64);  // Base64 needs no escaping; this keeps it so regardless
+  }
+  body += R"(,"ciphertextMetadata":")";
+  body += Base64Encode(metadata);
+  body += R"(","initializationVector":")";
+  body += Base64Encode(sealed.iv);
+  body += R"("})";
   return r;
 }
 

@@ -383,7 +383,9 @@ void XksService::Finish(std::shared_ptr<RequestContext> shared, HttpResponse res
           shared->log_detail = "audit append failed: " + appended.error().log_detail;
         }
         Log(*shared, response.status, audit_failed);
-        respond(std::move(response));
+        AfterLogLines([respond = std::move(respond), response = std::move(response)]() mutable {
+          respond(std::move(response));
+        });
       });
 }
 

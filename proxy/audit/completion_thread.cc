@@ -2,12 +2,18 @@
 
 #include <pthread.h>
 
+#include "proxy/common/log.h"
+
 namespace xks::audit {
 
 namespace {
 
 void Run(std::vector<CompletionThread::Completion>& batch) {
-  for (auto& [callback, result] : batch) callback(std::move(result));
+  {
+    // The lines the callbacks log (one per request of a group commit) go out in a few writes.
+    LogBatch lines;
+    for (auto& [callback, result] : batch) callback(std::move(result));
+  }
   batch.clear();  // what the callbacks held goes now
 }
 

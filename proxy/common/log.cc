@@ -1,5 +1,6 @@
 #include "proxy/common/log.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,8 @@
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/hex.h"
 
@@ -72,19 +75,47 @@ std::string Timestamp() {
   return stamp;
 }
 
-void WriteLine(std::string& line) {
-  line += '\n';
-  // One write(2) per line keeps lines whole even across processes sharing the stream.
+// One write(2) per call keeps lines whole even across processes sharing the stream.
+void WriteWhole(std::string_view text) {
   static std::mutex mutex;
   std::lock_guard lock(mutex);
-  const char* data = line.data();
-  std::size_t left = line.size();
+  const char* data = text.data();
+  std::size_t left = text.size();
   while (left > 0) {
     const ssize_t n = ::write(STDERR_FILENO, data, left);
     if (n <= 0) break;
     data += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+// What a LogBatch keeps on its thread: lines not yet written, and the actions waiting for them.
+struct PendingLines {
+  bool active = false;
+  std::string text;
+  std::vector<std::function<void()>> after;
+
+  // Until nothing is left: an action may write lines (or queue actions) of its own.
+  void Flush() {
+    while (!text.empty() || !after.empty()) {
+      if (!text.empty()) WriteWhole(text);
+      text.clear();
+      std::vector<std::function<void()>> actions;
+      actions.swap(after);
+      for (auto& action : actions) action();
+    }
+  }
+};
+
+thread_local PendingLines t_pending;
+
+void WriteLine(std::string& line) {
+  line += '\n';
+  PendingLines& pending = t_pending;
+  if (!pending.active) return WriteWhole(line);
+  if (pending.text.size() + line.size() > PIPE_BUF) pending.Flush();
+  if (line.size() > PIPE_BUF) return WriteWhole(line);
+  pending.text += line;
 }
 
 // `{"time":"...","level":"...","component":"...",` : the start of every kJson line.
@@ -146,6 +177,20 @@ void LogJsonMembers(LogLevel level, std::string_view component, std::string_view
   line += members;
   line += '}';
   WriteLine(line);
+}
+
+LogBatch::LogBatch() : outermost_(!t_pending.active) { t_pending.active = true; }
+
+LogBatch::~LogBatch() {
+  if (!outermost_) return;
+  t_pending.Flush();
+  t_pending.active = false;
+}
+
+void AfterLogLines(std::function<void()> action) {
+  PendingLines& pending = t_pending;
+  if (!pending.active) return action();
+  pending.after.push_back(std::move(action));
 }
 
 }  // namespace xks

@@ -3,6 +3,7 @@
 // message`. Never pass plaintext, AAD, PINs, secrets or key material: messages are for operators.
 // Thread-safe: lines from different threads never interleave.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,27 @@ void LogJsonMembers(LogLevel level, std::string_view component, std::string_view
 /// debug|info|warning|error; default info). Control characters in `message` are escaped so a
 /// request cannot forge log lines.
 void Log(LogLevel level, std::string_view component, std::string_view message);
+
+/// While one lives on a thread, the lines that thread writes are kept and written together when
+/// it ends: one write(2) for a burst of lines rather than one each (the audit completion thread
+/// answering a whole group commit). Each write holds whole lines and at most PIPE_BUF bytes (a
+/// longer line goes alone), so lines stay whole on a pipe shared with other processes. A batch
+/// inside another on the same thread adds nothing: the outer one writes.
+class LogBatch {
+ public:
+  LogBatch();
+  ~LogBatch();
+  LogBatch(const LogBatch&) = delete;
+  LogBatch& operator=(const LogBatch&) = delete;
+
+ private:
+  bool outermost_;
+};
+
+/// Runs `action` now, or, while a LogBatch lives on this thread, right after the lines written
+/// before this call are out: whoever `action` tells (a client getting its answer) finds them
+/// already written. Actions run in the order given; they must not throw.
+void AfterLogLines(std::function<void()> action);
 
 inline void LogInfo(std::string_view component, std::string_view message) {
   Log(LogLevel::kInfo, component, message);

@@ -206,6 +206,8 @@ Result<void, Problems> ProxyApp::Impl::Open(const std::string& config_path,
     return service_ptr->LikelyAuthentic(request) ? server::RequestPriority::kNormal
                                                  : server::RequestPriority::kLow;
   };
+  // HandleAsync never blocks: it verifies, parses and queues the work on the token's executor.
+  server_options.run_authenticated_inline = true;
   server_ = std::make_unique<server::Server>(
       std::move(server_options),
       server::AsyncHandler([service_ptr](const HttpRequest& request, server::Respond respond) {

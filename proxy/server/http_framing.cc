@@ -1,5 +1,7 @@
 #include "proxy/server/http_framing.h"
 
+#include <cstdlib>
+#include <string>
 #include <string_view>
 
 namespace xks::server {
@@ -105,6 +107,15 @@ RawHeader ScanRawHeader(std::string_view bytes, std::size_t& resume, std::size_t
   }
   resume = bytes.size();
   return more;
+}
+
+std::optional<std::uint64_t> RemainingBodyBytes(std::string_view content_length,
+                                                std::size_t buffered) {
+  const std::string value(content_length);
+  char* end = nullptr;
+  const unsigned long long length = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || end != value.c_str() + value.size()) return std::nullopt;
+  return length > buffered ? length - buffered : 0;
 }
 
 }  // namespace xks::server

@@ -61,4 +61,9 @@ enum class RawHeader { kIncomplete, kComplete, kTooLarge, kObsFold };
 /// Thread-safe.
 RawHeader ScanRawHeader(std::string_view bytes, std::size_t& resume, std::size_t limit);
 
+/// What a refused request's client still has to send of its body: the Content-Length value (one
+/// decimal number) less the `buffered` bytes already read; nullopt when the value is not one.
+std::optional<std::uint64_t> RemainingBodyBytes(std::string_view content_length,
+                                                std::size_t buffered);
+
 }  // namespace xks::server

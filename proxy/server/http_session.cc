@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <cstdlib>
 #include <type_traits>
 #include <utility>
 
@@ -268,11 +267,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   std::optional<std::uint64_t> RemainingBody(const http::request<http::string_body>& message) {
     const auto field = message.find(http::field::content_length);
     if (field == message.end()) return std::nullopt;
-    const std::string value(field->value());
-    char* end = nullptr;
-    const unsigned long long length = std::strtoull(value.c_str(), &end, 10);
-    if (value.empty() || end != value.c_str() + value.size()) return std::nullopt;
-    return length > buffer_.size() ? length - buffer_.size() : 0;
+    return RemainingBodyBytes(field->value(), buffer_.size());
   }
 
   // Everything but the body, which is read later.
@@ -306,8 +301,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     Dispatch(std::move(request));
   }
 
-  // The handler runs on a worker; whichever comes first on this strand — its response or the
-  // budget timer — answers, and the other is ignored (by sequence number).
+  // The handler runs on a worker (or here, see run_authenticated_inline); whichever comes first on
+  // this strand — its response or the budget timer — answers, the other is ignored (by sequence).
   void Dispatch(std::shared_ptr<HttpRequest> request) {
     state_ = State::kBusy;
     // Until its response is written, a request a handler works on may be a valid client's first
@@ -316,25 +311,36 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     const std::uint64_t seq = ++seq_;
     answered_ = false;
     const Clock::time_point deadline = request->received_at + server_.options_.time_budget;
-    const RequestPriority priority = server_.options_.classifier
-                                         ? server_.options_.classifier(*request)
-                                         : RequestPriority::kNormal;
     auto abandoned = std::make_shared<std::atomic<bool>>(false);
-    auto job = [self = Self(), request, seq, deadline, abandoned] {
-      // A job that waited past its budget has already been answered 503 (or soon will be).
-      if (abandoned->load() || Clock::now() >= deadline) return;
-      self->server_.handler_(*request, self->MakeRespond(seq));
-    };
-    if (!server_.pool_->TrySubmit(std::move(job), priority)) {
+    // A connection that has proven its credentials, to a handler that never blocks: the handler
+    // starts its work right here, without a hand-off to a worker and back.
+    const bool run_here = server_.options_.run_authenticated_inline && info_.authenticated;
+    if (!run_here && !Submit(request, seq, deadline, abandoned)) {
       server_.throttled_.fetch_add(1);
       const Error error = MakeError(ErrorName::kThrottling, "too many requests in progress");
       server_.Reject(request->WithoutBody(), error, 429);
       return WriteResponse(ErrorResponse(error, 429, false));
     }
-    pending_ = std::move(request);
+    pending_ = request;
     abandoned_ = std::move(abandoned);
     budget_timer_.expires_at(deadline);
     budget_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnBudgetExpired, Self(), seq));
+    // Only now that the timer is armed: the handler may answer at once (its answer is posted).
+    if (run_here) server_.handler_(*request, MakeRespond(seq));
+  }
+
+  // Queues the request for a worker in the lane its classifier picks; false when that lane is full.
+  bool Submit(const std::shared_ptr<HttpRequest>& request, std::uint64_t seq,
+              Clock::time_point deadline, const std::shared_ptr<std::atomic<bool>>& abandoned) {
+    const RequestPriority priority = server_.options_.classifier
+                                         ? server_.options_.classifier(*request)
+                                         : RequestPriority::kNormal;
+    auto job = [self = Self(), request, seq, deadline, abandoned] {
+      // A job that waited past its budget has already been answered 503 (or soon will be).
+      if (abandoned->load() || Clock::now() >= deadline) return;
+      self->server_.handler_(*request, self->MakeRespond(seq));
+    };
+    return server_.pool_->TrySubmit(std::move(job), priority);
   }
 
   // The handler's way back to this connection, from any thread. It holds the session weakly (a

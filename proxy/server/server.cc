@@ -199,8 +199,17 @@ Server::Server(ServerOptions options, AsyncHandler handler, RejectionObserver ob
     : impl_(std::make_unique<ServerImpl>(std::move(options), std::move(handler),
                                          std::move(observer))) {}
 
+namespace {
+
+ServerOptions ForBlockingHandler(ServerOptions options) {
+  options.run_authenticated_inline = false;  // it would block the I/O thread
+  return options;
+}
+
+}  // namespace
+
 Server::Server(ServerOptions options, Handler handler, RejectionObserver observer)
-    : Server(std::move(options),
+    : Server(ForBlockingHandler(std::move(options)),
              handler ? AsyncHandler([handler = std::move(handler)](const HttpRequest& request,
                                                                    const Respond& respond) {
                respond(handler(request));

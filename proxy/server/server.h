@@ -32,10 +32,11 @@ struct TlsOptions {
   std::vector<std::string> allowed_client_common_names;
 };
 
-/// Runs on an I/O thread for every request bound for the handler (never for pings), before it is
-/// queued. Must be cheap, must not block and must not throw. Thread-safe (called concurrently).
-/// The request carries ConnectionInfo::authenticated when an earlier response on its connection
-/// was authenticated; the classifier decides what that is worth.
+/// Runs on an I/O thread for every request bound for a worker (never for pings, nor for requests
+/// ServerOptions::run_authenticated_inline runs on the I/O thread), before it is queued. Must be
+/// cheap, must not block and must not throw. Thread-safe (called concurrently). The request carries
+/// ConnectionInfo::authenticated when an earlier response on its connection was authenticated; the
+/// classifier decides what that is worth.
 using Classifier = std::function<RequestPriority(const HttpRequest&)>;
 
 struct ServerOptions {
@@ -83,6 +84,12 @@ struct ServerOptions {
   std::size_t low_priority_queue_limit = 32;
   /// Picks each request's lane. Empty: every request is kNormal.
   Classifier classifier;
+  /// For an AsyncHandler that never blocks (it only starts work on other threads): requests on a
+  /// connection that has already written an authenticated response run the handler right on the
+  /// I/O thread, saving each the hand-off to a worker. Every other request (a connection's first,
+  /// unauthenticated ones) still goes through the worker pool and its lanes, so a flood of them
+  /// cannot occupy the I/O threads. Ignored with a (blocking) Handler.
+  bool run_authenticated_inline = false;
   /// For tests: sees a buffer's whole storage right after the server wiped it (the read buffer
   /// once a request was taken from it; a response body with sensitive_body once written).
   /// Called on the connection's I/O thread. Empty in production.

@@ -193,7 +193,10 @@ e2e_stop_proxy
 # hold NAME COUNT SOURCE: COUNT idle TLS connections from SOURCE, in the background, until the test
 # ends them; waits until all are up. Sets HOLD_PID; held_status NAME prints "open N closed ...".
 hold() {
-  client hold "$2" "$E2E_DIR/$1.status" --source "$3" >"$E2E_DIR/$1.out" 2>"$E2E_DIR/$1.err" &
+  # python3 itself in the background (not the client function, whose subshell would be the pid
+  # killed while python3 held its connections on after the test).
+  python3 "$(dirname "$0")/hostile_client.py" hold "$PORT" "$E2E_DIR/tls-cert.pem" "$2" \
+    "$E2E_DIR/$1.status" --source "$3" >"$E2E_DIR/$1.out" 2>"$E2E_DIR/$1.err" &
   HOLD_PID=$!
   HOLD_PIDS+=("$HOLD_PID")
   for _ in $(seq 1 1200); do

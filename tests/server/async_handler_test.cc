@@ -1,6 +1,8 @@
 // An AsyncHandler completes requests from other threads, later: a request in flight costs its
 // state, not a worker. Late and post-shutdown responses are dropped safely.
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -109,6 +111,103 @@ TEST_F(ServerTest, AResponseAfterTheBudgetOrAfterShutdownIsDropped) {
   request.join();
   // The server is gone: the held Respond must neither post nor touch the session.
   EXPECT_EQ(held.CompleteAll(), 1u);
+}
+
+// The thread a handler runs on, by the name the server gives its threads.
+std::string ThreadName() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
+
+// Answers at once, telling which thread ran it; "/auth" answers count as authenticated.
+AsyncHandler NamingHandler() {
+  return [](const HttpRequest& request, Respond respond) {
+    HttpResponse response;
+    response.body = ThreadName();
+    response.authenticated = request.target == "/auth";
+    respond(std::move(response));
+  };
+}
+
+TEST_F(ServerTest, AnAuthenticatedConnectionRunsANonBlockingHandlerOnItsIoThread) {
+  ServerOptions options = Options(ec_server_);
+  options.run_authenticated_inline = true;
+  StartServer(options, NamingHandler());
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  auto first = client->Request("POST", "/auth", "x");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, "xks-worker") << "a connection's first request goes through the pool";
+  for (int i = 0; i < 3; ++i) {
+    auto next = client->Request("POST", "/next", "x");
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->status, 200);
+    EXPECT_EQ(next->body, "xks-io") << "request " << i << " after an authenticated answer";
+  }
+  // Another connection, never authenticated, stays on the workers.
+  auto anonymous = Connect(Client());
+  ASSERT_TRUE(anonymous);
+  for (int i = 0; i < 2; ++i) {
+    auto response = anonymous->Request("POST", "/anonymous", "x");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "xks-worker");
+  }
+}
+
+TEST_F(ServerTest, WithoutTheOptionEveryRequestGoesThroughTheWorkers) {
+  StartServer(Options(ec_server_), NamingHandler());
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  for (const char* target : {"/auth", "/next"}) {
+    auto response = client->Request("POST", target, "x");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "xks-worker") << target;
+  }
+}
+
+TEST_F(ServerTest, ABlockingHandlerNeverRunsOnAnIoThread) {
+  ServerOptions options = Options(ec_server_);
+  options.run_authenticated_inline = true;  // ignored: this handler blocks its thread
+  StartServer(options, [](const HttpRequest& /*request*/) {
+    HttpResponse response;
+    response.body = ThreadName();
+    response.authenticated = true;
+    return response;
+  });
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 2; ++i) {
+    auto response = client->Request("POST", "/blocking", "x");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "xks-worker");
+  }
+}
+
+TEST_F(ServerTest, AnInlineRequestStillGetsItsBudget) {
+  HeldResponses held;
+  ServerOptions options = Options(ec_server_);
+  options.run_authenticated_inline = true;
+  options.time_budget = std::chrono::milliseconds(300);
+  std::atomic<bool> hold{false};
+  AsyncHandler naming = NamingHandler();
+  AsyncHandler keep = held.Handler();
+  StartServer(options, AsyncHandler([&](const HttpRequest& request, Respond respond) {
+                (hold.load() ? keep : naming)(request, std::move(respond));
+              }));
+  auto client = Connect(Client());
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->Request("POST", "/auth", "x"));
+  hold = true;  // the next request is never answered by its handler
+  auto timed_out = client->Request("POST", "/held", "x");
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(timed_out->status, 503);
+  hold = false;
+  EXPECT_EQ(held.CompleteAll(), 1u);  // late: dropped
+  auto next = client->Request("POST", "/next", "x");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "xks-io");
 }
 
 }  // namespace
